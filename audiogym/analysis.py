@@ -1,0 +1,271 @@
+"""Measured acoustic facts from any waveform.
+
+`measure(audio)` computes one magnitude STFT (n_fft 2048, hop 256) and reuses it for chroma, band
+energies, spectral centroid, flatness and the harmonic profile; `yin` gives the f0 contour and a
+short-frame RMS envelope gives onsets, syllables, loudness trend and reverberation. The result is
+a `Measurement` of plain numbers and labels. It serves three purposes: the scripted oracle reads
+audio through it (never through a task's hidden facts), the grounding reward checks claims
+against it on real audio, and the tests check it agrees with the generators' true facts.
+
+The labels (chord quality, contour, timbre, scene, ...) are simple, documented rules over the
+numbers; the thresholds sit in the gaps the procedural families leave between classes.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from audiogym.tasks.core import SAMPLE_RATE
+
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "audiogym", "numba"))
+import librosa  # noqa: E402  (after NUMBA_CACHE_DIR so compiled kernels are cached between runs)
+
+N_FFT, HOP = 2048, 256
+FPS = SAMPLE_RATE / HOP
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+TRIADS = {"major": (0, 4, 7), "minor": (0, 3, 7), "diminished": (0, 3, 6), "augmented": (0, 4, 8)}
+
+
+@dataclass
+class Measurement:
+    duration: float
+    level_db: float                     # overall RMS, dBFS
+    noise_floor_db: float               # 10th percentile of the frame level
+    level_slope_db_per_s: float | None  # linear trend of the frame level
+    onset_times: list[float] = field(default_factory=list)
+    event_count: int = 0
+    tempo_bpm: float | None = None      # from the median inter-onset interval
+    accent_period: int | None = None    # 3 or 4: how strong onsets group
+    voiced_fraction: float = 0.0
+    f0_median_hz: float | None = None
+    f0_range_st: float = 0.0            # 10th-90th percentile spread of voiced f0, semitones
+    tremor_st: float = 0.0              # fast f0 wobble amplitude within voiced runs, semitones
+    final_pitch: str | None = None      # rising / falling / flat over the last voiced frames
+    contour: str | None = None          # ascending / descending / arch / valley
+    note_names: list[str] = field(default_factory=list)
+    chord_quality: str | None = None
+    chord_roots: list[str] = field(default_factory=list)
+    centroid_hz: float = 0.0
+    harmonic_profile: list[float] = field(default_factory=list)  # harmonics 1..10, max = 1
+    sustain_db: float = 0.0             # median minus peak level after the first onset
+    timbre: str | None = None
+    reverb_rt60: float | None = None
+    low_ratio: float = 0.0              # energy share below 120 Hz
+    high_ratio: float = 0.0             # energy share above 5 kHz
+    chirp_ratio: float = 0.0            # share of frames dominated by a 2.5-4.6 kHz band
+    flatness: float = 0.0
+    syllable_rate: float = 0.0          # envelope peaks per second of speaking span
+    pause_fraction: float = 0.0         # share of the speaking span in silences >= 0.2 s
+    scene: str | None = None
+
+    def to_dict(self) -> dict:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def _db(x: np.ndarray | float) -> np.ndarray:
+    return 20.0 * np.log10(np.maximum(x, 1e-6))
+
+
+def measure(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Measurement:
+    """All measured facts of one clip (mono float, 16 kHz unless `sr` says otherwise)."""
+    y = np.asarray(audio, dtype=np.float32)
+    if sr != SAMPLE_RATE:
+        y = librosa.resample(y, orig_sr=sr, target_sr=SAMPLE_RATE)
+    if len(y) < N_FFT:
+        y = np.pad(y, (0, N_FFT - len(y)))
+    S = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
+    P = S ** 2
+    freqs = librosa.fft_frequencies(sr=SAMPLE_RATE, n_fft=N_FFT)
+    env = _db(librosa.feature.rms(y=y, frame_length=512, hop_length=HOP)[0])  # short-frame level
+    long_level = _db(np.sqrt(P.sum(0) * 2) / N_FFT)  # level of each STFT frame (relative)
+    T = min(S.shape[1], len(env))
+    S, P, env, long_level = S[:, :T], P[:, :T], env[:T], long_level[:T]
+
+    m = Measurement(duration=len(audio) / sr, level_db=float(_db(np.sqrt(np.mean(y ** 2)))),
+                    noise_floor_db=float(np.percentile(env, 10)), level_slope_db_per_s=None)
+    t = np.arange(T) / FPS
+    if env.max() - env.min() > 1.0 or env.max() > -100:
+        m.level_slope_db_per_s = float(np.polyfit(t, env, 1)[0])
+
+    total = P.sum() + 1e-12
+    m.low_ratio = float(P[freqs < 120].sum() / total)
+    m.high_ratio = float(P[freqs > 5000].sum() / total)
+    band = (freqs > 2500) & (freqs < 4600)
+    loud = long_level > long_level.max() - 40
+    m.chirp_ratio = float(np.mean((P[band].sum(0) / (P.sum(0) + 1e-12) > 0.3)[loud]))
+    flat = librosa.feature.spectral_flatness(S=S)[0]
+    m.flatness = float(np.median(flat[loud]))
+    m.centroid_hz = float(np.median(librosa.feature.spectral_centroid(S=S, sr=SAMPLE_RATE)[0][loud]))
+
+    _onsets(m, env)
+    _pitch(m, y, S, freqs, env, long_level, flat)
+    _harmony(m, P, long_level)
+    _speech_rhythm(m, env)
+    _reverb(m, env)
+    m.timbre = classify_timbre(m)
+    m.scene = classify_scene(m)
+    return m
+
+
+def _onsets(m: Measurement, env: np.ndarray) -> None:
+    """Onsets: the level rises >= 9 dB within three frames (48 ms), at least 0.12 s apart."""
+    prev_min = np.array([env[max(0, i - 3):i].min() if i else env[0] for i in range(len(env))])
+    rise = env - prev_min
+    gate = env > env.max() - 35
+    peaks, _ = find_peaks(np.where(gate, rise, 0.0), height=9.0, distance=int(0.12 * FPS))
+    m.onset_times = [round(float(p / FPS), 4) for p in peaks]
+    m.event_count = len(peaks)
+    if len(peaks):
+        after = env[peaks[0]:][env[peaks[0]:] > env.max() - 40]
+        m.sustain_db = float(np.median(after) - env.max())
+    if len(peaks) >= 2:
+        m.tempo_bpm = float(60.0 / (np.median(np.diff(peaks)) / FPS))
+    levels = np.array([env[p:p + 6].max() for p in peaks])
+    if len(levels) >= 6:
+        def contrast(period: int) -> float:
+            return max(levels[ph::period].mean() - np.delete(levels, np.s_[ph::period]).mean()
+                       for ph in range(period))
+        c3, c4 = contrast(3), contrast(4)
+        if max(c3, c4) > 3.0:
+            m.accent_period = 3 if c3 > c4 else 4
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of True."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+
+
+def _pitch(m: Measurement, y: np.ndarray, S: np.ndarray, freqs: np.ndarray, env: np.ndarray,
+           long_level: np.ndarray, flat: np.ndarray) -> None:
+    f0 = librosa.yin(y, fmin=60, fmax=1000, sr=SAMPLE_RATE, frame_length=1024, hop_length=HOP)[: len(env)]
+    voiced = (long_level > long_level.max() - 25) & (flat < 0.2) & (f0 > 62) & (f0 < 980)
+    voiced &= env > env.max() - 30
+    m.voiced_fraction = float(voiced.mean())
+    if voiced.sum() < 5:
+        return
+    st = 12 * np.log2(f0 / 440.0)
+    vs = st[voiced]
+    m.f0_median_hz = float(440 * 2 ** (np.median(vs) / 12))
+    m.f0_range_st = float(np.percentile(vs, 90) - np.percentile(vs, 10))
+    wobble = []
+    for a, b in _runs(voiced):
+        if b - a >= 8:
+            seg = st[a:b]
+            smooth = np.convolve(np.pad(seg, 4, mode="edge"), np.ones(9) / 9, mode="valid")
+            wobble.append(seg[2:-2] - smooth[2:-2])
+    if wobble:  # robust spread (MAD), so a stray octave error does not read as tremor
+        w = np.concatenate(wobble)
+        m.tremor_st = float(np.sqrt(2) * 1.4826 * np.median(np.abs(w - np.median(w))))
+    if len(vs) >= 30:
+        end, ref = np.median(vs[-8:]), np.median(vs[:-30])
+        m.final_pitch = "rising" if end - ref > 2 else "falling" if end - ref < -2 else "flat"
+    chunks = [np.median(c) for c in np.array_split(vs, 6) if len(c)]
+    if len(chunks) == 6:
+        inner = chunks[1:-1]
+        if max(inner) > max(chunks[0], chunks[-1]) + 1:
+            m.contour = "arch"
+        elif min(inner) < min(chunks[0], chunks[-1]) - 1:
+            m.contour = "valley"
+        else:
+            m.contour = "ascending" if chunks[-1] > chunks[0] else "descending"
+        m.note_names = [NOTE_NAMES[int(round(c + 69)) % 12] + str(int(round(c + 69)) // 12 - 1) for c in chunks]
+    # Harmonic profile: magnitude at k*f0 (best of +-1 bin), per loud voiced frame, max = 1.
+    bin_hz = freqs[1]
+    frames = np.flatnonzero(voiced & (long_level > long_level.max() - 20))
+    profiles = []
+    for fr in frames:
+        ks = np.rint(np.arange(1, 11) * f0[fr] / bin_hz).astype(int)
+        ks = ks[ks < S.shape[0] - 1]
+        if len(ks) < 10:
+            continue
+        amps = np.maximum(np.maximum(S[ks - 1, fr], S[ks, fr]), S[ks + 1, fr])
+        profiles.append(amps / (amps.max() + 1e-12))
+    if profiles:
+        m.harmonic_profile = [round(float(a), 4) for a in np.median(profiles, axis=0)]
+
+
+def _harmony(m: Measurement, P: np.ndarray, long_level: np.ndarray) -> None:
+    """Chord quality: best (root, quality) triad template per loud frame, majority vote."""
+    chroma = librosa.feature.chroma_stft(S=P, sr=SAMPLE_RATE, n_fft=N_FFT, tuning=0.0)
+    loud = long_level > long_level.max() - 20
+    if loud.sum() < 5:
+        return
+    names = list(TRIADS)
+    templates = np.zeros((len(names) * 12, 12))
+    for qi, q in enumerate(names):
+        for r in range(12):
+            templates[qi * 12 + r, [(r + i) % 12 for i in TRIADS[q]]] = 1.0
+    c = chroma[:, loud]
+    c = c / (np.linalg.norm(c, axis=0, keepdims=True) + 1e-12)
+    best = np.argmax(templates @ c, axis=0)
+    votes = np.bincount(best // 12, minlength=len(names))
+    m.chord_quality = names[int(np.argmax(votes))]
+    roots, run_start = [], 0
+    for i in range(1, len(best) + 1):
+        if i == len(best) or best[i] != best[run_start]:
+            if i - run_start >= 10:
+                name = NOTE_NAMES[best[run_start] % 12]
+                if not roots or roots[-1] != name:
+                    roots.append(name)
+            run_start = i
+    m.chord_roots = roots
+
+
+def _speech_rhythm(m: Measurement, env: np.ndarray) -> None:
+    active = env > env.max() - 30
+    peaks, _ = find_peaks(np.where(active, env, env.min()), prominence=6.0, distance=int(0.1 * FPS))
+    if len(peaks) >= 2:
+        span = (peaks[-1] - peaks[0]) / FPS
+        m.syllable_rate = float((len(peaks) - 1) / span)
+        quiet = env[peaks[0]:peaks[-1]] < env.max() - 30
+        long_gaps = sum(b - a for a, b in _runs(quiet) if b - a >= 0.2 * FPS)
+        m.pause_fraction = float(long_gaps / max(1, peaks[-1] - peaks[0]))
+
+
+def _reverb(m: Measurement, env: np.ndarray) -> None:
+    """RT60 from the decay after each onset: 60 dB over the observed decay rate."""
+    floor = m.noise_floor_db + 3
+    rates = []
+    onsets = [int(o * FPS) for o in m.onset_times] + [len(env)]
+    for a, b in zip(onsets[:-1], onsets[1:]):
+        pk = a + int(np.argmax(env[a:min(b, a + 6)]))
+        tail = env[pk:b]
+        stop = np.flatnonzero((tail < env[pk] - 20) | (tail < floor))
+        n = int(stop[0]) if len(stop) else len(tail)
+        drop = env[pk] - tail[max(0, n - 1)] if n else 0.0
+        if n >= 3 and drop > 3:
+            rates.append(drop / (n / FPS))  # dB per second
+    if rates:
+        m.reverb_rt60 = float(60.0 / np.median(rates))
+
+
+def classify_timbre(m: Measurement) -> str | None:
+    p = m.harmonic_profile
+    if len(p) < 8:
+        return None
+    if m.sustain_db < -12:
+        return "plucked"
+    if int(np.argmax(p)) >= 1:
+        return "brassy"
+    if sum(p[1:5]) < 0.3:
+        return "flute-like"
+    even, odd = np.mean([p[1], p[3], p[5]]), np.mean([p[2], p[4], p[6]])
+    if even < 0.35 * odd:
+        return "clarinet-like"
+    return "string-like"
+
+
+def classify_scene(m: Measurement) -> str:
+    if m.low_ratio > 0.2:
+        return "street"
+    if m.high_ratio > 0.15:
+        return "rain"
+    if m.chirp_ratio > 0.05:
+        return "park"
+    if m.reverb_rt60 is not None and m.reverb_rt60 > 0.8:
+        return "reverberant hall"
+    return "quiet room"

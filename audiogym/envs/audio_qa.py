@@ -1,0 +1,152 @@
+"""AudioQAEnv: one audio question per episode, answered with text, scored by a reward module."""
+from __future__ import annotations
+
+import string
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from audiogym.errors import AudiogymError, ConfigError
+from audiogym.rewards import exact_answer, is_correct, score
+from audiogym.rewards.parse import parse_completion
+from audiogym.tasks import FAMILIES, AudioTask, Mixture, get_family, render_prompt
+from audiogym.tasks.core import SAMPLE_RATE
+from audiogym.tasks.manifest import Manifest
+
+MAX_TEXT = 4096
+MAX_ACTION = 100_000
+MAX_CHOICES = 8
+TEXT_ONLY_SECONDS = 0.1  # text tasks carry this much silence so the observation keeps its shape
+
+
+def make_source(source: Any, path: str | None = None, skip_invalid: bool = False,
+                weights: dict[str, float] | None = None, max_seconds: float | None = None):
+    """A task source from a name ('ChordMood', 'Mixed', 'Manifest') or an object with make(seed)."""
+    if not isinstance(source, str):
+        return source
+    if source == "Manifest":
+        if not path:
+            raise ConfigError("audiogym/Manifest-v0 needs path=<manifest .json or .jsonl>")
+        return Manifest(path, skip_invalid=skip_invalid, max_seconds=max_seconds)
+    if source == "Mixed":
+        return Mixture(weights) if weights else Mixture()
+    return get_family(source)
+
+
+def source_seconds(source: Any, config: Any = None) -> float:
+    if isinstance(source, Manifest):
+        return source.max_seconds or 30.0
+    if isinstance(source, Mixture):
+        return max(source_seconds(FAMILIES[n]) for n, w in source.weights.items() if w > 0)
+    if getattr(source, "category", "") == "text":
+        return TEXT_ONLY_SECONDS
+    cfg = config or getattr(source, "config", lambda: None)()
+    return float(getattr(cfg, "duration", 4.0))
+
+
+class AudioQAEnv(gym.Env):
+    """One question per episode: observe audio + question + choices (+ transcript), answer in text.
+
+    Observation: `Dict(audio=Box(float32, (max_samples,)), question=Text, choices=Sequence(Text),
+    transcript=Text)`; audio is 16 kHz mono, zero-padded (or cut) to `max_seconds`.
+    Action: the completion text (reasoning and answer). The episode ends after one step.
+    Reward: `reward(prompts, completions, **columns)` (TRL's signature) for this task; `info`
+    carries the reference answer, the parsed answer and the reward breakdown.
+    """
+
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(self, source: Any = "Mixed", config: Any = None, reward: Callable | list | None = None,
+                 show_transcript: bool = True, max_seconds: float | None = None, path: str | None = None,
+                 skip_invalid: bool = False, weights: dict[str, float] | None = None,
+                 instruction: str | None = None, render_mode: str | None = None):
+        self.source = make_source(source, path=path, skip_invalid=skip_invalid, weights=weights,
+                                  max_seconds=max_seconds)
+        self.config = config
+        self.reward_fns = reward if isinstance(reward, (list, tuple)) else [reward or exact_answer]
+        self.show_transcript = show_transcript
+        self.instruction = instruction
+        self.render_mode = render_mode
+        self.max_samples = int(round((max_seconds or source_seconds(self.source, config)) * SAMPLE_RATE))
+        charset = set(string.printable)
+        if isinstance(self.source, Manifest):
+            charset |= {c for t in self.source.texts() for c in t}
+        charset = "".join(sorted(charset))
+        text = spaces.Text(max_length=MAX_TEXT, min_length=0, charset=charset)
+        self.observation_space = spaces.Dict({
+            "audio": spaces.Box(-1.0, 1.0, shape=(self.max_samples,), dtype=np.float32),
+            "question": text,
+            "choices": spaces.Sequence(spaces.Text(max_length=MAX_TEXT, min_length=0, charset=charset)),
+            "transcript": text,
+        })
+        self.action_space = spaces.Text(max_length=MAX_ACTION, min_length=0, charset=string.printable)
+        self.task: AudioTask | None = None
+        self._last: dict[str, Any] | None = None
+
+    # -- episode ----------------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        options = options or {}
+        if "task_seed" in options:
+            task_seed = int(options["task_seed"])
+        elif "index" in options and isinstance(self.source, Manifest):
+            task_seed = int(options["index"])
+        else:
+            task_seed = int(self.np_random.integers(0, 2**31 - 1))
+        self.task = self.source.make(task_seed, self.config) if self.config is not None else self.source.make(task_seed)
+        self._last = None
+        return self._observation(), self._reset_info()
+
+    def step(self, action: str):
+        if self.task is None:
+            raise AudiogymError("call reset() before step()")
+        if not isinstance(action, str):
+            raise AudiogymError(f"the action is the completion text (a str), got {type(action).__name__}")
+        task = self.task
+        prompt = self.prompt()
+        total, breakdown = score(self.reward_fns, prompt, action, task)
+        parsed = parse_completion(action, task.choices or None)
+        info = {
+            "task_id": task.id, "answer": task.answer, "answer_letter": task.answer_letter,
+            "parsed_answer": parsed.answer, "parsed_choice": parsed.choice,
+            "correct": is_correct(action, task.answer, task.choices),
+            "reward_breakdown": breakdown, "conflict": task.conflict, "family": task.family,
+            "category": task.category,
+        }
+        self._last = {"action": action, **info}
+        return self._observation(), float(total), True, False, info
+
+    # -- views ------------------------------------------------------------------------------
+
+    def prompt(self) -> str:
+        """The text prompt of the current task (what a language model is shown beside the audio)."""
+        assert self.task is not None
+        return render_prompt(self.task, show_transcript=self.show_transcript, instruction=self.instruction)
+
+    def _observation(self) -> dict[str, Any]:
+        t = self.task
+        audio = np.zeros(self.max_samples, np.float32)
+        clip = t.audio[: self.max_samples]
+        audio[: len(clip)] = clip
+        return {"audio": audio, "question": t.question[:MAX_TEXT], "choices": tuple(c[:MAX_TEXT] for c in t.choices),
+                "transcript": (t.transcript if self.show_transcript else "")[:MAX_TEXT]}
+
+    def _reset_info(self) -> dict[str, Any]:
+        t = self.task
+        mask = np.zeros(MAX_CHOICES, np.int8)
+        mask[: min(len(t.choices), MAX_CHOICES)] = 1
+        return {"task_id": t.id, "family": t.family, "category": t.category, "skill": t.skill,
+                "difficulty": t.difficulty, "prompt": self.prompt(), "sample_rate": SAMPLE_RATE,
+                "audio_seconds": round(min(len(t.audio), self.max_samples) / SAMPLE_RATE, 4),
+                "action_mask": mask}
+
+    def render(self):
+        if self.render_mode != "ansi" or self.task is None:
+            return None
+        out = f"[{self.task.id}] {self.prompt()}"
+        if self._last:
+            out += f"\n> {self._last['action'][:500]}\nanswer: {self.task.answer}  parsed: {self._last['parsed_answer']}"
+        return out

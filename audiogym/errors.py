@@ -1,0 +1,30 @@
+"""One error family for everything a user can cause (bad file, bad row, bad config value).
+
+The CLI turns any `AudiogymError` into a single line and a non-zero exit; anything else is a bug
+and keeps its traceback.
+"""
+
+
+class AudiogymError(Exception):
+    """Base class of errors caused by user input."""
+
+
+class ConfigError(AudiogymError, ValueError):
+    """A configuration value is out of range or of the wrong kind."""
+
+
+class ManifestError(AudiogymError):
+    """A manifest file or one of its rows cannot be used."""
+
+    def __init__(self, path: str, message: str, row: int | None = None, field: str | None = None):
+        self.path, self.row, self.field = str(path), row, field
+        where = self.path
+        if row is not None:
+            where += f", row {row}"
+        if field is not None:
+            where += f", field '{field}'"
+        super().__init__(f"{where}: {message}")
+
+
+class AudioError(AudiogymError):
+    """An audio file is missing, unreadable or empty."""

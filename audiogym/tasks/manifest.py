@@ -1,0 +1,189 @@
+"""Users' benchmarks as tasks: MMAU-style JSON and generic JSONL manifests.
+
+MMAU-style: a JSON list of rows `{"id", "audio_id", "question", "choices", "answer", "task",
+"sub-category", "difficulty", ...}` with `answer` the text of a choice. Generic JSONL: one row per
+line with `audio`, `question`, `choices`, `answer`, optional `category`, `transcript`, `id`.
+Audio paths are relative to the manifest's folder; audio is read with soundfile, mixed to mono and
+resampled to 16 kHz.
+
+Rows are validated when the manifest loads (audio headers included). A bad row raises a
+`ManifestError` naming the file, row and field; with `skip_invalid=True` the rest loads and
+`skipped` lists every row left out and why. Nothing is dropped silently.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from audiogym.errors import AudioError, ManifestError
+from audiogym.tasks.core import SAMPLE_RATE, AudioTask
+
+log = logging.getLogger(__name__)
+AUDIO_FIELDS = ("audio", "audio_id", "audio_path", "path")
+CATEGORY_FIELDS = ("category", "task", "modality")
+
+
+def load_audio(path: str | Path, sr: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray:
+    """Mono float32 at `sr` in [-1, 1]. Raises AudioError naming the file on any failure."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: audio file not found")
+    try:
+        data, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as e:  # noqa: BLE001 - libsndfile raises several types; all mean unreadable
+        raise AudioError(f"{path}: cannot read audio ({e})") from None
+    if data.size == 0:
+        raise AudioError(f"{path}: audio file has no samples")
+    y = data.mean(axis=1)
+    if max_seconds is not None:
+        y = y[: int(max_seconds * file_sr)]
+    if file_sr != sr:
+        import librosa
+        y = librosa.resample(y, orig_sr=file_sr, target_sr=sr)
+    if not np.all(np.isfinite(y)):
+        raise AudioError(f"{path}: audio contains NaN or infinite samples")
+    return np.clip(y, -1.0, 1.0).astype(np.float32)
+
+
+@dataclass
+class ManifestRow:
+    row: int
+    id: str
+    audio_path: Path
+    question: str
+    choices: list[str]
+    answer: str
+    category: str
+    transcript: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_records(path: Path) -> list[tuple[int, Any, str | None]]:
+    """(row number, parsed record or None, JSON error or None) for each row of the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError(path, "manifest file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ManifestError(path, f"cannot read manifest ({e})") from None
+    if path.suffix.lower() == ".jsonl":
+        out = []
+        for i, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                out.append((i, json.loads(line), None))
+            except json.JSONDecodeError as e:
+                out.append((i, None, f"not valid JSON ({e.msg}, column {e.colno})"))
+        return out
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ManifestError(path, f"not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+    if isinstance(data, dict):
+        data = data.get("data", data.get("rows"))
+    if not isinstance(data, list):
+        raise ManifestError(path, "expected a JSON list of rows (or {\"data\": [...]})")
+    return [(i, rec, None) for i, rec in enumerate(data, start=1)]
+
+
+def _validate(path: Path, row: int, rec: Any) -> ManifestRow:
+    def fail(msg: str, fld: str | None = None) -> ManifestError:
+        return ManifestError(path, msg, row=row, field=fld)
+
+    if not isinstance(rec, dict):
+        raise fail(f"expected a JSON object, got {type(rec).__name__}")
+    audio_key = next((k for k in AUDIO_FIELDS if k in rec), None)
+    if audio_key is None or not isinstance(rec[audio_key], str) or not rec[audio_key].strip():
+        raise fail(f"missing audio path (one of {', '.join(AUDIO_FIELDS)})", audio_key or "audio")
+    question = rec.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise fail("missing or empty question", "question")
+    choices = rec.get("choices")
+    if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) and c.strip() for c in choices):
+        raise fail("expected a list of at least two non-empty strings", "choices")
+    choices = [c.strip() for c in choices]
+    if len(set(choices)) != len(choices):
+        raise fail("choices repeat", "choices")
+    answer = rec.get("answer")
+    if not isinstance(answer, str) or not answer.strip():
+        raise fail("missing answer", "answer")
+    if answer.strip() not in choices:
+        raise fail(f"answer {answer.strip()!r} is not among the choices {choices}", "answer")
+    audio_path = Path(rec[audio_key])
+    if not audio_path.is_absolute():
+        audio_path = path.parent / audio_path
+    if not audio_path.is_file():
+        raise fail(f"audio file not found: {audio_path}", audio_key)
+    try:
+        info = sf.info(str(audio_path))
+    except Exception as e:  # noqa: BLE001
+        raise fail(f"cannot read audio {audio_path} ({e})", audio_key) from None
+    if info.frames == 0:
+        raise fail(f"audio file {audio_path} has no samples", audio_key)
+    category = next((str(rec[k]) for k in CATEGORY_FIELDS if isinstance(rec.get(k), str)), "unknown").lower()
+    transcript = rec.get("transcript", "")
+    known = set(AUDIO_FIELDS) | set(CATEGORY_FIELDS) | {"id", "question", "choices", "answer", "transcript"}
+    return ManifestRow(row=row, id=str(rec.get("id", f"{path.stem}-{row}")), audio_path=audio_path,
+                       question=question.strip(), choices=choices, answer=answer.strip(), category=category,
+                       transcript=transcript if isinstance(transcript, str) else "",
+                       extra={k: v for k, v in rec.items() if k not in known})
+
+
+class Manifest:
+    """A benchmark file as a task source: `task(i)`, `make(seed)`, `len()`, `skipped`."""
+
+    name = "Manifest"
+    category = "mixed"
+
+    def __init__(self, path: str | Path, skip_invalid: bool = False, max_seconds: float | None = None):
+        self.path = Path(path)
+        self.max_seconds = max_seconds
+        self.rows: list[ManifestRow] = []
+        self.skipped: list[tuple[int, str]] = []
+        for row, rec, json_error in _read_records(self.path):
+            try:
+                if json_error:
+                    raise ManifestError(self.path, json_error, row=row)
+                self.rows.append(_validate(self.path, row, rec))
+            except ManifestError as e:
+                if not skip_invalid:
+                    raise
+                self.skipped.append((row, str(e)))
+        for row, msg in self.skipped:
+            log.warning("skipped %s", msg)
+        if not self.rows:
+            raise ManifestError(self.path, "no usable rows" + (f" ({len(self.skipped)} skipped)" if self.skipped else ""))
+        self.description = f"{len(self.rows)} questions from {self.path.name}"
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def report(self) -> str:
+        lines = [f"{self.path}: loaded {len(self.rows)} rows, skipped {len(self.skipped)}"]
+        lines += [f"  {msg}" for _, msg in self.skipped]
+        return "\n".join(lines)
+
+    def task(self, index: int) -> AudioTask:
+        r = self.rows[index]
+        try:
+            audio = load_audio(r.audio_path, max_seconds=self.max_seconds)
+        except AudioError as e:
+            raise ManifestError(self.path, str(e), row=r.row, field="audio") from None
+        return AudioTask(id=r.id, audio=audio, question=r.question, choices=r.choices, answer=r.answer,
+                         category=r.category, skill=str(r.extra.get("sub-category", r.category)),
+                         difficulty=str(r.extra.get("difficulty", "unknown")), transcript=r.transcript,
+                         family=self.path.stem)
+
+    def make(self, seed: int, cfg: Any = None) -> AudioTask:
+        return self.task(int(seed) % len(self.rows))
+
+    def texts(self) -> list[str]:
+        """Every string this manifest can show (for the environment's character set)."""
+        return [t for r in self.rows for t in (r.question, r.transcript, *r.choices)]
