@@ -101,7 +101,7 @@ def measure(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Measurement:
     m.centroid_hz = float(np.median(librosa.feature.spectral_centroid(S=S, sr=SAMPLE_RATE)[0][loud]))
 
     _onsets(m, env)
-    _pitch(m, y, S, freqs, env, long_level, flat)
+    _pitch(m, y, S, freqs, env, long_level)
     _harmony(m, P, long_level)
     _speech_rhythm(m, env)
     _reverb(m, env)
@@ -140,10 +140,9 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _pitch(m: Measurement, y: np.ndarray, S: np.ndarray, freqs: np.ndarray, env: np.ndarray,
-           long_level: np.ndarray, flat: np.ndarray) -> None:
+           long_level: np.ndarray) -> None:
     f0 = librosa.yin(y, fmin=60, fmax=1000, sr=SAMPLE_RATE, frame_length=1024, hop_length=HOP)[: len(env)]
-    voiced = (long_level > long_level.max() - 25) & (flat < 0.2) & (f0 > 62) & (f0 < 980)
-    voiced &= env > env.max() - 30
+    voiced = (long_level > long_level.max() - 30) & (f0 > 62) & (f0 < 980) & (_harmonicity(S, f0, freqs[1]) > 0.6)
     m.voiced_fraction = float(voiced.mean())
     if voiced.sum() < 5:
         return
@@ -188,6 +187,21 @@ def _pitch(m: Measurement, y: np.ndarray, S: np.ndarray, freqs: np.ndarray, env:
         m.harmonic_profile = [round(float(a), 4) for a in np.median(profiles, axis=0)]
 
 
+def _harmonicity(S: np.ndarray, f0: np.ndarray, bin_hz: float) -> np.ndarray:
+    """Per frame: share of the 0..4.5*f0 band's energy within +-2 bins of the first 4 harmonics
+    of f0. Near 1 for a voice or an instrument (gliding pitch included), ~0.25 for noise."""
+    P = S ** 2
+    n_bins = P.shape[0]
+    cum = np.vstack([np.zeros((1, P.shape[1])), np.cumsum(P, axis=0)])  # cum[b] = sum of bins < b
+    cols = np.arange(P.shape[1])
+    harm = np.zeros(P.shape[1])
+    for k in range(1, 5):
+        b = np.clip(np.rint(k * f0 / bin_hz).astype(int), 2, n_bins - 3)
+        harm += cum[b + 3, cols] - cum[b - 2, cols]
+    top = np.clip(np.rint(4.5 * f0 / bin_hz).astype(int), 1, n_bins)
+    return harm / (cum[top, cols] + 1e-12)
+
+
 def _harmony(m: Measurement, P: np.ndarray, long_level: np.ndarray) -> None:
     """Chord quality: best (root, quality) triad template per loud frame, majority vote."""
     chroma = librosa.feature.chroma_stft(S=P, sr=SAMPLE_RATE, n_fft=N_FFT, tuning=0.0)
@@ -216,8 +230,10 @@ def _harmony(m: Measurement, P: np.ndarray, long_level: np.ndarray) -> None:
 
 
 def _speech_rhythm(m: Measurement, env: np.ndarray) -> None:
-    active = env > env.max() - 30
-    peaks, _ = find_peaks(np.where(active, env, env.min()), prominence=6.0, distance=int(0.1 * FPS))
+    # Syllables: peaks of the level smoothed over ~80 ms (so a consonant burst and its vowel are one).
+    smooth = np.convolve(env, np.hanning(7) / np.hanning(7).sum(), mode="same")
+    active = smooth > env.max() - 30
+    peaks, _ = find_peaks(np.where(active, smooth, env.min()), prominence=6.0, distance=int(0.12 * FPS))
     if len(peaks) >= 2:
         span = (peaks[-1] - peaks[0]) / FPS
         m.syllable_rate = float((len(peaks) - 1) / span)
@@ -264,8 +280,8 @@ def classify_scene(m: Measurement) -> str:
         return "street"
     if m.high_ratio > 0.15:
         return "rain"
-    if m.chirp_ratio > 0.05:
+    if m.chirp_ratio > 0.02:
         return "park"
-    if m.reverb_rt60 is not None and m.reverb_rt60 > 0.8:
+    if m.reverb_rt60 is not None and m.reverb_rt60 > 0.6:
         return "reverberant hall"
     return "quiet room"

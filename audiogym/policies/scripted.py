@@ -1,0 +1,66 @@
+"""Scripted policies: the cold-start teachers and the baselines.
+
+- `OraclePolicy` measures the audio with `audiogym.analysis` (never the task's hidden facts),
+  writes a grounded chain from what it measured and answers from it.
+- `TranscriptPolicy` is the cascade baseline (ASR + a text LLM): it reasons from the transcript
+  only, so it is right when the words agree with the sound and wrong on conflict items.
+- `RandomPolicy` picks a choice at random.
+Completions have the report's format: `<think>\\n...\\n</think>\\n` then the answer.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from audiogym.analysis import measure
+from audiogym.tasks import FAMILIES, AudioTask
+from audiogym.tasks.core import LETTERS
+
+
+def format_completion(reasoning: str, task: AudioTask, answer: str | None) -> str:
+    if answer is not None and task.choices and answer in task.choices:
+        final = f"The answer is ({LETTERS[task.choices.index(answer)]}) {answer}."
+    else:
+        final = f"The answer is {answer}." if answer else "I cannot tell."
+    return f"<think>\n{reasoning}\n</think>\n{final}"
+
+
+class OraclePolicy:
+    name = "oracle"
+
+    def act(self, task: AudioTask) -> str:
+        family = FAMILIES.get(task.family)
+        if family is None:
+            return format_completion("I have no reader for this kind of question.", task, None)
+        if task.category == "text":
+            return format_completion(family.grounded(task, task.facts), task, task.answer)
+        facts = family.read_facts(measure(task.audio))
+        answer = family.answer_from(facts)
+        if None in (facts.get(k) for k in family.answer_keys) or not answer:
+            return format_completion("The recording does not let me measure what the question needs.", task, None)
+        return format_completion(family.grounded(task, facts), task, answer)
+
+
+class TranscriptPolicy:
+    name = "transcript"
+
+    def act(self, task: AudioTask) -> str:
+        family = FAMILIES.get(task.family)
+        if family is None or task.category == "text":
+            return OraclePolicy().act(task) if task.category == "text" else format_completion(
+                f"The transcript says: {task.transcript}", task, None)
+        return format_completion(family.surrogate(task), task, family.transcript_answer(task))
+
+
+class RandomPolicy:
+    name = "random"
+
+    def __init__(self, seed: int = 0):
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, task: AudioTask) -> str:
+        if not task.choices:
+            return format_completion("A guess.", task, str(int(self.rng.integers(0, 100))))
+        return format_completion("A guess.", task, str(self.rng.choice(task.choices)))
+
+
+POLICIES = {"oracle": OraclePolicy, "transcript": TranscriptPolicy, "random": RandomPolicy}

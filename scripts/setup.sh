@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up audiogym in the current Python environment (activate a venv first if you want one).
+# - torch: an existing torch is kept (your CUDA build stays); where none is present the CPU build
+#   of torch 2.13.0 is installed, from a local wheel cache if pip knows one, else PyTorch's CPU index.
+#   It never pulls CUDA packages onto a CPU machine.
+# - audiogym itself, editable, with the test tools.
+# - a persistent numba cache for librosa (first import compiles for ~20 s, later ones ~3 s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+if "$PY" -c "import torch" 2>/dev/null; then
+    echo "setup: using the installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
+else
+    echo "setup: installing the CPU build of torch 2.13.0"
+    "$PY" -m pip install -q --no-index "torch==2.13.0" 2>/dev/null \
+        || "$PY" -m pip install -q "torch==2.13.0" --index-url "${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}"
+fi
+
+# Re-install only when pyproject.toml or the interpreter changed since the last set-up here.
+stamp=".setup-stamp"
+want="$(cat pyproject.toml | sha1sum | cut -c1-16) $("$PY" -c 'import sys; print(sys.executable)')"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! "$PY" -c "import audiogym, trl, ray, librosa, wandb, pytest, hypothesis, xdist" 2>/dev/null; then
+    echo "setup: installing audiogym and its dependencies"
+    "$PY" -m pip install -q -e ".[dev]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+    "$PY" -c "import audiogym, trl, ray, librosa, wandb" || { echo "setup: installing audiogym failed" >&2; exit 1; }
+    echo "$want" > "$stamp"
+fi
+
+export NUMBA_CACHE_DIR=${NUMBA_CACHE_DIR:-$HOME/.cache/audiogym/numba}
+mkdir -p "$NUMBA_CACHE_DIR"
+"$PY" -c "import audiogym.analysis" >/dev/null   # compile librosa's kernels into the cache once
+echo "setup: ready ($("$PY" -c 'import audiogym, torch; print("audiogym", audiogym.__version__, "torch", torch.__version__)'))"

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from audiogym import AUDIO_FAMILIES, FAMILIES, ConfigError, Mixture, get_family, render_prompt
+from audiogym.tasks.core import AudioTask, FamilyConfig
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_same_seed_same_task_bit_for_bit(name):
+    fam = FAMILIES[name]
+    a, b, c = fam.make(7), fam.make(7), fam.make(8)
+    assert a.audio.tobytes() == b.audio.tobytes()
+    assert a.to_json() == b.to_json()
+    assert a.id != c.id and (a.audio.tobytes() != c.audio.tobytes() or a.question != c.question or not len(a.audio))
+
+
+@pytest.mark.parametrize("name", list(AUDIO_FAMILIES))
+def test_audio_is_16k_mono_float32_in_range(name):
+    task = AUDIO_FAMILIES[name].make(3)
+    assert task.audio.dtype == np.float32 and task.audio.ndim == 1
+    assert len(task.audio) == 4 * 16000
+    assert np.abs(task.audio).max() <= 1.0 and np.abs(task.audio).max() > 0.01
+    assert task.answer in task.choices and task.category in ("music", "sound", "speech")
+    assert task.transcript and task.facts
+
+
+def test_conflict_share_is_at_least_a_third_by_default():
+    for name, fam in AUDIO_FAMILIES.items():
+        share = np.mean([fam.make(s).conflict for s in range(60)])
+        assert share >= 1 / 3 - 0.1, name
+
+
+def test_config_validation_names_the_field():
+    with pytest.raises(ConfigError, match="conflict_rate"):
+        FamilyConfig(conflict_rate=1.5).validate()
+    with pytest.raises(ConfigError, match="difficulty"):
+        get_family("Tempo").make(0, FamilyConfig(difficulty="brutal"))
+    with pytest.raises(ConfigError, match="unknown task family"):
+        get_family("Nope")
+
+
+def test_difficulty_sets_the_distractor_noise():
+    # Same seed: the clips differ only by the added noise, whose level the difficulty sets.
+    fam = get_family("Tempo")
+    clean = fam.make(5, FamilyConfig(difficulty="easy")).audio
+    rel = {d: np.std(fam.make(5, FamilyConfig(difficulty=d)).audio - clean) / np.std(clean) for d in ("medium", "hard")}
+    assert 0.05 < rel["medium"] < 0.2 and 0.25 < rel["hard"] < 0.6, rel
+
+
+def test_conflict_rate_zero_and_one():
+    fam = get_family("ChordMood")
+    assert not any(fam.make(s, fam.config(conflict_rate=0.0)).conflict for s in range(20))
+    assert all(fam.make(s, fam.config(conflict_rate=1.0)).conflict for s in range(20))
+
+
+def test_render_prompt_letters_and_transcript():
+    task = get_family("ChordMood").make(1)
+    p = render_prompt(task)
+    for i, c in enumerate(task.choices):
+        assert f"({'ABCD'[i]}) {c}" in p
+    assert f"Lyrics: {task.transcript}" in p
+    assert "Lyrics:" not in render_prompt(task, show_transcript=False)
+    assert render_prompt(task, show_transcript=False, instruction="").splitlines()[-1].startswith("(D)")
+
+
+def test_task_rejects_answer_outside_choices():
+    with pytest.raises(ConfigError, match="not among the choices"):
+        AudioTask(id="x", audio=np.zeros(10), question="q", choices=["a", "b"], answer="c", category="sound", skill="s")
+
+
+def test_mixture_gives_the_family_task_for_the_same_seed():
+    mix = Mixture({"Tempo": 1.0, "Meter": 1.0})
+    names = {mix.make(s).family for s in range(40)}
+    assert names == {"Tempo", "Meter"}
+    t = mix.make(11)
+    assert t.audio.tobytes() == get_family(t.family).make(11).audio.tobytes()
+    with pytest.raises(ConfigError):
+        Mixture({"Tempo": -1.0})
+
+
+def test_text_reasoning_answers_are_verifiable():
+    fam = get_family("TextReasoning")
+    for s in range(30):
+        t = fam.make(s)
+        assert t.category == "text" and len(t.audio) == 0
+        assert f"The answer is {t.answer}." in t.facts["solution"]
+        if t.question.startswith("What is"):
+            expr = t.question[len("What is "):-1]
+            assert str(eval(expr)) == t.answer  # noqa: S307 - our own generated arithmetic
