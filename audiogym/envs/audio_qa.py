@@ -56,7 +56,7 @@ class AudioQAEnv(gym.Env):
     carries the reference answer, the parsed answer and the reward breakdown.
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
 
     def __init__(self, source: Any = "Mixed", config: Any = None, reward: Callable | list | None = None,
                  show_transcript: bool = True, max_seconds: float | None = None, path: str | None = None,

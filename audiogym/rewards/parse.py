@@ -33,6 +33,7 @@ _EXPLICIT = re.compile(
 _LETTER_MENTION = re.compile(
     r"\(([A-Z])\)|(?<![\w(])([A-Z])\)|^\s*(?!(?:A|I)\s+[a-z])([A-Z])\b(?![.'])"
     r"|(?<![\w(])([A-Z])(?=\s*(?:,|/|\bor\b|\band\b))|(?:,|/|\bor|\band)\s+([A-Z])\b(?![.'])")
+_LETTER_LIST = re.compile(r"\s*\(?[A-Z][).]?(?:\s*(?:,|/|&|\s|\band\b|\bor\b)\s*\(?[A-Z][).]?)+\s*")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -81,6 +82,8 @@ def _choice_in(token: str, choices: list[str]) -> set[int]:
     exact = {k for k, c in enumerate(choices) if _norm(c) == tok}
     if exact or not tok:
         return exact
+    if _LETTER_LIST.fullmatch(token):  # "B C", "(A)/(B)", "A, B and D": several letters
+        return {k for k in (ord(x) - ord("A") for x in re.findall(r"[A-Z]", token)) if k < len(choices)}
     named = set()
     for groups in _LETTER_MENTION.findall(token):
         k = ord("".join(groups)) - ord("A")

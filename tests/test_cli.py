@@ -1,0 +1,35 @@
+import json
+import subprocess
+import sys
+
+from audiogym.cli import main
+
+
+def test_list_prints_every_env(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "audiogym/ChordMood-v0" in out and "audiogym/Manifest-v0" in out and len(out.splitlines()) >= 15
+
+
+def test_show_writes_wav_png_json(tmp_path, capsys):
+    assert main(["show", "audiogym/ChordMood-v0", "--seed", "1", "--out", str(tmp_path)]) == 0
+    names = sorted(p.suffix for p in tmp_path.iterdir())
+    assert names == [".json", ".png", ".wav"]
+    meta = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert meta["answer"] in meta["choices"] and meta["facts"]["chord_quality"]
+    assert next(tmp_path.glob("*.png")).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_user_errors_are_one_line_and_exit_2(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "audiogym.cli", "show", "audiogym/Nope-v0"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "unknown environment" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "audiogym.cli", "show", "audiogym/Manifest-v0", "--path",
+                        str(tmp_path / "missing.json")], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "not found" in r.stderr
+
+
+def test_demo_answers_every_family(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "audiogym/TextReasoning-v0" in out and "mean reward" in out
+    assert len(list(tmp_path.glob("*.png"))) == 12
