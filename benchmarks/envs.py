@@ -1,0 +1,84 @@
+"""Environment throughput and analysis speed, each beside a baseline measured in the same run.
+
+1. Episodes per second per family: reset (generates the task) + step (parses and scores a
+   trivial answer), against the cost of reset alone (so the step overhead is visible).
+2. Analysis clips per second: `audiogym.analysis.measure` (one STFT + yin) against a naive librosa
+   pipeline (pyin + chroma_cqt + beat_track) on the same clips.
+
+Prints a table with ratios and writes benchmarks/results/envs.json.
+    python benchmarks/envs.py [--episodes 20] [--clips 24]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+import gymnasium as gym  # noqa: E402
+
+import audiogym  # noqa: E402
+from audiogym.analysis import measure  # noqa: E402
+from audiogym.tasks import AUDIO_FAMILIES, FAMILIES  # noqa: E402
+
+
+def naive_librosa(y, sr=16000):
+    import librosa
+    librosa.pyin(y, fmin=60, fmax=1000, sr=sr)
+    librosa.feature.chroma_cqt(y=y, sr=sr)
+    librosa.beat.beat_track(y=y, sr=sr)
+
+
+def timed(fn, n):
+    t0 = time.perf_counter()
+    for i in range(n):
+        fn(i)
+    return (time.perf_counter() - t0) / n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--episodes", type=int, default=20)
+    ap.add_argument("--clips", type=int, default=24)
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "envs.json"))
+    args = ap.parse_args()
+
+    measure(AUDIO_FAMILIES["Tempo"].make(0).audio)  # warm librosa's compiled kernels
+    naive_librosa(AUDIO_FAMILIES["Tempo"].make(0).audio)
+
+    rows = []
+    print(f"{'environment':<28} {'episodes/s':>10} {'resets/s':>9} {'step share':>10}")
+    for name in FAMILIES:
+        env = gym.make(f"audiogym/{name}-v0")
+        env.reset(seed=0)
+        reset_s = timed(lambda i: env.reset(seed=i), args.episodes)
+        episode_s = timed(lambda i: (env.reset(seed=i), env.step("The answer is (A).")), args.episodes)
+        share = max(0.0, 1 - reset_s / episode_s)
+        rows.append({"env": f"audiogym/{name}-v0", "episodes_per_s": 1 / episode_s, "resets_per_s": 1 / reset_s,
+                     "step_share": share})
+        print(f"audiogym/{name}-v0".ljust(28), f"{1 / episode_s:>10.1f} {1 / reset_s:>9.1f} {share:>10.1%}")
+
+    names = list(AUDIO_FAMILIES)
+    clips = [AUDIO_FAMILIES[names[i % len(names)]].make(1000 + i).audio for i in range(args.clips)]
+    ours = timed(lambda i: measure(clips[i]), len(clips))
+    base = timed(lambda i: naive_librosa(clips[i]), len(clips))
+    print(f"\nanalysis of {len(clips)} clips of 4 s:")
+    print(f"  audiogym.analysis.measure        {1 / ours:8.1f} clips/s  ({ours * 1000:.0f} ms/clip)")
+    print(f"  pyin + chroma_cqt + beat_track   {1 / base:8.1f} clips/s  ({base * 1000:.0f} ms/clip)")
+    print(f"  speed-up                         {base / ours:8.1f}x")
+
+    result = {"benchmark": "envs", "audiogym": audiogym.__version__, "machine": platform.machine(),
+              "cpus": os.cpu_count(), "episodes_per_family": args.episodes, "envs": rows,
+              "analysis": {"clips": len(clips), "measure_clips_per_s": 1 / ours, "naive_clips_per_s": 1 / base,
+                           "speedup": base / ours}}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
