@@ -159,7 +159,7 @@ def _pitch(m: Measurement, y: np.ndarray, S: np.ndarray, freqs: np.ndarray, env:
     if wobble:  # robust spread (MAD), so a stray octave error does not read as tremor
         w = np.concatenate(wobble)
         m.tremor_st = float(np.sqrt(2) * 1.4826 * np.median(np.abs(w - np.median(w))))
-    if len(vs) >= 30:
+    if len(vs) >= 40:
         end, ref = np.median(vs[-8:]), np.median(vs[:-30])
         m.final_pitch = "rising" if end - ref > 2 else "falling" if end - ref < -2 else "flat"
     chunks = [np.median(c) for c in np.array_split(vs, 6) if len(c)]
