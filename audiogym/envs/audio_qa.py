@@ -9,7 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from audiogym.errors import AudiogymError, ConfigError
-from audiogym.rewards import exact_answer, is_correct, score
+from audiogym.rewards import build_reward, exact_answer, is_correct, score
 from audiogym.rewards.parse import parse_completion
 from audiogym.tasks import FAMILIES, AudioTask, Mixture, get_family, render_prompt
 from audiogym.tasks.core import SAMPLE_RATE
@@ -65,7 +65,9 @@ class AudioQAEnv(gym.Env):
         self.source = make_source(source, path=path, skip_invalid=skip_invalid, weights=weights,
                                   max_seconds=max_seconds)
         self.config = config
-        self.reward_fns = reward if isinstance(reward, (list, tuple)) else [reward or exact_answer]
+        if isinstance(reward, (str, dict)):
+            reward = build_reward(reward)
+        self.reward_fns = list(reward) if isinstance(reward, (list, tuple)) else [reward or exact_answer]
         self.show_transcript = show_transcript
         self.instruction = instruction
         self.render_mode = render_mode
@@ -107,13 +109,13 @@ class AudioQAEnv(gym.Env):
             raise AudiogymError(f"the action is the completion text (a str), got {type(action).__name__}")
         task = self.task
         prompt = self.prompt()
-        total, breakdown = score(self.reward_fns, prompt, action, task)
+        total, breakdown, details = score(self.reward_fns, prompt, action, task)
         parsed = parse_completion(action, task.choices or None)
         info = {
             "task_id": task.id, "answer": task.answer, "answer_letter": task.answer_letter,
             "parsed_answer": parsed.answer, "parsed_choice": parsed.choice,
             "correct": is_correct(action, task.answer, task.choices),
-            "reward_breakdown": breakdown, "conflict": task.conflict, "family": task.family,
+            "reward_breakdown": breakdown, "reward_details": details, "conflict": task.conflict, "family": task.family,
             "category": task.category,
         }
         self._last = {"action": action, **info}

@@ -1,52 +1,57 @@
 """Reward modules: pure functions of (task columns, completion text), with TRL's signature.
 
-Every reward is called as `reward(prompts=[...], completions=[...], **columns)` where each column
-(answer, choices, facts, transcript, category, ...) is a list with one entry per completion, and
-returns a list of floats (or None where it does not apply). The same callables score `env.step`,
-TRL training, the distillation filter and evaluation.
+    reward(prompts, completions, **columns) -> list[float | None]
+
+The same objects score `env.step`, TRL training (`GRPOTrainer(reward_funcs=[...])`), the
+distillation filter and evaluation.
+
+| name | range | what |
+|---|---|---|
+| binary (also `exact_answer`) | [0, 1] | final answer correct (eqs. 2, 6) |
+| composite_format | [0, 1] | 0.8 correct + 0.2 real reasoning present (eq. 7) |
+| reasoning_format | [0, 1] | real reasoning present |
+| grounding | [0, 1], None on text | cites and correctly describes audible evidence, not the transcript |
+| self_cognition | [-1, 0] | -1 when the reply says it cannot hear audio |
+| Weighted / ByModality / build_reward | | sums and the eq. 8 routing, from config |
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from audiogym.rewards.parse import Parsed, answers_match, parse_completion, split_think
+from audiogym.rewards.base import Reward, completion_text, row_facts
+from audiogym.rewards.compose import ByModality, Weighted, build_reward, make_reward, mgrd_reward
+from audiogym.rewards.grounding import GroundingFilter, GroundingReward, grounding_of, is_grounded
+from audiogym.rewards.outcome import Binary, CompositeFormat, ReasoningFormat, is_correct, reasoning_present
+from audiogym.rewards.parse import Parsed, parse_completion, split_think
+from audiogym.rewards.selfcog import SelfCognitionPenalty, self_cognition_error
+
+binary = Binary()
+exact_answer = Binary(name="exact_answer")
+composite_format = CompositeFormat()
+reasoning_format = ReasoningFormat()
+grounding = GroundingReward()
+self_cognition = SelfCognitionPenalty()
 
 
-def completion_text(completion: Any) -> str:
-    """Plain text of a completion: a string, or TRL's conversational form (a list of messages)."""
-    if isinstance(completion, str):
-        return completion
-    if isinstance(completion, list) and completion and isinstance(completion[-1], dict):
-        content = completion[-1].get("content", "")
-        if isinstance(content, list):  # multimodal content parts
-            return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        return str(content)
-    return "" if completion is None else str(completion)
-
-
-def is_correct(completion: str, answer: str, choices: Sequence[str] | None = None) -> bool:
-    """The completion's final answer is the reference answer (eqs. 2 and 6)."""
-    parsed = parse_completion(completion, list(choices) if choices else None)
-    if choices:
-        return parsed.answer is not None and parsed.answer == answer
-    return answers_match(parsed.answer, answer)
-
-
-def exact_answer(prompts: list, completions: list, answer: list[str], choices: list | None = None,
-                 **columns: Any) -> list[float]:
-    """1.0 when the final answer is the reference answer, else 0.0."""
-    choices = choices if choices is not None else [None] * len(completions)
-    return [float(is_correct(completion_text(c), a, ch)) for c, a, ch in zip(completions, answer, choices)]
-
-
-def score(reward_fns: Sequence[Callable], prompt: str, completion: str, task: Any) -> tuple[float, dict[str, float | None]]:
-    """Score one completion on one task with each reward; (sum, {reward name: value})."""
-    columns = {k: [v] for k, v in task.columns().items()}
-    breakdown: dict[str, float | None] = {}
+def score(reward_fns: Sequence[Callable], prompt: str, completion: str, task: Any
+          ) -> tuple[float, dict[str, float | None], dict[str, dict[str, Any]]]:
+    """Score one completion on one task with each reward: (sum, {name: value}, {name: details})."""
+    row = task.columns()
+    if not row_facts(row) and len(getattr(task, "audio", ())):
+        row["audio"] = {"array": task.audio}
+    values: dict[str, float | None] = {}
+    details: dict[str, dict[str, Any]] = {}
     for fn in reward_fns:
-        value = fn(prompts=[prompt], completions=[completion], **columns)[0]
-        breakdown[getattr(fn, "__name__", type(fn).__name__)] = value
-    return float(sum(v for v in breakdown.values() if v is not None)), breakdown
+        name = getattr(fn, "__name__", type(fn).__name__)
+        if isinstance(fn, Reward):
+            values[name], details[name] = fn.score(completion_text(completion), {**row, "prompt": prompt})
+        else:
+            values[name] = fn(prompts=[prompt], completions=[completion], **{k: [v] for k, v in row.items()})[0]
+    return float(sum(v for v in values.values() if v is not None)), values, details
 
 
-__all__ = ["Parsed", "completion_text", "exact_answer", "is_correct", "parse_completion", "score", "split_think"]
+__all__ = ["Binary", "ByModality", "CompositeFormat", "GroundingFilter", "GroundingReward", "Parsed", "ReasoningFormat",
+           "Reward", "SelfCognitionPenalty", "Weighted", "binary", "build_reward", "completion_text", "composite_format",
+           "exact_answer", "grounding", "grounding_of", "is_correct", "is_grounded", "make_reward", "mgrd_reward",
+           "parse_completion", "reasoning_format", "reasoning_present", "score", "self_cognition",
+           "self_cognition_error", "split_think"]

@@ -1,0 +1,83 @@
+"""The one reward API: a named callable with TRL's signature.
+
+    reward(prompts, completions, **columns) -> list[float | None]
+
+Columns are the dataset's reference columns (answer, choices, facts, transcript, category, ...),
+one list entry per completion; extra keyword arguments TRL adds (trainer_state, log_metric,
+log_extra, completion_ids) are accepted. A subclass implements `score(text, row) -> (value,
+details)` for one completion; `details` is the breakdown `env.step` puts in `info` and the source
+of the extra metrics logged through TRL's `log_metric` when it is given. Instances are picklable
+(module-level classes with plain attributes), so they travel to Ray workers and dataloaders.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Callable
+
+
+def completion_text(completion: Any) -> str:
+    """Plain text of a completion: a string, or TRL's conversational form (a list of messages)."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, list) and completion and isinstance(completion[-1], dict):
+        content = completion[-1].get("content", "")
+        if isinstance(content, list):  # multimodal content parts
+            return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        return str(content)
+    return "" if completion is None else str(completion)
+
+
+def row_facts(row: dict[str, Any]) -> dict[str, Any]:
+    """The task's facts as a dict (datasets carry them as JSON text)."""
+    facts = row.get("facts")
+    if isinstance(facts, str):
+        try:
+            facts = json.loads(facts) if facts else {}
+        except json.JSONDecodeError:
+            facts = {}
+    return facts if isinstance(facts, dict) else {}
+
+
+class Reward:
+    """Base class. `name` is what TRL logs (`rewards/<name>/mean`); `bounds` the documented range."""
+
+    name = "reward"
+    bounds = (0.0, 1.0)
+
+    @property
+    def __name__(self) -> str:  # TRL and env.step read the name here
+        return self.name
+
+    def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
+        raise NotImplementedError
+
+    def __call__(self, prompts: list | None = None, completions: list | None = None, *,
+                 log_metric: Callable[[str, float], None] | None = None, **columns: Any) -> list[float | None]:
+        completions = list(completions or [])
+        n = len(completions)
+        lists = {k: v for k, v in columns.items() if isinstance(v, (list, tuple)) and len(v) == n}
+        values, details = [], []
+        for i, c in enumerate(completions):
+            row = {k: v[i] for k, v in lists.items()}
+            if prompts is not None and len(prompts) == n:
+                row.setdefault("prompt", prompts[i])
+            value, detail = self.score(completion_text(c), row)
+            if value is not None and not math.isfinite(value):
+                value = self.bounds[0]
+            values.append(value)
+            details.append(detail)
+        if log_metric is not None:
+            self.log_details(details, log_metric)
+        return values
+
+    def log_details(self, details: list[dict[str, Any]], log_metric: Callable[[str, float], None]) -> None:
+        """Log the mean of every numeric detail as `<name>/<detail>`."""
+        keys = {k for d in details for k, v in d.items() if isinstance(v, (int, float, bool))}
+        for k in sorted(keys):
+            vals = [float(d[k]) for d in details if isinstance(d.get(k), (int, float, bool))]
+            if vals:
+                log_metric(f"{self.name}/{k}", sum(vals) / len(vals))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"

@@ -1,0 +1,100 @@
+"""Composition: weighted sums, and routing by modality (MGRD eq. 8: audio questions get the
+composite reward, text questions the binary one), declared in config.
+
+    build_reward({"audio": {"composite_format": 1.0}, "text": {"binary": 1.0}})
+    build_reward({"composite_format": 1.0, "grounding": 0.5, "self_cognition": 1.0})
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from audiogym.errors import ConfigError
+from audiogym.rewards.base import Reward
+from audiogym.rewards.grounding import GroundingReward
+from audiogym.rewards.outcome import Binary, CompositeFormat, ReasoningFormat
+from audiogym.rewards.selfcog import SelfCognitionPenalty
+
+REWARDS: dict[str, type[Reward]] = {
+    "binary": Binary, "composite_format": CompositeFormat, "reasoning_format": ReasoningFormat,
+    "grounding": GroundingReward, "self_cognition": SelfCognitionPenalty,
+}
+
+
+def make_reward(name: str, **options: Any) -> Reward:
+    try:
+        cls = REWARDS[name]
+    except KeyError:
+        raise ConfigError(f"unknown reward {name!r}; known: {', '.join(REWARDS)}") from None
+    try:
+        return cls(**options)
+    except TypeError as e:
+        raise ConfigError(f"reward {name!r}: {e}") from None
+
+
+class Weighted(Reward):
+    """sum(weight * reward); a component that returns None is left out (None if all are)."""
+
+    def __init__(self, parts: dict[str, float] | list[tuple[Reward, float]], name: str = "weighted"):
+        self.name = name
+        items = parts.items() if isinstance(parts, dict) else parts
+        self.parts = [(make_reward(r) if isinstance(r, str) else r, float(w)) for r, w in items]
+        for r, w in self.parts:
+            if not isinstance(r, Reward):
+                raise ConfigError(f"{name}: {r!r} is not an audiogym reward")
+        lo = sum(min(w * r.bounds[0], w * r.bounds[1]) for r, w in self.parts)
+        hi = sum(max(w * r.bounds[0], w * r.bounds[1]) for r, w in self.parts)
+        self.bounds = (lo, hi)
+
+    def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
+        total, details, any_applied = 0.0, {}, False
+        for r, w in self.parts:
+            v, d = r.score(text, row)
+            details[r.name] = v
+            if v is not None:
+                total += w * v
+                any_applied = True
+        return (total if any_applied else None), details
+
+
+class ByModality(Reward):
+    """Routes on the `category` column: text tasks to `text`, every other task to `audio`."""
+
+    def __init__(self, audio: Reward, text: Reward, name: str = "mgrd"):
+        self.name, self.audio, self.text = name, audio, text
+        self.bounds = (min(audio.bounds[0], text.bounds[0]), max(audio.bounds[1], text.bounds[1]))
+
+    def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
+        branch = self.text if row.get("category") == "text" else self.audio
+        v, d = branch.score(text, row)
+        return v, {"route": "text" if branch is self.text else "audio", branch.name: v, **{
+            k: x for k, x in d.items() if isinstance(x, (int, float, bool))}}
+
+
+def _weighted(spec: dict[str, Any], name: str) -> Reward:
+    if len(spec) == 1:
+        (only, w), = spec.items()
+        if float(w) == 1.0:
+            return make_reward(only)
+    return Weighted({k: float(v) for k, v in spec.items()}, name=name)
+
+
+def build_reward(spec: str | dict[str, Any], name: str | None = None) -> Reward:
+    """A reward from config: a name, {name: weight, ...}, or {"audio": {...}, "text": {...}}."""
+    if isinstance(spec, str):
+        return make_reward(spec)
+    if not isinstance(spec, dict) or not spec:
+        raise ConfigError(f"reward spec {spec!r}: expected a name or a mapping")
+    if set(spec) <= {"audio", "text"} and all(isinstance(v, (dict, str)) for v in spec.values()):
+        if set(spec) != {"audio", "text"}:
+            raise ConfigError("a modality-routed reward needs both 'audio' and 'text'")
+        part = lambda s, n: make_reward(s) if isinstance(s, str) else _weighted(s, n)  # noqa: E731
+        return ByModality(part(spec["audio"], "audio_reward"), part(spec["text"], "text_reward"), name=name or "mgrd")
+    for k, v in spec.items():
+        if not isinstance(v, (int, float)):
+            raise ConfigError(f"reward spec: weight for {k!r} must be a number, got {v!r}")
+    return _weighted(spec, name or "weighted")
+
+
+# The report's RL reward (eq. 8): composite on audio questions, binary on text ones.
+def mgrd_reward() -> Reward:
+    return build_reward({"audio": "composite_format", "text": "binary"}, name="mgrd")

@@ -1,0 +1,88 @@
+"""Outcome rewards: binary correctness (MGRD eqs. 2 and 6) and composite correctness + reasoning
+format (eq. 7: 0.8 * correct + 0.2 * reasoning present)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from audiogym.rewards.base import Reward
+from audiogym.rewards.parse import answers_match, parse_completion
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def count_words(text: str) -> int:
+    """Words, with each CJK character counted as one (Chinese has no spaces)."""
+    return len(_TOKEN.findall(_CJK.sub(" ", text))) + len(_CJK.findall(text))
+
+
+def is_correct(completion: str, answer: str, choices: list[str] | None = None) -> bool:
+    """The completion's final answer is the reference answer."""
+    parsed = parse_completion(completion, list(choices) if choices else None)
+    if choices:
+        return parsed.answer is not None and parsed.answer == answer
+    return answers_match(parsed.answer, answer)
+
+
+def reasoning_present(completion: str, question: str = "", min_words: int = 8,
+                      max_question_overlap: float = 0.8, min_distinct: float = 0.3) -> tuple[bool, str]:
+    """Real reasoning, not merely tags: a closed think block with at least `min_words` words that
+    is not the question repeated (share of its words found in the question below
+    `max_question_overlap`) nor one word over and over (distinct/total at least `min_distinct`).
+    Returns (present, reason)."""
+    parsed = parse_completion(completion)
+    if parsed.think is None:
+        return False, "no think block"
+    if not parsed.closed:
+        return False, "think block never closed"
+    words = [w.lower() for w in _TOKEN.findall(_CJK.sub(" ", parsed.think))] + _CJK.findall(parsed.think)
+    if len(words) < min_words:
+        return False, f"{len(words)} words < {min_words}"
+    if len(set(words)) / len(words) < min_distinct:
+        return False, "repetitive"
+    qwords = {w.lower() for w in _TOKEN.findall(_CJK.sub(" ", question))} | set(_CJK.findall(question))
+    if qwords and sum(w in qwords for w in words) / len(words) >= max_question_overlap:
+        return False, "repeats the question"
+    return True, "ok"
+
+
+class Binary(Reward):
+    """1 if the final answer is the reference answer, else 0 (eqs. 2, 6)."""
+
+    def __init__(self, name: str = "binary"):
+        self.name = name
+
+    def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
+        if row.get("answer") is None:
+            return None, {}
+        ok = is_correct(text, str(row["answer"]), row.get("choices") or None)
+        return float(ok), {"correct": ok}
+
+
+class ReasoningFormat(Reward):
+    """1 if real reasoning is present in the think block (see `reasoning_present`), else 0."""
+
+    def __init__(self, name: str = "reasoning_format", min_words: int = 8):
+        self.name, self.min_words = name, min_words
+
+    def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
+        ok, why = reasoning_present(text, str(row.get("question") or ""), self.min_words)
+        return float(ok), {"reasoning_present": ok, "reason": why}
+
+
+class CompositeFormat(Reward):
+    """correct_weight * correct + format_weight * reasoning present (eq. 7; 0.8 / 0.2 by default)."""
+
+    def __init__(self, name: str = "composite_format", correct_weight: float = 0.8, format_weight: float = 0.2,
+                 min_words: int = 8):
+        self.name, self.correct_weight, self.format_weight, self.min_words = name, correct_weight, format_weight, min_words
+        self.bounds = (0.0, correct_weight + format_weight)
+
+    def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
+        if row.get("answer") is None:
+            return None, {}
+        ok = is_correct(text, str(row["answer"]), row.get("choices") or None)
+        present, why = reasoning_present(text, str(row.get("question") or ""), self.min_words)
+        value = self.correct_weight * ok + self.format_weight * present
+        return value, {"correct": ok, "reasoning_present": present}
