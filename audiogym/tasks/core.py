@@ -227,7 +227,8 @@ class Family:
         ans = self.transcript_answer(task)
         if ans is None:
             return f"The {task.transcript_label.lower()} give no clue, so I cannot tell."
-        return (f"The {task.transcript_label.lower()} say: \"{task.transcript}\". These words are "
+        verb = "say" if task.transcript_label.endswith("s") else "says"
+        return (f"The {task.transcript_label.lower()} {verb}: \"{task.transcript}\". These words are "
                 f"about {self.topic}, so going by the words the answer is {ans}.")
 
 

@@ -1,0 +1,259 @@
+import json
+import math
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import audiogym
+from audiogym import rewards as R
+from audiogym.policies.scripted import OraclePolicy, TranscriptPolicy
+from audiogym.tasks import AUDIO_FAMILIES
+
+HOSTILE = {k: v for k, v in json.loads((Path(__file__).parent / "fixtures" / "hostile_completions.json").read_text()).items()
+           if not k.startswith("_")}
+ALL_REWARDS = [R.binary, R.exact_answer, R.composite_format, R.reasoning_format, R.grounding, R.self_cognition,
+               R.mgrd_reward(), R.build_reward({"composite_format": 1.0, "grounding": 0.5, "self_cognition": 1.0})]
+
+
+def columns(task, n=1):
+    return {k: [v] * n for k, v in task.columns().items()}
+
+
+def call(reward, task, completions):
+    return reward(prompts=["p"] * len(completions), completions=completions, **columns(task, len(completions)))
+
+
+# ---- outcome rewards ---------------------------------------------------------------------------
+
+def test_binary_and_composite_follow_eq_7():
+    task = AUDIO_FAMILIES["ChordMood"].make(2)
+    L = task.answer_letter
+    reasoning = "<think>\nThe chords are built from a root, a third and a fifth; the third sets the colour.\n</think>\n"
+    comps = [reasoning + f"The answer is ({L}).", f"The answer is ({L}).", reasoning + "The answer is (Z).",
+             "<think>\n\n</think>\n" + L, "<think>" + task.question + "</think>" + L]
+    assert call(R.binary, task, comps) == [1.0, 1.0, 0.0, 1.0, 1.0]
+    assert call(R.composite_format, task, comps) == pytest.approx([1.0, 0.8, 0.2, 0.8, 0.8])
+    custom = R.CompositeFormat(correct_weight=0.5, format_weight=0.5)
+    assert call(custom, task, comps[:2]) == [1.0, 0.5]
+
+
+@pytest.mark.parametrize("think,present", [
+    ("", False), ("ok", False), ("pitch pitch pitch pitch pitch pitch pitch pitch pitch", False),
+    ("The melody climbs step by step from a low note to a high one, so it rises.", True),
+    ("旋律从低音逐步上升到高音，所以是上行的", True),
+])
+def test_reasoning_present_means_real_reasoning(think, present):
+    assert R.reasoning_present(f"<think>{think}</think>A", "What is the shape of the melody?")[0] is present
+    assert not R.reasoning_present(f"<think>{think}", "q")[0]  # never closed
+
+
+def test_question_repeated_is_not_reasoning():
+    q = "What is the shape of the melody's pitch contour in this recording please?"
+    assert not R.reasoning_present(f"<think>{q} {q}</think>A", q)[0]
+
+
+# ---- grounding ---------------------------------------------------------------------------------
+
+def other_facts(fam, task):
+    """Facts of a task of the same family with a different answer (for contradicting chains)."""
+    for s in range(1000, 1200):
+        t = fam.make(s)
+        if t.answer != task.answer:
+            return t.facts
+    raise AssertionError("no other answer found")
+
+
+def hostile_chains(fam, task):
+    wrong = fam.grounded(task, other_facts(fam, task))
+    listing = ", ".join(f"({'ABCDEFGH'[i]}) {c}" for i, c in enumerate(task.choices))
+    return {
+        "stuffing": HOSTILE["claim_stuffing"],
+        "keyword_stuffing": HOSTILE["keyword_stuffing"],
+        "contradicted_by_facts": f"<think>\n{wrong}\n</think>\nThe answer is (A).",
+        "self_contradictory": f"<think>\n{fam.grounded(task, task.facts)} {wrong}\n</think>\nThe answer is (A).",
+        "transcript_only": f"<think>\n{fam.surrogate(task)}\n</think>\nThe answer is (A).",
+        "answer_listing": f"<think>\nThe options are {listing}. Any of them could fit.\n</think>\nThe answer is {listing}.",
+    }
+
+
+@pytest.mark.parametrize("name", list(AUDIO_FAMILIES))
+def test_honest_grounded_chain_beats_every_hostile_chain(name):
+    fam = AUDIO_FAMILIES[name]
+    for seed in (1, 2, 3):
+        task = fam.make(seed)
+        honest = f"<think>\n{fam.grounded(task, task.facts)}\n</think>\nThe answer is ({task.answer_letter})."
+        hostile = hostile_chains(fam, task)
+        h = call(R.grounding, task, [honest])[0]
+        scores = dict(zip(hostile, call(R.grounding, task, list(hostile.values()))))
+        assert h >= 0.4, (name, seed, h)
+        for kind, s in scores.items():
+            assert h > s, (name, seed, kind, h, s)
+        assert scores["transcript_only"] <= 0.1 and scores["stuffing"] == 0.0
+        ok, reasons = R.is_grounded(task, honest)
+        assert ok, reasons
+        for kind in ("stuffing", "contradicted_by_facts", "self_contradictory", "transcript_only", "answer_listing"):
+            assert not R.is_grounded(task, hostile[kind])[0], (name, kind)
+
+
+def test_grounding_reads_chinese_and_checks_claims():
+    task = AUDIO_FAMILIES["ChordMood"].make(4)
+    q = task.facts["chord_quality"]
+    zh = {"major": "大三和弦", "minor": "小三和弦", "diminished": "减和弦", "augmented": "增和弦"}
+    good = call(R.grounding, task, [f"<think>我听到的和弦都是{zh[q]}，和声的色彩很清楚。</think>B"])[0]
+    wrong_q = next(x for x in zh if x != q)
+    bad = call(R.grounding, task, [f"<think>我听到的和弦都是{zh[wrong_q]}。</think>B"])[0]
+    lyric = call(R.grounding, task, ["<think>歌词里说她很伤心，所以是悲伤的。</think>B"])[0]
+    assert good > 0.4 and bad == 0.0 and lyric == 0.0
+
+
+def test_grounding_negation_and_text_tasks():
+    task = AUDIO_FAMILIES["ChordMood"].make(4)
+    q = task.facts["chord_quality"]
+    other = next(x for x in ("major", "minor", "diminished", "augmented") if x != q)
+    g = R.grounding_of(f"<think>These are not {other} chords; they are {q} chords.</think>", task.facts)
+    assert [c.value for c in g.correct] == [q] and not g.wrong
+    text_task = audiogym.get_family("TextReasoning").make(0)
+    assert call(R.grounding, text_task, ["<think>6*7=42</think>42"]) == [None]
+
+
+def test_grounding_on_manifest_audio_uses_measured_facts():
+    fam = AUDIO_FAMILIES["Tempo"]
+    task = fam.make(9)
+    row = {**task.columns(), "facts": "{}", "audio": {"array": task.audio}}  # as if from a user's file
+    cls = task.facts["tempo_class"]
+    wrong = next(c for c in ("slow", "moderate", "fast") if c != cls)
+    good, bad = R.grounding(prompts=["p", "p"], completions=[f"<think>The beat has a {cls} tempo.</think>",
+                                                             f"<think>The beat has a {wrong} tempo.</think>"],
+                            **{k: [v, v] for k, v in row.items()})
+    assert good > bad and bad == 0.0
+
+
+# ---- self-cognition ----------------------------------------------------------------------------
+
+SELF_COG = [
+    ("I'm sorry, but I cannot hear audio. Could you describe it?", True),
+    ("As a text-based AI model, I can't listen to recordings.", True),
+    ("I am a text model and have no way to process sound.", True),
+    ("Please upload the audio file so I can help.", True),
+    ("I don't have the ability to hear the audio clip.", True),
+    ("Unfortunately, no audio was provided with your question.", True),
+    ("I can only process text, so I can't tell what the music sounds like.", True),
+    ("I do not have ears, so I can't judge the audio quality.", True),
+    ("抱歉，我无法听到音频内容。", True),
+    ("我是一个文本模型，不能处理声音。", True),
+    ("请上传音频文件。", True),
+    ("作为文本AI助手，我只能处理文本。", True),
+    ("I can hear a piano playing a slow melody.", False),
+    ("The speaker says she cannot hear well in noisy rooms.", False),
+    ("I can't hear any drums in this clip, only strings.", False),
+    ("The lyrics say 'I can't hear you' but the chords are major.", False),
+    ("He said, \"I am unable to listen to this anymore\", in a trembling voice.", False),
+    ("There is no reverb; the recording sounds dry.", False),
+    ("我听到了钢琴的声音，旋律是上行的。", False),
+    ("说话人说她听不清楚，但语调是上扬的。", False),
+    ("The audio quality is poor, with a lot of background noise.", False),
+    ("Listening closely, I cannot detect any tremor in the voice.", False),
+]
+
+
+def test_self_cognition_precision_and_recall():
+    predicted = [R.self_cognition_error(t) is not None for t, _ in SELF_COG]
+    truth = [y for _, y in SELF_COG]
+    tp = sum(p and y for p, y in zip(predicted, truth))
+    precision = tp / max(1, sum(predicted))
+    recall = tp / sum(truth)
+    assert precision == 1.0 and recall == 1.0, [t for (t, y), p in zip(SELF_COG, predicted) if p != y]
+    task = AUDIO_FAMILIES["Timbre"].make(0)
+    assert call(R.self_cognition, task, [SELF_COG[0][0], SELF_COG[12][0]]) == [-1.0, 0.0]
+
+
+# ---- composition and the env ---------------------------------------------------------------------
+
+def test_modality_routing_and_weights():
+    audio_task = AUDIO_FAMILIES["Tempo"].make(1)
+    text_task = audiogym.get_family("TextReasoning").make(1)
+    mgrd = R.mgrd_reward()
+    right_audio = OraclePolicy().act(audio_task)
+    assert call(mgrd, audio_task, [right_audio]) == [pytest.approx(1.0)]
+    assert call(mgrd, audio_task, [f"The answer is ({audio_task.answer_letter})."]) == [pytest.approx(0.8)]
+    assert call(mgrd, text_task, [f"The answer is {text_task.answer}."]) == [1.0]  # binary: no format term
+    w = R.build_reward({"binary": 2.0, "self_cognition": 1.0})
+    assert call(w, audio_task, [right_audio]) == [2.0] and w.bounds == (-1.0, 2.0)
+    with pytest.raises(audiogym.ConfigError, match="unknown reward"):
+        R.build_reward({"nope": 1.0})
+    with pytest.raises(audiogym.ConfigError, match="both"):
+        R.build_reward({"audio": "binary"})
+
+
+@pytest.mark.parametrize("reward", ALL_REWARDS, ids=lambda r: r.__name__)
+def test_env_takes_any_reward_and_shows_components(reward):
+    env = gym.make("audiogym/SpeakerEmotion-v0", reward=reward)
+    env.reset(seed=0)
+    task = env.unwrapped.task
+    _, r, *_, info = env.step(OraclePolicy().act(task))
+    assert reward.__name__ in info["reward_breakdown"] and math.isfinite(r)
+    assert isinstance(info["reward_details"][reward.__name__], dict)
+
+
+def test_env_reward_from_config_spec():
+    env = gym.make("audiogym/Mixed-v0", reward={"audio": {"composite_format": 1.0, "grounding": 0.5}, "text": "binary"})
+    env.reset(seed=5)
+    _, r, *_, info = env.step(OraclePolicy().act(env.unwrapped.task))
+    details = info["reward_details"]["mgrd"]
+    assert details["route"] == "audio" and r > 0.8
+
+
+def test_reward_logs_extra_metrics_through_log_metric():
+    task = AUDIO_FAMILIES["Tempo"].make(1)
+    logged = {}
+    R.grounding(prompts=["p"], completions=[OraclePolicy().act(task)], log_metric=lambda k, v: logged.__setitem__(k, v),
+                trainer_state=None, **columns(task))
+    assert logged["grounding/correct_claims"] >= 1 and "grounding/surrogate" in logged
+
+
+# ---- hostile input -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", list(HOSTILE))
+def test_hostile_fixture_never_breaks_and_never_looks_grounded(kind):
+    text = HOSTILE[kind]
+    for task in (AUDIO_FAMILIES["ChordMood"].make(0), audiogym.get_family("TextReasoning").make(0)):
+        for reward in ALL_REWARDS:
+            v = call(reward, task, [text])[0]
+            assert v is None or (math.isfinite(v) and reward.bounds[0] <= v <= reward.bounds[1]), (reward, v)
+        if task.category != "text":
+            assert not R.is_grounded(task, text)[0]
+            assert call(R.grounding, task, [text])[0] < 0.4
+
+
+TASKS = [AUDIO_FAMILIES[n].make(0) for n in ("ChordMood", "AcousticScene", "SpeakerEmotion")] + [
+    audiogym.get_family("TextReasoning").make(0)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(max_size=2000) | st.binary(max_size=500).map(lambda b: b.decode("latin-1")),
+       task_i=st.integers(0, len(TASKS) - 1))
+def test_any_string_gives_finite_values_in_range(text, task_i):
+    for reward in ALL_REWARDS:
+        v = call(reward, TASKS[task_i], [text])[0]
+        assert v is None or (math.isfinite(v) and reward.bounds[0] <= v <= reward.bounds[1])
+
+
+@pytest.mark.parametrize("size", [1_000_000])
+def test_megabyte_strings(size):
+    rng = np.random.default_rng(0)
+    words = ["pitch", "<think>", "</think>", "major", "chords", "(B)", "the lyrics say", "BPM", "120", "我", "无法", "\n"]
+    texts = ["".join(rng.choice(words, size=size // 5)), "x" * size, "<think>" + "minor " * (size // 6) + "</think>B"]
+    for reward in ALL_REWARDS:
+        for v in call(reward, TASKS[0], texts):
+            assert v is None or (math.isfinite(v) and reward.bounds[0] <= v <= reward.bounds[1])
+
+
+def test_transcript_policy_is_not_grounded_and_oracle_is():
+    for name, fam in AUDIO_FAMILIES.items():
+        task = fam.make(21)
+        assert R.is_grounded(task, OraclePolicy().act(task))[0], name
+        assert not R.is_grounded(task, TranscriptPolicy().act(task))[0], name
