@@ -22,6 +22,7 @@ against thresholds, with the reasons.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass, field
@@ -56,18 +57,18 @@ def _term_regex(terms: tuple[str, ...]) -> re.Pattern:
     latin = [t for t in terms if t.isascii()]
     cjk = [re.escape(t) for t in terms if not t.isascii()]
     parts = ([rf"\b(?:{'|'.join(latin)})\b"] if latin else []) + cjk
-    return re.compile("|".join(parts), re.I)
+    return re.compile("|".join(parts))  # matched against lowercased text
 
 
 CATEGORY_RE = {k: _term_regex(v) for k, v in CATEGORY_TERMS.items()}
 
-SURROGATE_RE = re.compile(
+SURROGATE_RE = re.compile(  # matched against lowercased text
     r"\b(?:the )?lyrics\b|\btranscript\b|\bcaption\b|\bthe words\b|\bthe text (?:says|reads)\b|\bthe announcer\b"
     r"|\b(?:he|she|they|the (?:speaker|singer|narrator|announcer|voice)) (?:says|said|mentions|states|sings|tells)\b"
     r"|\baccording to (?:the )?(?:lyrics|transcript|words|text|caption)\b|\bgoing by the words\b"
-    r"|歌词|转录|字幕|文字内容|他说|她说|说话人说|根据文字|根据歌词", re.I)
+    r"|歌词|转录|字幕|文字内容|他说|她说|说话人说|根据文字|根据歌词")
 
-NEGATION_RE = re.compile(r"(?:\bnot|\bno|n't|\bnever|\bneither|\bnor|\bwithout|不是|不|没有|并非)\W{0,3}(?:\w+\W+){0,2}$", re.I)
+NEGATION_RE = re.compile(r"(?:\bnot|\bno|n't|\bnever|\bneither|\bnor|\bwithout|不是|不|没有|并非)\W{0,3}(?:\w+\W+){0,2}$")
 
 # ---- claims -------------------------------------------------------------------------------------
 
@@ -87,7 +88,7 @@ def _num(s: str) -> float | None:
 
 
 # key -> list of (pattern, value); value is a constant, or None to take group 1 (numbers/words).
-_C = functools.partial(re.compile, flags=re.I)
+_C = re.compile  # patterns are matched against lowercased text
 CLAIM_PATTERNS: dict[str, list[tuple[re.Pattern, Any]]] = {
     "contour": [
         (_C(r"\barch\b|rises? to a peak|up and (?:then )?down|ris\w* [^.]{0,40}?then (?:falls?|descends?|drops?)|先升后降|拱形"), "arch"),
@@ -143,6 +144,33 @@ CLAIM_PATTERNS: dict[str, list[tuple[re.Pattern, Any]]] = {
         (_C(r"\bvery low noise floor\b|\bnear silence\b|\bquiet room\b|安静的房间"), "quiet room"),
     ],
 }
+# A key's patterns run only when the lowercased text contains one of its trigger words (a fast
+# substring test; Python's regex costs ~2 ms per pattern on a 20,000-character chain).
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    "contour": ("arch", "peak", "valley", "low point", "up", "down", "ris", "fall", "ascend", "descend", "climb",
+                "drop", "each note", "先", "拱", "谷", "上行", "下行"),
+    "final_pitch": ("at the end", "intonation", "ends ", "end on", "end with", "句尾", "升调", "降调"),
+    "tempo_bpm": ("bpm", "beats per minute", "每分钟"),
+    "tempo_class": ("tempo", "beat", "pace"),
+    "chord_quality": ("major", "minor", "diminished", "augmented", "和弦", "调"),
+    "loudness_trend": ("louder", "quieter", "softer", "fad", "loudness", "volume", "level", "crescendo", "越来越", "渐", "音量"),
+    "reverberant": ("reverb", "echo", "dry", "decay", "混响", "干"),
+    "event_count": ("knock", "beep", "event", "hit", "tap", "声", "下", "次"),
+    "beats_per_bar": ("in three", "in four", "in 3", "in 4", "group", "/4", "every third", "every fourth", "拍子"),
+    "timbre": ("odd harmonics", "pure tone", "overtones", "decay", "plucked", "brassy", "fundamental", "sawtooth",
+               "harmonics", "bowed", "奇次", "纯音", "拨弦", "铜管", "锯齿"),
+    "tremor": ("tremor", "trembl", "waver", "shaky", "quaver", "steady pitch", "颤"),
+    "pitch_range": ("range", "pitch swings", "monoton", "音域", "单调"),
+    "pitch_class": ("pitched", "voice", "音调"),
+    "f0_hz": ("hz", "赫兹"),
+    "syllables_per_s": ("syllable", "音节"),
+    "rate_class": ("rate", "speech", "speaking", "语速"),
+    "loudness": ("voice", "shouting"),
+    "pauses": ("pause", "停顿"),
+    "scene": ("traffic", "rumble", "horn", "honk", "car", "rain", "drops", "downpour", "pouring", "bird", "chirp",
+              "noise floor", "silence", "quiet room", "交通", "喇叭", "雨", "鸟", "安静"),
+}
+assert set(TRIGGERS) == set(CLAIM_PATTERNS), "every claim key needs its trigger words"
 SYNONYMS = {"quick": "fast", "brisk": "fast", "rapid": "fast", "deep": "low", "quickly": "fast", "slowly": "slow",
             "moderate": "moderate", "normal": "normal", "quiet": "soft", "shouting": "loud", "低": "low", "高": "high",
             "快": "fast", "慢": "slow"}
@@ -174,18 +202,24 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？\n]")  # "2.4 syllables" st
 
 
 def extract_claims(think: str) -> list[Claim]:
-    """Attribute claims in the reasoning, sentence by sentence, negated mentions left out."""
+    """Attribute claims in the reasoning, grouped by sentence, negated mentions left out.
+
+    Each pattern scans the whole text once; a match belongs to the sentence it starts in."""
+    text = think[:20_000].lower()
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     claims: list[Claim] = []
-    for sent in _SENTENCE_END.split(think[:20_000]):
-        for key, patterns in CLAIM_PATTERNS.items():
-            found: dict[Any, str] = {}
-            for pat, const in patterns:
-                for m in pat.finditer(sent):
-                    if NEGATION_RE.search(sent[max(0, m.start() - 24):m.start()]):
-                        continue
-                    v = _value(key, m, const)
-                    if v is not None:
-                        found.setdefault(v, m.group(0))
+    for key, patterns in CLAIM_PATTERNS.items():
+        if not any(t in text for t in TRIGGERS[key]):
+            continue
+        by_sentence: dict[int, dict[Any, str]] = {}
+        for pat, const in patterns:
+            for m in pat.finditer(text):
+                if NEGATION_RE.search(text[max(0, m.start() - 24):m.start()]):
+                    continue
+                v = _value(key, m, const)
+                if v is not None:
+                    by_sentence.setdefault(bisect.bisect_right(ends, m.start()), {}).setdefault(v, m.group(0))
+        for _, found in sorted(by_sentence.items()):
             if key == "contour" and ({"arch", "valley"} & set(found)):
                 found = {v: t for v, t in found.items() if v in ("arch", "valley")}  # rise+fall is one shape
             claims += [Claim(key, v, t) for v, t in found.items()]
@@ -253,7 +287,7 @@ def _content_words(text: str) -> list[str]:
 
 def surrogate_score(think: str, transcript: str) -> tuple[float, list[str]]:
     """How much the reasoning leans on the transcript: cue phrases and quoted word runs."""
-    cues = [m.group(0) for m in SURROGATE_RE.finditer(think[:20_000])]
+    cues = [m.group(0) for m in SURROGATE_RE.finditer(think[:20_000].lower())]
     quoted = False
     tw = _content_words(transcript)
     if len(tw) >= 3:
@@ -288,8 +322,10 @@ def grounding_of(completion: str, facts: dict[str, Any], transcript: str = "") -
     if not think:
         return Grounding(0.0, [])
     think = think[:50_000]
-    categories = [k for k, rx in CATEGORY_RE.items() if rx.search(think)]
-    hits = sum(len(rx.findall(think)) for rx in CATEGORY_RE.values())
+    low = think.lower()
+    found = {k: rx.findall(low) for k, rx in CATEGORY_RE.items()}
+    categories = [k for k, v in found.items() if v]
+    hits = sum(map(len, found.values()))
     words = max(1, count_words(think))
     stuffed = words >= 5 and (hits / words > 0.5 or (len(categories) >= 5 and hits / words > 0.3))
     correct, wrong, unknown = verify(extract_claims(think), claimable_facts(facts))

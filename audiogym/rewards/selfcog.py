@@ -42,7 +42,7 @@ def self_cognition_error(text: str) -> str | None:
     """The phrase in which the reply denies hearing audio, or None. Never raises."""
     if not isinstance(text, str):
         return None
-    m = SELF_COGNITION_RE.search(text[:100_000])
+    m = SELF_COGNITION_RE.search(text[:20_000])
     return m.group(0) if m else None
 
 
