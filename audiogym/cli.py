@@ -1,4 +1,4 @@
-"""The `audiogym` command: list, show, demo.
+"""The `audiogym` command: list, show, demo, eval.
 
 Errors a user can cause print one line and exit with status 2; no traceback.
 """
@@ -75,6 +75,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"spectrograms written to {out}/")
 
 
+def cmd_eval(args: argparse.Namespace) -> None:
+    from audiogym.evaluation import eval_tasks, evaluate, load_policy
+    if bool(args.env) == bool(args.manifest):
+        raise AudiogymError("give exactly one of --env ID or --manifest PATH")
+    policy = load_policy(args.policy)
+    tasks = eval_tasks(args.env, args.manifest, n=args.n, seed=args.seed)
+    report = evaluate(policy, tasks, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
+    out = report.write(args.out)
+    print(report.markdown())
+    print(f"wrote {out / 'eval.json'} and {out / 'eval.md'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="audiogym", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/demo")
     p.set_defaults(fn=cmd_demo)
+    p = sub.add_parser("eval", help="accuracy, grounding and self-cognition of a policy on an env or a manifest")
+    p.add_argument("--env", help="environment id, e.g. audiogym/Mixed-v0")
+    p.add_argument("--manifest", help="an MMAU-style JSON or JSONL manifest")
+    p.add_argument("--policy", default="oracle", help="oracle | transcript | random | a model folder")
+    p.add_argument("--n", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-new-tokens", type=int, default=96)
+    p.add_argument("--out", default="runs/eval")
+    p.set_defaults(fn=cmd_eval)
     args = parser.parse_args(argv)
     try:
         args.fn(args)

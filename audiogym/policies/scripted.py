@@ -24,7 +24,24 @@ def format_completion(reasoning: str, task: AudioTask, answer: str | None) -> st
     return f"<think>\n{reasoning}\n</think>\n{final}"
 
 
-class OraclePolicy:
+class ScriptedPolicy:
+    """Shared `generate` for scripted policies (same interface as AudioLMPolicy)."""
+
+    name = "scripted"
+
+    def act(self, task: AudioTask) -> str:
+        raise NotImplementedError
+
+    def generate(self, tasks: list[AudioTask], num_samples: int = 1, **_: object) -> list[list["Generation"]]:
+        from audiogym.policies.audio_lm import Generation
+        out = []
+        for t in tasks:
+            texts = [self.act(t) for _ in range(num_samples)]
+            out.append([Generation(x, len(x.split())) for x in texts])
+        return out
+
+
+class OraclePolicy(ScriptedPolicy):
     name = "oracle"
 
     def act(self, task: AudioTask) -> str:
@@ -40,7 +57,7 @@ class OraclePolicy:
         return format_completion(family.grounded(task, facts), task, answer)
 
 
-class TranscriptPolicy:
+class TranscriptPolicy(ScriptedPolicy):
     name = "transcript"
 
     def act(self, task: AudioTask) -> str:
@@ -51,7 +68,7 @@ class TranscriptPolicy:
         return format_completion(family.surrogate(task), task, family.transcript_answer(task))
 
 
-class RandomPolicy:
+class RandomPolicy(ScriptedPolicy):
     name = "random"
 
     def __init__(self, seed: int = 0):

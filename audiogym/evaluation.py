@@ -1,0 +1,158 @@
+"""Evaluation: one function for `audiogym eval` and for the trainers between stages.
+
+For each task the policy writes a completion; it is scored with the same reward code as training:
+correctness, think length, acoustic grounding (the distillation filter) with verified-claim
+precision, and self-cognition errors. Results are aggregated overall, by category, by family and
+for aligned vs conflict items, and written as JSON and a markdown table.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audiogym.errors import ConfigError
+from audiogym.rewards.grounding import GroundingFilter, facts_for_row, grounding_of
+from audiogym.rewards.outcome import count_words, is_correct
+from audiogym.rewards.parse import split_think
+from audiogym.rewards.selfcog import self_cognition_error
+from audiogym.tasks.core import AudioTask
+
+
+def load_policy(spec: str, **kwargs: Any):
+    """'oracle' | 'transcript' | 'random' | a model folder."""
+    from audiogym.policies.scripted import POLICIES
+    if spec in POLICIES:
+        return POLICIES[spec]()
+    if Path(spec).is_dir():
+        from audiogym.policies.audio_lm import AudioLMPolicy
+        return AudioLMPolicy(spec, **kwargs)
+    raise ConfigError(f"policy {spec!r}: expected one of {', '.join(POLICIES)} or a model folder")
+
+
+def eval_tasks(env_id: str | None = None, manifest: str | None = None, n: int = 200, seed: int = 0) -> list[AudioTask]:
+    """`n` tasks of an environment (distinct seeds drawn from `seed`), or a manifest's rows."""
+    import gymnasium as gym
+
+    from audiogym.data import task_seeds
+    from audiogym.envs import DESCRIPTIONS
+    if manifest:
+        from audiogym.tasks.manifest import Manifest
+        m = Manifest(manifest, skip_invalid=True)
+        return [m.task(i) for i in range(min(n, len(m)))]
+    if env_id not in DESCRIPTIONS:
+        raise ConfigError(f"unknown environment {env_id!r}; run 'audiogym list' for the ids")
+    env = gym.make(env_id).unwrapped
+    return [env.source.make(s) for s in task_seeds(n, seed)]
+
+
+@dataclass
+class ItemResult:
+    task_id: str
+    family: str
+    category: str
+    conflict: bool
+    answer: str
+    completion: str
+    tokens: int
+    correct: bool
+    think_words: int
+    grounded: bool | None
+    grounding: float | None
+    claims_correct: int
+    claims_wrong: int
+    self_cognition_error: bool
+
+
+@dataclass
+class EvalReport:
+    policy: str
+    items: list[ItemResult] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        items = self.items
+        audio = [r for r in items if r.category != "text"]
+        acc = lambda rs: float(np.mean([r.correct for r in rs])) if rs else None  # noqa: E731
+        groups: dict[str, dict[str, list[ItemResult]]] = {"category": defaultdict(list), "family": defaultdict(list)}
+        for r in items:
+            groups["category"][r.category].append(r)
+            groups["family"][r.family].append(r)
+        ok, bad = sum(r.claims_correct for r in audio), sum(r.claims_wrong for r in audio)
+        return {
+            "policy": self.policy, "n": len(items),
+            "accuracy": acc(items),
+            "accuracy_aligned": acc([r for r in audio if not r.conflict]),
+            "accuracy_conflict": acc([r for r in audio if r.conflict]),
+            "accuracy_text": acc([r for r in items if r.category == "text"]),
+            "chance_conflict": float(np.mean([1 / max(1, len(self._choices.get(r.task_id, [0, 0]))) for r in audio
+                                              if r.conflict])) if any(r.conflict for r in audio) else None,
+            "mean_think_words": float(np.mean([r.think_words for r in items])) if items else 0.0,
+            "mean_tokens": float(np.mean([r.tokens for r in items])) if items else 0.0,
+            "grounding_rate": float(np.mean([bool(r.grounded) for r in audio])) if audio else None,
+            "mean_grounding": float(np.mean([r.grounding or 0.0 for r in audio])) if audio else None,
+            "verified_claim_precision": ok / (ok + bad) if ok + bad else None,
+            "self_cognition_error_rate": float(np.mean([r.self_cognition_error for r in items])) if items else 0.0,
+            "by_category": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["category"].items())},
+            "by_family": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["family"].items())},
+        }
+
+    _choices: dict[str, list[str]] = field(default_factory=dict, repr=False)
+
+    def markdown(self) -> str:
+        s = self.summary()
+        f = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
+        lines = [f"## {s['policy']} on {s['n']} items", "",
+                 "| accuracy | aligned | conflict | text | think words | grounding rate | claim precision | self-cognition errors |",
+                 "|---|---|---|---|---|---|---|---|",
+                 f"| {f(s['accuracy'])} | {f(s['accuracy_aligned'])} | {f(s['accuracy_conflict'])} | {f(s['accuracy_text'])} "
+                 f"| {s['mean_think_words']:.1f} | {f(s['grounding_rate'])} | {f(s['verified_claim_precision'])} "
+                 f"| {f(s['self_cognition_error_rate'])} |", "", "| family | n | accuracy |", "|---|---|---|"]
+        lines += [f"| {k} | {v['n']} | {f(v['accuracy'])} |" for k, v in s["by_family"].items()]
+        return "\n".join(lines) + "\n"
+
+    def write(self, folder: str | Path) -> Path:
+        from audiogym.io import atomic_write_text
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(folder / "eval.json", json.dumps({"summary": self.summary(),
+                                                             "items": [r.__dict__ for r in self.items]}, indent=1))
+        atomic_write_text(folder / "eval.md", self.markdown())
+        return folder
+
+
+def score_item(task: AudioTask, completion: str, tokens: int, grounding_filter: GroundingFilter | None = None) -> ItemResult:
+    row = task.columns()
+    if task.category != "text" and not task.facts and len(task.audio):
+        row["audio"] = {"array": task.audio}
+    think, _, _ = split_think(completion)
+    grounded = score = None
+    ok = bad = 0
+    if task.category != "text":
+        facts = facts_for_row(row)
+        g = grounding_of(completion, facts, task.transcript)
+        score, ok, bad = g.score, len(g.correct), len(g.wrong)
+        grounded = (grounding_filter or GroundingFilter())(row, completion)[0]
+    return ItemResult(task.id, task.family, task.category, task.conflict, task.answer, completion, tokens,
+                      is_correct(completion, task.answer, task.choices), count_words(think or ""), grounded, score,
+                      ok, bad, self_cognition_error(completion) is not None)
+
+
+def evaluate(policy: Any, tasks: list[AudioTask], batch_size: int = 32, progress: bool = True,
+             **generate_kwargs: Any) -> EvalReport:
+    """Generate one completion per task (greedy unless told otherwise) and score it."""
+    from tqdm.auto import tqdm
+    generate_kwargs.setdefault("temperature", 0.0)
+    report = EvalReport(getattr(policy, "name", type(policy).__name__))
+    report._choices = {t.id: t.choices for t in tasks}
+    bar = tqdm(total=len(tasks), desc=f"eval {report.policy}", unit="item", disable=not progress)
+    for start in range(0, len(tasks), batch_size):
+        batch = tasks[start:start + batch_size]
+        for task, gens in zip(batch, policy.generate(batch, num_samples=1, **generate_kwargs)):
+            report.items.append(score_item(task, gens[0].text, gens[0].tokens))
+        bar.update(len(batch))
+    bar.close()
+    return report

@@ -1,0 +1,274 @@
+"""Audio language models as policies: the tiny embedded default and real checkpoints.
+
+`build_tiny_model(folder, TinyModelConfig())` writes a small `Qwen2AudioForConditionalGeneration`
+(random init, a tokenizer trained locally, a `Qwen2AudioProcessor` whose Whisper feature window
+fits the clips) that loads with `from_pretrained(folder)` like any checkpoint.
+`AudioLMPolicy(folder)` generates batched completions for tasks from any local Qwen2-Audio or
+Qwen2.5-Omni (thinker) folder, with the report's `<think>\\n` pre-fill.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from audiogym.errors import ConfigError
+from audiogym.policies.tokenizer import AUDIO_BOS, AUDIO_EOS, AUDIO_TOKEN, CHAT_TEMPLATE, THINK_OPEN
+from audiogym.tasks.core import SAMPLE_RATE, AudioTask, render_prompt
+
+log = logging.getLogger(__name__)
+THINK_PREFILL = f"{THINK_OPEN}\n"
+
+
+@dataclass
+class TinyModelConfig:
+    encoder_layers: int = 2
+    encoder_d_model: int = 128
+    encoder_heads: int = 4
+    encoder_ffn_dim: int = 256
+    max_seconds: int = 4
+    n_fft: int = 2048
+    num_mel_bins: int = 128
+    decoder_layers: int = 2
+    hidden_size: int = 128
+    attention_heads: int = 4
+    kv_heads: int = 2
+    intermediate_size: int = 256
+    vocab_size: int = 2000
+    init_std: float = 0.05
+    tokenizer_corpus_per_family: int = 40
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TinyModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ConfigError(f"model: unknown keys {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**d).validate()
+
+    def validate(self) -> "TinyModelConfig":
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if not isinstance(v, (int, float)) or v < 0 or (v == 0 and f.name != "seed"):
+                raise ConfigError(f"model.{f.name}={v!r}: expected a positive number")
+        if self.encoder_d_model % self.encoder_heads or self.hidden_size % self.attention_heads:
+            raise ConfigError("model: widths must be divisible by their head counts")
+        if self.attention_heads % self.kv_heads:
+            raise ConfigError("model.attention_heads must be a multiple of model.kv_heads")
+        return self
+
+
+def feature_extractor(max_seconds: int, n_fft: int = 2048, num_mel_bins: int = 128):
+    from transformers import WhisperFeatureExtractor
+    return WhisperFeatureExtractor(feature_size=num_mel_bins, sampling_rate=SAMPLE_RATE, hop_length=160,
+                                   chunk_length=int(max_seconds), n_fft=n_fft)
+
+
+def _reinit(model: torch.nn.Module, std: float) -> None:
+    """N(0, std) for every Linear/Conv/Embedding weight, zero biases (see DESIGN.md on why 0.05)."""
+    for mod in model.modules():
+        if isinstance(mod, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Embedding)):
+            torch.nn.init.normal_(mod.weight, 0.0, std)
+            if getattr(mod, "bias", None) is not None:
+                torch.nn.init.zeros_(mod.bias)
+
+
+def build_tiny_model(folder: str | Path, cfg: TinyModelConfig | None = None, tokenizer=None) -> Path:
+    """Write the tiny Qwen2-Audio checkpoint (model, tokenizer, processor) into `folder`."""
+    from transformers import (Qwen2AudioConfig, Qwen2AudioEncoderConfig, Qwen2AudioForConditionalGeneration,
+                              Qwen2AudioProcessor, Qwen2Config)
+
+    from audiogym.policies.tokenizer import corpus_texts, train_tokenizer
+    cfg = (cfg or TinyModelConfig()).validate()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tok = tokenizer or train_tokenizer(corpus_texts(cfg.tokenizer_corpus_per_family), cfg.vocab_size)
+    audio_cfg = Qwen2AudioEncoderConfig(
+        num_mel_bins=cfg.num_mel_bins, encoder_layers=cfg.encoder_layers, encoder_attention_heads=cfg.encoder_heads,
+        encoder_ffn_dim=cfg.encoder_ffn_dim, d_model=cfg.encoder_d_model, max_source_positions=50 * cfg.max_seconds)
+    text_cfg = Qwen2Config(
+        vocab_size=len(tok), hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
+        num_hidden_layers=cfg.decoder_layers, num_attention_heads=cfg.attention_heads, num_key_value_heads=cfg.kv_heads,
+        max_position_embeddings=2048, tie_word_embeddings=True, pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id, bos_token_id=None)
+    config = Qwen2AudioConfig(audio_config=audio_cfg, text_config=text_cfg,
+                              audio_token_index=tok.convert_tokens_to_ids(AUDIO_TOKEN))
+    config.pad_token_id, config.eos_token_id = tok.pad_token_id, tok.eos_token_id
+    torch.manual_seed(cfg.seed)
+    model = Qwen2AudioForConditionalGeneration(config)
+    _reinit(model, cfg.init_std)
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.generation_config.eos_token_id = tok.eos_token_id
+    model.save_pretrained(folder)
+    processor = Qwen2AudioProcessor(feature_extractor=feature_extractor(cfg.max_seconds, cfg.n_fft, cfg.num_mel_bins),
+                                    tokenizer=tok, chat_template=CHAT_TEMPLATE)
+    processor.save_pretrained(folder)
+    (folder / "audiogym_model.json").write_text(__import__("json").dumps(asdict(cfg), indent=2))
+    return folder
+
+
+@dataclass
+class Generation:
+    text: str
+    tokens: int
+
+
+def audio_messages(task: AudioTask, show_transcript: bool = True) -> list[dict[str, Any]]:
+    """One user turn: the audio (for audio tasks) and the rendered question."""
+    content: list[dict[str, Any]] = [{"type": "audio"}] if len(task.audio) else []
+    content.append({"type": "text", "text": render_prompt(task, show_transcript=show_transcript)})
+    return [{"role": "user", "content": content}]
+
+
+class AudioLMPolicy:
+    """Generates completions for tasks with a local Qwen2-Audio or Qwen2.5-Omni (thinker) folder.
+
+    `generate(tasks, num_samples, temperature, top_p, max_new_tokens)` returns, per task, a list of
+    `Generation(text, tokens)`. The prompt ends with `<think>\\n` (as in the report) unless
+    `prefill_think=False`; returned texts include that pre-fill so they parse on their own.
+    `freeze_encoder=True` (the report's choice) stops gradients into the audio encoder.
+    """
+
+    def __init__(self, path: str | Path, device: str | None = None, dtype: torch.dtype | str | None = None,
+                 prefill_think: bool = True, freeze_encoder: bool = True, show_transcript: bool = True):
+        from transformers import AutoConfig
+        path = Path(path)
+        if not (path / "config.json").is_file():
+            raise ConfigError(f"{path}: not a model folder (no config.json)")
+        self.path = path
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if isinstance(dtype, str):
+            dtype = getattr(torch, dtype)
+        self.dtype = dtype or torch.float32
+        self.prefill_think = prefill_think
+        self.show_transcript = show_transcript
+        config = AutoConfig.from_pretrained(path)
+        self.kind = config.model_type
+        self.model, self.tokenizer, self.features = self._load(path, config)
+        self.model.to(self.device).eval()
+        if freeze_encoder:
+            for p in self.audio_encoder.parameters():
+                p.requires_grad_(False)
+        self.name = path.name
+
+    def _load(self, path: Path, config):
+        from transformers import AutoTokenizer, WhisperFeatureExtractor
+        if self.kind == "qwen2_audio":
+            from transformers import Qwen2AudioForConditionalGeneration as Model
+        elif self.kind in ("qwen2_5_omni_thinker", "qwen2_5_omni"):
+            from transformers import Qwen2_5OmniThinkerForConditionalGeneration as Model
+        else:
+            raise ConfigError(f"{path}: model type {self.kind!r} is not an audio LM audiogym knows "
+                              "(qwen2_audio, qwen2_5_omni_thinker)")
+        model = Model.from_pretrained(path, dtype=self.dtype)
+        tok = AutoTokenizer.from_pretrained(path)
+        tok.padding_side = "left"
+        # Built from the feature extractor + tokenizer directly: Qwen2.5-Omni's processor imports
+        # torchvision, which has no CPU build here.
+        features = WhisperFeatureExtractor.from_pretrained(path)
+        return model, tok, features
+
+    @property
+    def audio_encoder(self) -> torch.nn.Module:
+        m = self.model
+        return getattr(m, "audio_tower", None) or m.model.audio_tower
+
+    # -- inputs -------------------------------------------------------------------------------
+
+    def n_audio_tokens(self, n_frames: int) -> int:
+        return (((n_frames - 1) // 2 + 1) - 2) // 2 + 1
+
+    def prompt_text(self, task: AudioTask) -> str:
+        text = self.tokenizer.apply_chat_template(audio_messages(task, self.show_transcript), tokenize=False,
+                                                  add_generation_prompt=True, chat_template=CHAT_TEMPLATE)
+        return text + (THINK_PREFILL if self.prefill_think else "")
+
+    def inputs(self, tasks: list[AudioTask]) -> dict[str, torch.Tensor]:
+        """Token ids with each audio placeholder expanded, plus Whisper features and their mask."""
+        texts = [self.prompt_text(t) for t in tasks]
+        audio = [t.audio for t in tasks if len(t.audio)]
+        out: dict[str, torch.Tensor] = {}
+        if audio:
+            feats = self.features([np.asarray(a, np.float32) for a in audio], sampling_rate=SAMPLE_RATE,
+                                  return_attention_mask=True, padding="max_length", return_tensors="pt")
+            mask = feats["attention_mask"]
+            out["input_features"] = feats["input_features"].to(self.device, self.dtype)
+            out["feature_attention_mask"] = mask.to(self.device)
+            counts = iter(self.n_audio_tokens(int(n)) for n in mask.sum(-1))
+            texts = [t.replace(AUDIO_TOKEN, AUDIO_TOKEN * next(counts), 1) if AUDIO_TOKEN in t else t for t in texts]
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        out["input_ids"] = enc["input_ids"].to(self.device)
+        out["attention_mask"] = enc["attention_mask"].to(self.device)
+        return out
+
+    # -- generation ---------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def generate(self, tasks: list[AudioTask], num_samples: int = 1, temperature: float = 1.0, top_p: float = 1.0,
+                 max_new_tokens: int = 64, batch_size: int = 32, seed: int | None = None,
+                 **generate_kwargs: Any) -> list[list[Generation]]:
+        """Per task, `num_samples` completions. Extra keyword arguments go to `model.generate`."""
+        if seed is not None:
+            torch.manual_seed(seed)
+        results: list[list[Generation]] = [[] for _ in tasks]
+        flat = [(i, t) for i, t in enumerate(tasks) for _ in range(num_samples)]
+        for start in range(0, len(flat), batch_size):
+            chunk = flat[start:start + batch_size]
+            # Text-only and audio prompts go in separate batches (the model takes features for all or none).
+            for has_audio in (True, False):
+                part = [(i, t) for i, t in chunk if bool(len(t.audio)) == has_audio]
+                if not part:
+                    continue
+                enc = self.inputs([t for _, t in part])
+                out = self.model.generate(
+                    **enc, max_new_tokens=max_new_tokens, do_sample=temperature > 0,
+                    temperature=temperature if temperature > 0 else None, top_p=top_p if temperature > 0 else None,
+                    pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id,
+                    **generate_kwargs)
+                new = out[:, enc["input_ids"].shape[1]:]
+                for (i, _), ids in zip(part, new):
+                    ids = ids[ids != self.tokenizer.pad_token_id]
+                    text = self.tokenizer.decode(ids, skip_special_tokens=False).replace(self.tokenizer.eos_token, "")
+                    results[i].append(Generation((THINK_PREFILL if self.prefill_think else "") + text, int(len(ids))))
+        return results
+
+    def act(self, task: AudioTask) -> str:
+        return self.generate([task], temperature=0.0)[0][0].text
+
+
+def build_tiny_omni_thinker(folder: str | Path, max_seconds: int = 4, tokenizer=None, seed: int = 0) -> Path:
+    """A tiny random Qwen2.5-Omni thinker checkpoint (for tests and for trying the Omni path)."""
+    from transformers import Qwen2_5OmniThinkerConfig, Qwen2_5OmniThinkerForConditionalGeneration
+
+    from audiogym.policies.tokenizer import corpus_texts, train_tokenizer
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tok = tokenizer or train_tokenizer(corpus_texts(5), 800)
+    ids = tok.convert_tokens_to_ids
+    config = Qwen2_5OmniThinkerConfig(
+        audio_config=dict(num_mel_bins=128, encoder_layers=1, encoder_attention_heads=2, encoder_ffn_dim=64, d_model=32,
+                          max_source_positions=50 * max_seconds, n_window=50, output_dim=32),
+        vision_config=dict(depth=1, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32,
+                           fullatt_block_indexes=[0]),
+        text_config=dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
+                         rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}),
+        audio_token_index=ids(AUDIO_TOKEN), audio_start_token_id=ids(AUDIO_BOS), audio_end_token_id=ids(AUDIO_EOS),
+        image_token_index=len(tok) - 1, video_token_index=len(tok) - 2, user_token_id=ids("<|im_start|>"))
+    # transformers 5.23's thinker config lacks vision_start_token_id, which its rope index reads.
+    config.vision_start_token_id = len(tok) - 3
+    torch.manual_seed(seed)
+    model = Qwen2_5OmniThinkerForConditionalGeneration(config)
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.generation_config.eos_token_id = tok.eos_token_id
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    feature_extractor(max_seconds).save_pretrained(folder)
+    return folder
