@@ -9,8 +9,6 @@ Qwen2.5-Omni (thinker) folder, with the report's `<think>\\n` pre-fill.
 from __future__ import annotations
 
 import logging
-import math
-import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -19,11 +17,11 @@ import numpy as np
 import torch
 
 from audiogym.errors import ConfigError
-from audiogym.policies.tokenizer import AUDIO_BOS, AUDIO_EOS, AUDIO_TOKEN, CHAT_TEMPLATE, THINK_OPEN
+from audiogym.policies.encoding import THINK_PREFILL
+from audiogym.policies.tokenizer import AUDIO_BOS, AUDIO_EOS, AUDIO_TOKEN, CHAT_TEMPLATE
 from audiogym.tasks.core import SAMPLE_RATE, AudioTask, render_prompt
 
 log = logging.getLogger(__name__)
-THINK_PREFILL = f"{THINK_OPEN}\n"
 
 
 @dataclass
@@ -120,13 +118,6 @@ class Generation:
     tokens: int
 
 
-def audio_messages(task: AudioTask, show_transcript: bool = True) -> list[dict[str, Any]]:
-    """One user turn: the audio (for audio tasks) and the rendered question."""
-    content: list[dict[str, Any]] = [{"type": "audio"}] if len(task.audio) else []
-    content.append({"type": "text", "text": render_prompt(task, show_transcript=show_transcript)})
-    return [{"role": "user", "content": content}]
-
-
 class AudioLMPolicy:
     """Generates completions for tasks with a local Qwen2-Audio or Qwen2.5-Omni (thinker) folder.
 
@@ -182,30 +173,31 @@ class AudioLMPolicy:
 
     # -- inputs -------------------------------------------------------------------------------
 
-    def n_audio_tokens(self, n_frames: int) -> int:
-        return (((n_frames - 1) // 2 + 1) - 2) // 2 + 1
+    @property
+    def encoder(self):
+        from audiogym.policies.encoding import AudioPromptEncoder
+        if not hasattr(self, "_encoder"):
+            self._encoder = AudioPromptEncoder(self.tokenizer, self.features, prefill_think=self.prefill_think)
+        return self._encoder
 
     def prompt_text(self, task: AudioTask) -> str:
-        text = self.tokenizer.apply_chat_template(audio_messages(task, self.show_transcript), tokenize=False,
-                                                  add_generation_prompt=True, chat_template=CHAT_TEMPLATE)
-        return text + (THINK_PREFILL if self.prefill_think else "")
+        conv = [{"role": "user", "content": render_prompt(task, show_transcript=self.show_transcript)}]
+        return self.encoder.prompt_text(conv, has_audio=bool(len(task.audio)))
 
     def inputs(self, tasks: list[AudioTask]) -> dict[str, torch.Tensor]:
-        """Token ids with each audio placeholder expanded, plus Whisper features and their mask."""
-        texts = [self.prompt_text(t) for t in tasks]
-        audio = [t.audio for t in tasks if len(t.audio)]
-        out: dict[str, torch.Tensor] = {}
-        if audio:
-            feats = self.features([np.asarray(a, np.float32) for a in audio], sampling_rate=SAMPLE_RATE,
-                                  return_attention_mask=True, padding="max_length", return_tensors="pt")
-            mask = feats["attention_mask"]
-            out["input_features"] = feats["input_features"].to(self.device, self.dtype)
-            out["feature_attention_mask"] = mask.to(self.device)
-            counts = iter(self.n_audio_tokens(int(n)) for n in mask.sum(-1))
-            texts = [t.replace(AUDIO_TOKEN, AUDIO_TOKEN * next(counts), 1) if AUDIO_TOKEN in t else t for t in texts]
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        out["input_ids"] = enc["input_ids"].to(self.device)
-        out["attention_mask"] = enc["attention_mask"].to(self.device)
+        """Left-padded token ids with each audio placeholder expanded, plus Whisper features."""
+        from audiogym.policies.encoding import audio_model_kwargs
+        convs = [[{"role": "user", "content": render_prompt(t, show_transcript=self.show_transcript)}] for t in tasks]
+        enc = self.encoder.encode(convs, [t.audio if len(t.audio) else None for t in tasks], [t.id for t in tasks])
+        n = max(map(len, enc["input_ids"]))
+        pad = self.tokenizer.pad_token_id
+        ids = torch.tensor([[pad] * (n - len(s)) + s for s in enc["input_ids"]])
+        mask = torch.tensor([[0] * (n - len(s)) + [1] * len(s) for s in enc["input_ids"]])
+        out = {"input_ids": ids.to(self.device), "attention_mask": mask.to(self.device)}
+        extra = audio_model_kwargs(enc["input_features"], enc["feature_attention_mask"], enc["audio_rows"])
+        if extra:
+            out["input_features"] = extra["input_features"].to(self.device, self.dtype)
+            out["feature_attention_mask"] = extra["feature_attention_mask"].to(self.device)
         return out
 
     # -- generation ---------------------------------------------------------------------------

@@ -1,0 +1,107 @@
+"""AudioGRPOTrainer: TRL's GRPOTrainer with the audio in every pass.
+
+TRL 1.16 has no audio support: a stock GRPOTrainer given Qwen2-Audio runs the audio tower only
+where it is handed features, and nothing hands them to the log-prob passes (old, reference,
+policy), which then see bare audio placeholder embeddings: training runs and is silently wrong.
+This subclass overrides three methods and nothing else:
+- `_tokenize_prompts`: renders each prompt with its audio part, expands the audio placeholder and
+  returns Whisper features as multimodal fields, so generation hears the audio;
+- `_generate_and_score_completions`: puts per-row features (zeros for text rows) and an
+  `audio_rows` mask into the batch, so TRL's splitting and shuffling keep them with their rows;
+- `_get_per_token_logps_and_entropies`: forwards those features in every log-prob pass.
+Dataset rows carry `prompt` (conversational) and `audio` (audiogym's Audio column); `task_id`
+keys the feature cache.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from trl import GRPOTrainer
+
+from audiogym.data import decode_audio
+from audiogym.policies.encoding import AudioPromptEncoder, audio_model_kwargs
+
+
+def prepare_audio_model(model) -> None:
+    """TRL suppresses `config.image_token_id` during generation for processor-based models; an audio
+    model has none, so point it at the audio token (which must not be generated either)."""
+    cfg = model.config
+    audio_id = getattr(cfg, "audio_token_id", None) or getattr(cfg, "audio_token_index", None)
+    if audio_id is not None and getattr(cfg, "image_token_id", None) is None:
+        cfg.image_token_id = audio_id
+
+
+class AudioGRPOTrainer(GRPOTrainer):
+    def __init__(self, model, *args: Any, prefill_think: bool = True, **kwargs: Any):
+        if isinstance(model, str):
+            from trl.trainer.utils import create_model_from_path
+            model = create_model_from_path(model)
+        prepare_audio_model(model)  # before TRL's init, which reads image_token_id
+        super().__init__(model, *args, **kwargs)
+        proc = self.processing_class
+        self.audio_encoder = AudioPromptEncoder(proc.tokenizer, proc.feature_extractor, prefill_think=prefill_think)
+        self._batch_audio: list[Any] | None = None
+        self._batch_keys: list[Any] | None = None
+        self._pending_audio: dict[str, torch.Tensor] | None = None
+
+    # -- generation ----------------------------------------------------------------------------
+
+    def _tokenize_prompts(self, prompts: list):
+        audios = self._batch_audio or [None] * len(prompts)
+        enc = self.audio_encoder.encode(prompts, audios, self._batch_keys)
+        self._pending_audio = {k: enc[k] for k in ("input_features", "feature_attention_mask", "audio_rows")}
+        fields = audio_model_kwargs(*(enc[k].to(self.accelerator.device) for k in
+                                      ("input_features", "feature_attention_mask", "audio_rows")))
+        return enc["input_ids"], None, fields
+
+    def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        self._batch_audio = [decode_audio(x["audio"]) if x.get("audio") is not None else None for x in inputs]
+        self._batch_keys = [x.get("task_id") for x in inputs]
+        try:
+            output = super()._generate_and_score_completions(inputs)
+        finally:
+            self._batch_audio = self._batch_keys = None
+        device = self.accelerator.device
+        output.update({k: v.to(device) for k, v in self._pending_audio.items()})
+        self._pending_audio = None
+        return output
+
+    # -- log-prob passes ------------------------------------------------------------------------
+
+    def _compute_loss(self, model, inputs):
+        self._pending_audio = {k: inputs[k] for k in ("input_features", "feature_attention_mask", "audio_rows") if k in inputs}
+        try:
+            return super()._compute_loss(model, inputs)
+        finally:
+            self._pending_audio = None
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
+                                           compute_entropy=False, compute_aux_loss=False, **multimodal):
+        audio = self._pending_audio or {}
+        if not audio or not bool(audio["audio_rows"].any()):
+            return super()._get_per_token_logps_and_entropies(
+                model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss,
+                **multimodal)
+        device = input_ids.device
+        feats, fmask, rows = (audio[k].to(device) for k in ("input_features", "feature_attention_mask", "audio_rows"))
+        batch_size = batch_size or input_ids.size(0)
+        all_logps, all_entropies, all_aux = [], [], []
+        for start in range(0, input_ids.size(0), batch_size):
+            end = min(start + batch_size, input_ids.size(0))
+            ids, mask = input_ids[start:end], attention_mask[start:end]
+            model_inputs = {"input_ids": ids, "attention_mask": mask,
+                            **audio_model_kwargs(feats[start:end], fmask[start:end], rows[start:end])}
+            if compute_aux_loss:
+                model_inputs["output_router_logits"] = True
+            labels = ids.masked_fill(mask == 0, -100)
+            labels[:, :-logits_to_keep] = -100
+            with self.accelerator.autocast():
+                outputs = model(**model_inputs, labels=labels, fused_lm_head=True)
+            all_logps.append(outputs.log_probs[:, -logits_to_keep:])
+            if compute_entropy:
+                all_entropies.append(outputs.entropy[:, -logits_to_keep:])
+            if compute_aux_loss:
+                all_aux.append(outputs.aux_loss)
+        return (torch.cat(all_logps), torch.cat(all_entropies) if compute_entropy else None,
+                torch.stack(all_aux).mean() if compute_aux_loss else None)

@@ -1,0 +1,134 @@
+"""Audio reaches training: the encoder runs with gradients on inside every trainer's training
+forward and the adapter moves; stock TRL GRPO does not (so a TRL upgrade that fixes it shows)."""
+import datasets
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+import audiogym
+from audiogym.data import task_rows
+from audiogym.policies.scripted import OraclePolicy
+from audiogym.tasks import FAMILIES
+
+from test_policies import SMALL  # noqa: F401  (same small sizes)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from audiogym.policies.audio_lm import build_tiny_model
+    from audiogym.policies.tokenizer import corpus_texts, train_tokenizer
+    return str(build_tiny_model(tmp_path_factory.mktemp("tiny"), SMALL, tokenizer=train_tokenizer(corpus_texts(2), 700)))
+
+
+def spread_reward(prompts, completions, **_):
+    """Differs between completions, so GRPO's advantages (and so its gradients) are not zero."""
+    from audiogym.rewards import completion_text
+    return [float(len(set(completion_text(c)))) for c in completions]
+
+
+def load(path):
+    from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
+    from audiogym.trainers import freeze_audio_encoder
+    model = Qwen2AudioForConditionalGeneration.from_pretrained(path)
+    freeze_audio_encoder(model)
+    return model, AutoProcessor.from_pretrained(path)
+
+
+def watch(model):
+    """Record (grad enabled, training) for each encoder and adapter forward."""
+    seen = {"encoder": [], "adapter": []}
+    model.model.audio_tower.register_forward_hook(lambda m, i, o: seen["encoder"].append((torch.is_grad_enabled(), m.training)))
+    model.model.multi_modal_projector.register_forward_hook(lambda m, i, o: seen["adapter"].append(o.requires_grad))
+    return seen
+
+
+def adapter_weight(model):
+    return model.model.multi_modal_projector.linear.weight.detach().clone()
+
+
+def common(tmp_path):
+    return dict(output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=4, learning_rate=1e-2,
+                report_to="none", use_cpu=True, bf16=False, save_strategy="no", logging_steps=1, seed=0)
+
+
+def test_audio_grpo_trainer_hears_audio_in_every_pass(tiny, tmp_path):
+    from trl import GRPOConfig
+
+    from audiogym.trainers.grpo import AudioGRPOTrainer
+    model, proc = load(tiny)
+    seen = watch(model)
+    before = adapter_weight(model)
+    ds = audiogym.to_dataset("audiogym/Tempo-v0", 4, seed=0)
+    args = GRPOConfig(**common(tmp_path), num_generations=4, max_completion_length=6, beta=0.1)
+    trainer = AudioGRPOTrainer(model, reward_funcs=[spread_reward], args=args, train_dataset=ds, processing_class=proc)
+    ref_seen = []
+    trainer.ref_model.model.audio_tower.register_forward_hook(lambda m, i, o: ref_seen.append(1))
+    trainer.train()
+    assert (False, True) in seen["encoder"] or (False, False) in seen["encoder"]  # generation: no grad
+    assert any(grad for grad, _ in seen["encoder"]), "encoder never ran in a training forward"
+    assert any(seen["adapter"]), "adapter output never carried gradients"
+    assert ref_seen, "the reference model's log-probs were computed without the audio"
+    assert not torch.equal(before, adapter_weight(model)), "the adapter did not move"
+    assert all(not p.requires_grad for p in model.model.audio_tower.parameters())
+
+
+def test_stock_trl_grpo_does_not_hear_audio_in_training(tiny, tmp_path):
+    """The known TRL gap: audio reaches generation only. If this fails, TRL has learnt audio."""
+    from trl import GRPOConfig, GRPOTrainer
+
+    from audiogym.trainers.grpo import prepare_audio_model
+    model, proc = load(tiny)
+    prepare_audio_model(model)
+    seen = watch(model)
+    prompts = []
+    for i in range(4):
+        task = FAMILIES["Tempo"].make(i)
+        sf.write(tmp_path / f"{i}.wav", task.audio, 16000)
+        prompts.append([{"role": "user", "content": [{"type": "audio", "path": str(tmp_path / f"{i}.wav")},
+                                                     {"type": "text", "text": task.question}]}])
+    ds = datasets.Dataset.from_dict({"prompt": prompts})
+    args = GRPOConfig(**common(tmp_path), num_generations=4, max_completion_length=6, beta=0.0)
+    GRPOTrainer(model=model, reward_funcs=[spread_reward], args=args, train_dataset=ds, processing_class=proc).train()
+    assert seen["encoder"], "the encoder should at least run during generation"
+    assert not any(grad for grad, _ in seen["encoder"]), "stock GRPO now runs the audio encoder in training"
+
+
+def sft_rows():
+    tasks = [FAMILIES["Tempo"].make(i) for i in range(6)] + [FAMILIES["TextReasoning"].make(i) for i in range(2)]
+    rows = task_rows(tasks)
+    rows["audio"] = [a if len(t.audio) else None for a, t in zip(rows["audio"], tasks)]
+    rows["completion"] = [OraclePolicy().act(t) for t in tasks]
+    return datasets.Dataset.from_dict(rows)
+
+
+def test_audio_sft_hears_audio_and_masks_the_prompt(tiny, tmp_path):
+    from audiogym.trainers.sft import audio_sft_config, audio_sft_trainer
+    model, proc = load(tiny)
+    seen = watch(model)
+    before = adapter_weight(model)
+    ds = sft_rows()
+    trainer = audio_sft_trainer(model, proc, ds, audio_sft_config(**common(tmp_path)))
+    batch = trainer.data_collator([ds[0], ds[7]])
+    labels = batch["labels"][0]
+    n_audio = int((batch["input_ids"][0] == trainer.data_collator.encoder.audio_token_id).sum())
+    assert n_audio == 100 and batch["input_features"].shape[0] == 1  # only the audio row carries features
+    first = int((labels != -100).nonzero()[0])
+    assert (labels[:first] == -100).all() and first > n_audio  # the whole prompt is masked
+    trainer.train()
+    assert any(grad for grad, _ in seen["encoder"]) and any(seen["adapter"])
+    assert not torch.equal(before, adapter_weight(model))
+
+
+def test_audio_dpo_hears_audio(tiny, tmp_path):
+    from audiogym.trainers.dpo import audio_dpo_config, audio_dpo_trainer
+    model, proc = load(tiny)
+    seen = watch(model)
+    before = adapter_weight(model)
+    ds = sft_rows().map(lambda r: {"chosen": r["completion"], "rejected": "I'm sorry, I cannot hear audio."})
+    trainer = audio_dpo_trainer(model, proc, ds.remove_columns(["completion"]), audio_dpo_config(**common(tmp_path)))
+    batch = trainer.data_collator([ds[0], ds[1]])
+    assert batch["input_ids"].shape[0] == 4 and batch["input_features"].shape[0] == 4  # chosen + rejected rows
+    trainer.train()
+    assert any(grad for grad, _ in seen["encoder"]) and any(seen["adapter"])
+    assert not torch.equal(before, adapter_weight(model))
