@@ -1,4 +1,4 @@
-"""The `audiogym` command: list, show, demo, eval.
+"""The `audiogym` command: list, show, demo, eval, train.
 
 Errors a user can cause print one line and exit with status 2; no traceback.
 """
@@ -87,6 +87,17 @@ def cmd_eval(args: argparse.Namespace) -> None:
     print(f"wrote {out / 'eval.json'} and {out / 'eval.md'}")
 
 
+def cmd_train(args: argparse.Namespace) -> None:
+    from audiogym.trainers.config import load_config
+    from audiogym.trainers.recipe import Recipe
+    cfg = load_config(args.config, args.set)  # every config error surfaces here, before any work
+    if args.report_to:
+        cfg["recipe"]["report_to"] = args.report_to
+    recipe = Recipe(cfg, resume=args.resume)
+    recipe.run()
+    print(f"wrote {recipe.folder / 'table.md'}, table.json and curves.png")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="audiogym", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-new-tokens", type=int, default=96)
     p.add_argument("--out", default="runs/eval")
     p.set_defaults(fn=cmd_eval)
+    p = sub.add_parser("train", help="run the MGRD recipe (cold start, grounding rounds, self-cognition)")
+    p.add_argument("--config", default=None, help="recipe YAML (default: the packaged configs/tiny.yaml)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. recipe.rounds.T=1")
+    p.add_argument("--resume", action="store_true", help="continue a run: only unfinished stages run")
+    p.add_argument("--report-to", choices=["wandb", "none"], help="tracking (wandb is offline unless configured)")
+    p.set_defaults(fn=cmd_train)
     args = parser.parse_args(argv)
     try:
         args.fn(args)

@@ -40,6 +40,7 @@ def test_open_answers():
     assert is_correct("<think>6*7</think>The answer is 42.", "42")
     assert is_correct("so 7 * 6 = 42", "42")
     assert is_correct("\\boxed{-3}", "-3")
+    assert is_correct("The answer is -22.", "-22") and is_correct("The answer is 2.5.", "2.5")
     assert is_correct("The answer is Eli.", "Eli")
     assert not is_correct("The answer is 41.", "42")
 

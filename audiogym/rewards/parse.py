@@ -28,7 +28,7 @@ ANSWER_WINDOW = 2000
 _OPEN, _CLOSE = "<think>", "</think>"
 _BOXED = re.compile(r"\\boxed\{([^{}]{0,200})\}")
 _EXPLICIT = re.compile(
-    r"(?:final answer|answer|option|choice)\s*(?:is|:|=)?\s*[:\-]?\s*(?:\*\*)?\s*\(?([^\n.,;!?]{1,120})", re.I)
+    r"(?:final answer|answer|option|choice)\s*(?:is|:|=)?\s*:?\s*(?:\*\*)?\s*\(?([^\n,;!?]{1,120}?)(?:\.(?!\d)|$|\n|[,;!?])", re.I)
 # "(B)", "B)", a leading "B" (not the article "A" / pronoun "I" before a word), "A or B", "A, B".
 _LETTER_MENTION = re.compile(
     r"\(([A-Z])\)|(?<![\w(])([A-Z])\)|^\s*(?!(?:A|I)\s+[a-z])([A-Z])\b(?![.'])"
