@@ -198,7 +198,7 @@ class RolloutLog:
 
 
 def sample(ctx: StageContext, tasks: list[AudioTask], k: int, temperature: float, max_new_tokens: int,
-           score, batch: int = 16) -> list[dict[str, Any]]:
+           score, batch: int = 8) -> list[dict[str, Any]]:
     """K completions per task from the stage's input model, scored by `score(task, text)`."""
     from tqdm.auto import tqdm
     logbook = RolloutLog(ctx.folder)
@@ -212,7 +212,16 @@ def sample(ctx: StageContext, tasks: list[AudioTask], k: int, temperature: float
             logbook.add([{"task_id": t.id, "family": t.family, "conflict": t.conflict, "sample": j, "completion": g.text,
                           "tokens": g.tokens, **score(t, g.text)} for t, gs in zip(chunk, gens) for j, g in enumerate(gs)])
             bar.update(len(chunk))
+            _fault_injection(ctx.name)
     return logbook.finish()
+
+
+def _fault_injection(stage: str) -> None:
+    """For the resume test: AUDIOGYM_KILL_IN_STAGE=<stage> SIGKILLs the process right after that
+    stage's first rollout batch is on disk, as a crash or an OOM kill would."""
+    if os.environ.get("AUDIOGYM_KILL_IN_STAGE") == stage:
+        import signal
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # ---- the stages --------------------------------------------------------------------------------

@@ -1,0 +1,92 @@
+"""The MGRD recipe end to end with minute settings, and a kill in the middle of a round."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from audiogym import ConfigError
+from audiogym.trainers.config import load_config
+
+MINUTE = ["recipe.rounds.T=1", "recipe.cold_start.sft.max_steps=12", "recipe.cold_start.text=12",
+          "recipe.cold_start.audio_direct=12", "recipe.cold_start.teacher_chains=12", "recipe.cold_start.rlvr.max_steps=1",
+          "recipe.cold_start.rlvr.questions=8", "recipe.rounds.distill.questions=16", "recipe.rounds.distill.K=2",
+          "recipe.rounds.distill.text=8", "recipe.rounds.distill.sft.max_steps=3", "recipe.rounds.band.candidates=8",
+          "recipe.rounds.band.samples=4", "recipe.rounds.band.low=1", "recipe.rounds.band.high=3",
+          "recipe.rounds.rl.max_steps=1", "recipe.rounds.rl.text=8", "recipe.self_cognition.probes=8",
+          "recipe.self_cognition.dpo.max_steps=1", "recipe.eval.per_family=1", "recipe.eval.text=2",
+          "recipe.eval.max_new_tokens=16", "recipe.rounds.distill.max_new_tokens=24", "recipe.rounds.band.max_new_tokens=16",
+          "recipe.rounds.rl.max_new_tokens=16", "recipe.cold_start.rlvr.max_new_tokens=16",
+          "recipe.self_cognition.max_new_tokens=16", "model.tokenizer_corpus_per_family=2", "model.vocab_size=600",
+          "model.hidden_size=64", "model.intermediate_size=128", "model.encoder_d_model=64", "model.encoder_ffn_dim=128",
+          "recipe.families=[Tempo, MelodyContour, VoicePitch]"]
+STAGES = ["base", "cold_start_sft", "cold_start_rlvr", "round1_distill", "round1_rl", "self_cognition"]
+
+
+def train(run_dir, *extra, env=None):
+    cmd = [sys.executable, "-m", "audiogym.cli", "train", "--report-to", "none", "--set", f"recipe.run_dir={run_dir}"]
+    for s in MINUTE:
+        cmd += ["--set", s]
+    return subprocess.run(cmd + list(extra), capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=900)
+
+
+def jsonl(path):
+    return [json.loads(x) for x in Path(path).read_text().splitlines() if x.strip()]
+
+
+@pytest.mark.slow
+def test_whole_recipe_with_minute_settings(tmp_path):
+    r = train(tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = tmp_path / "tiny"
+    for stage in STAGES:
+        assert (run / stage / "metrics.json").exists(), stage
+    for stage in STAGES[1:]:
+        assert (run / stage / "model" / "config.json").exists(), stage
+    distill = jsonl(run / "round1_distill" / "rollouts.jsonl")
+    assert len(distill) == 16 * 2 and {"correct", "grounded", "coherent", "kept", "reasons"} <= set(distill[0])
+    assert len(jsonl(run / "self_cognition" / "selected.jsonl")) == 8
+    table = json.loads((run / "table.json").read_text())["rows"]
+    assert [r["stage"] for r in table][:3] == ["baseline: transcript", "baseline: random", "baseline: oracle"]
+    assert [r["stage"] for r in table][3:] == STAGES
+    assert "| round1_rl" in r.stdout and (run / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert (run / "table.md").read_text().count("|") > 50
+
+
+@pytest.mark.slow
+def test_kill_in_the_middle_of_a_round_then_resume(tmp_path):
+    killed = train(tmp_path, env={"AUDIOGYM_KILL_IN_STAGE": "round1_distill"})
+    assert killed.returncode != 0
+    run = tmp_path / "tiny"
+    partial = run / "round1_distill" / "rollouts.jsonl.partial"
+    assert partial.exists() and not (run / "round1_distill" / "metrics.json").exists()
+    before = jsonl(partial)
+    assert 0 < len(before) < 32  # one batch of 8 questions x 2 samples survived the kill
+    finished = {s: (run / s / "metrics.json").stat().st_mtime_ns for s in STAGES[:3]}
+
+    again = train(tmp_path)  # no --resume: refuses, changes nothing
+    assert again.returncode == 2 and "--resume" in again.stderr and "Traceback" not in again.stderr
+
+    resumed = train(tmp_path, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert {s: (run / s / "metrics.json").stat().st_mtime_ns for s in STAGES[:3]} == finished  # not redone
+    after = jsonl(run / "round1_distill" / "rollouts.jsonl")
+    assert after[: len(before)] == before  # the finished rollouts are intact, in order
+    keys = [(r["task_id"], r["sample"]) for r in after]
+    assert len(keys) == len(set(keys)) == 32
+    assert (run / "self_cognition" / "metrics.json").exists()
+
+
+def test_bad_config_is_one_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="recipe.rounds.band"):
+        load_config(None, ["recipe.rounds.band.low=9"])
+    r = subprocess.run([sys.executable, "-m", "audiogym.cli", "train", "--set", "recipe.rounds.T=two",
+                        "--set", f"recipe.run_dir={tmp_path}"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "recipe.rounds.T" in r.stderr
+    assert not any(tmp_path.iterdir())  # no work started
+    (tmp_path / "bad.yaml").write_text("recipe: [unclosed")
+    r = subprocess.run([sys.executable, "-m", "audiogym.cli", "train", "--config", str(tmp_path / "bad.yaml")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "not valid YAML" in r.stderr
