@@ -50,7 +50,7 @@ def _merge(base: dict, over: dict, schema: dict | None, where: str) -> dict:
 def _same_kind(ref: Any, v: Any, key: str) -> bool:
     if key == "families":
         return v == "all" or (isinstance(v, list) and all(isinstance(x, str) for x in v))
-    if key in ("model_path",):
+    if key == "model_path":
         return v is None or isinstance(v, str)
     if isinstance(ref, bool):
         return isinstance(v, bool)
@@ -95,6 +95,8 @@ def validate(cfg: dict[str, Any]) -> None:
     from audiogym.tasks import AUDIO_FAMILIES
     TinyModelConfig.from_dict(cfg["model"])
     r = cfg["recipe"]
+    if r["model_path"] is not None and not (Path(r["model_path"]) / "config.json").is_file():
+        raise ConfigError(f"recipe.model_path={r['model_path']!r}: not a model folder (no config.json)")
     if r["report_to"] not in ("wandb", "none"):
         raise ConfigError(f"recipe.report_to={r['report_to']!r}: expected 'wandb' or 'none'")
     if r["families"] != "all":

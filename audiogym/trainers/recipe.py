@@ -124,7 +124,11 @@ class Recipe:
         base = self.folder / "base"
         if not (base / "metrics.json").exists():
             from audiogym.policies.audio_lm import TinyModelConfig, build_tiny_model
-            build_tiny_model(base / "model", TinyModelConfig.from_dict(self.cfg["model"]))
+            if self.cfg["recipe"]["model_path"]:  # a real checkpoint: the run starts from a copy of it
+                import shutil
+                shutil.copytree(self.cfg["recipe"]["model_path"], base / "model", dirs_exist_ok=True)
+            else:
+                build_tiny_model(base / "model", TinyModelConfig.from_dict(self.cfg["model"]))
             summary, _ = self.evaluate(base / "model", "base")
             atomic_write_json(base / "metrics.json", {"stage": "base", "eval": summary, "seconds": time.time() - t0})
         rows.append(self._row("base", json.loads((base / "metrics.json").read_text())))

@@ -131,7 +131,8 @@ def trainer_args(ctx: StageContext, section: dict[str, Any]) -> dict[str, Any]:
                 per_device_train_batch_size=int(section["batch"]), learning_rate=float(section["lr"]),
                 logging_steps=1, save_strategy="no", seed=ctx.seed, report_to=[] if ctx.report_to == "none" else ["wandb"],
                 use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(), dataloader_num_workers=0,
-                disable_tqdm=False, run_name=ctx.name)
+                disable_tqdm=False, run_name=ctx.name,
+                gradient_checkpointing=bool(ctx.cfg["recipe"]["gradient_checkpointing"]))
 
 
 def sft(ctx: StageContext, ds: datasets.Dataset, section: dict[str, Any]) -> dict[str, Any]:
