@@ -13,14 +13,12 @@ import numpy as np
 
 from audiogym.analysis import measure
 from audiogym.tasks import FAMILIES, AudioTask
-from audiogym.tasks.core import LETTERS
 
 
 def format_completion(reasoning: str, task: AudioTask, answer: str | None) -> str:
-    if answer is not None and task.choices and answer in task.choices:
-        final = f"The answer is ({LETTERS[task.choices.index(answer)]}) {answer}."
-    else:
-        final = f"The answer is {answer}." if answer else "I cannot tell."
+    """The report's format. The answer is given as the option's text: it depends on what is heard,
+    not on the order the choices were shuffled into (a letter is still accepted from models)."""
+    final = f"The answer is {answer}." if answer else "I cannot tell."
     return f"<think>\n{reasoning}\n</think>\n{final}"
 
 

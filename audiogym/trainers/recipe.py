@@ -76,12 +76,12 @@ class Recipe:
         import wandb
         self.tracker.log({f"eval/{k}": v for k, v in row.items() if isinstance(v, (int, float))} | {"stage": stage})
         if rollouts:
-            by_id = {t.id: t for t in self.eval_tasks}
             table = wandb.Table(columns=["stage", "task_id", "conflict", "correct", "grounded", "completion", "audio"])
             for r in rollouts[:12]:
-                t = by_id.get(r["task_id"])
+                t = S.task_from_id(r["task_id"])
                 audio = wandb.Audio(t.audio, sample_rate=16000) if t is not None and len(t.audio) else None
-                table.add_data(stage, r["task_id"], r["conflict"], r["correct"], r["grounded"], r["completion"][:2000], audio)
+                table.add_data(stage, r["task_id"], r.get("conflict"), r.get("correct"), r.get("grounded"),
+                               r["completion"][:2000], audio)
             self.tracker.log({f"rollouts/{stage}": table})
 
     # -- evaluation ----------------------------------------------------------------------------

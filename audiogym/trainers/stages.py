@@ -73,6 +73,14 @@ def make_tasks(families: list[str], n: int, seed: int) -> list[AudioTask]:
     return [get_family(families[i % len(families)]).make(s) for i, s in enumerate(seeds)]
 
 
+def task_from_id(task_id: str) -> AudioTask | None:
+    """The procedural task an id like 'Tempo-12345' names (None for other ids)."""
+    family, _, seed = task_id.rpartition("-")
+    if family in FAMILIES and seed.isdigit():
+        return FAMILIES[family].make(int(seed))
+    return None
+
+
 def rows_for(tasks: list[AudioTask], completions: list[str] | None = None, **extra: list) -> datasets.Dataset:
     """Trainer rows: conversational prompt, audio (None for text), reference columns."""
     rows: dict[str, list] = {"prompt": [], "audio": []}
