@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from audiogym import ConfigError, get_family
 from audiogym.evaluation import eval_tasks, evaluate, load_policy

@@ -1,7 +1,6 @@
 """Audio reaches training: the encoder runs with gradients on inside every trainer's training
 forward and the adapter moves; stock TRL GRPO does not (so a TRL upgrade that fixes it shows)."""
 import datasets
-import numpy as np
 import pytest
 import soundfile as sf
 import torch

@@ -9,10 +9,15 @@ Completions have the report's format: `<think>\\n...\\n</think>\\n` then the ans
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from audiogym.analysis import measure
 from audiogym.tasks import FAMILIES, AudioTask
+
+if TYPE_CHECKING:
+    from audiogym.policies.audio_lm import Generation
 
 
 def format_completion(reasoning: str, task: AudioTask, answer: str | None) -> str:

@@ -23,7 +23,6 @@ against thresholds, with the reasons.
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any

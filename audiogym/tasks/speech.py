@@ -6,7 +6,6 @@ which is exactly the textual surrogate a cascade system would reason from.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 

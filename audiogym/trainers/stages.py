@@ -23,7 +23,6 @@ import numpy as np
 import torch
 
 from audiogym.data import encode_audio, task_seeds
-from audiogym.io import atomic_write_json
 from audiogym.policies.scripted import OraclePolicy, TranscriptPolicy, format_completion
 from audiogym.rewards import GroundingFilter, build_reward, is_correct, self_cognition_error
 from audiogym.rewards.parse import split_think
