@@ -13,7 +13,7 @@ numbers; the thresholds sit in the gaps the procedural families leave between cl
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -61,9 +61,6 @@ class Measurement:
     pause_fraction: float = 0.0         # share of the speaking span in silences >= 0.2 s
     scene: str | None = None
 
-    def to_dict(self) -> dict:
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
-
 
 def _db(x: np.ndarray | float) -> np.ndarray:
     return 20.0 * np.log10(np.maximum(x, 1e-6))
@@ -86,9 +83,7 @@ def measure(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Measurement:
 
     m = Measurement(duration=len(audio) / sr, level_db=float(_db(np.sqrt(np.mean(y ** 2)))),
                     noise_floor_db=float(np.percentile(env, 10)), level_slope_db_per_s=None)
-    t = np.arange(T) / FPS
-    if env.max() - env.min() > 1.0 or env.max() > -100:
-        m.level_slope_db_per_s = float(np.polyfit(t, env, 1)[0])
+    m.level_slope_db_per_s = float(np.polyfit(np.arange(T) / FPS, env, 1)[0])
 
     total = P.sum() + 1e-12
     m.low_ratio = float(P[freqs < 120].sum() / total)

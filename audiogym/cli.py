@@ -38,7 +38,8 @@ def cmd_show(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = out / task.id
-    sf.write(f"{stem}.wav", task.audio, task.sample_rate, subtype="FLOAT") if len(task.audio) else None
+    if len(task.audio):
+        sf.write(f"{stem}.wav", task.audio, task.sample_rate, subtype="FLOAT")
     spectrogram_png(task, f"{stem}.png")
     Path(f"{stem}.json").write_text(json.dumps({**task.to_json(), "prompt": env.prompt()}, indent=2))
     print(env.prompt())

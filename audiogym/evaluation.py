@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from audiogym.errors import ConfigError
+from audiogym.rewards.base import task_row
 from audiogym.rewards.grounding import GroundingFilter, facts_for_row, grounding_of
 from audiogym.rewards.outcome import count_words, is_correct
 from audiogym.rewards.parse import split_think
@@ -56,6 +57,7 @@ class ItemResult:
     family: str
     category: str
     conflict: bool
+    n_choices: int
     answer: str
     completion: str
     tokens: int
@@ -88,8 +90,8 @@ class EvalReport:
             "accuracy_aligned": acc([r for r in audio if not r.conflict]),
             "accuracy_conflict": acc([r for r in audio if r.conflict]),
             "accuracy_text": acc([r for r in items if r.category == "text"]),
-            "chance_conflict": float(np.mean([1 / max(1, len(self._choices.get(r.task_id, [0, 0]))) for r in audio
-                                              if r.conflict])) if any(r.conflict for r in audio) else None,
+            "chance_conflict": float(np.mean([1 / max(1, r.n_choices) for r in audio if r.conflict]))
+            if any(r.conflict for r in audio) else None,
             "mean_think_words": float(np.mean([r.think_words for r in items])) if items else 0.0,
             "mean_tokens": float(np.mean([r.tokens for r in items])) if items else 0.0,
             "grounding_rate": float(np.mean([bool(r.grounded) for r in audio])) if audio else None,
@@ -99,8 +101,6 @@ class EvalReport:
             "by_category": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["category"].items())},
             "by_family": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["family"].items())},
         }
-
-    _choices: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def markdown(self) -> str:
         s = self.summary()
@@ -125,18 +125,14 @@ class EvalReport:
 
 
 def score_item(task: AudioTask, completion: str, tokens: int, grounding_filter: GroundingFilter | None = None) -> ItemResult:
-    row = task.columns()
-    if task.category != "text" and not task.facts and len(task.audio):
-        row["audio"] = {"array": task.audio}
     think, _, _ = split_think(completion)
     grounded = score = None
     ok = bad = 0
     if task.category != "text":
-        facts = facts_for_row(row)
-        g = grounding_of(completion, facts, task.transcript)
+        g = grounding_of(completion, facts_for_row(task_row(task)), task.transcript)
         score, ok, bad = g.score, len(g.correct), len(g.wrong)
-        grounded = (grounding_filter or GroundingFilter())(row, completion)[0]
-    return ItemResult(task.id, task.family, task.category, task.conflict, task.answer, completion, tokens,
+        grounded = (grounding_filter or GroundingFilter()).judge(g)[0]
+    return ItemResult(task.id, task.family, task.category, task.conflict, len(task.choices), task.answer, completion, tokens,
                       is_correct(completion, task.answer, task.choices), count_words(think or ""), grounded, score,
                       ok, bad, self_cognition_error(completion) is not None)
 
@@ -147,7 +143,6 @@ def evaluate(policy: Any, tasks: list[AudioTask], batch_size: int = 32, progress
     from tqdm.auto import tqdm
     generate_kwargs.setdefault("temperature", 0.0)
     report = EvalReport(getattr(policy, "name", type(policy).__name__))
-    report._choices = {t.id: t.choices for t in tasks}
     bar = tqdm(total=len(tasks), desc=f"eval {report.policy}", unit="item", disable=not progress)
     for start in range(0, len(tasks), batch_size):
         batch = tasks[start:start + batch_size]

@@ -8,7 +8,6 @@ Qwen2.5-Omni (thinker) folder, with the report's `<think>\\n` pre-fill.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,10 @@ from typing import Any
 import torch
 
 from audiogym.errors import ConfigError
-from audiogym.policies.encoding import THINK_PREFILL
+from audiogym.policies.encoding import THINK_PREFILL, AudioPromptEncoder
 from audiogym.policies.tokenizer import AUDIO_BOS, AUDIO_EOS, AUDIO_TOKEN, CHAT_TEMPLATE
 from audiogym.tasks.core import SAMPLE_RATE, AudioTask, render_prompt
 
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -142,6 +140,7 @@ class AudioLMPolicy:
         config = AutoConfig.from_pretrained(path)
         self.kind = config.model_type
         self.model, self.tokenizer, self.features = self._load(path, config)
+        self.encoder = AudioPromptEncoder(self.tokenizer, self.features, prefill_think=prefill_think)
         self.model.to(self.device).eval()
         if freeze_encoder:
             for p in self.audio_encoder.parameters():
@@ -171,13 +170,6 @@ class AudioLMPolicy:
         return getattr(m, "audio_tower", None) or m.model.audio_tower
 
     # -- inputs -------------------------------------------------------------------------------
-
-    @property
-    def encoder(self):
-        from audiogym.policies.encoding import AudioPromptEncoder
-        if not hasattr(self, "_encoder"):
-            self._encoder = AudioPromptEncoder(self.tokenizer, self.features, prefill_think=self.prefill_think)
-        return self._encoder
 
     def prompt_text(self, task: AudioTask) -> str:
         conv = [{"role": "user", "content": render_prompt(task, show_transcript=self.show_transcript)}]

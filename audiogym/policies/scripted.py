@@ -65,9 +65,10 @@ class TranscriptPolicy(ScriptedPolicy):
 
     def act(self, task: AudioTask) -> str:
         family = FAMILIES.get(task.family)
-        if family is None or task.category == "text":
-            return OraclePolicy().act(task) if task.category == "text" else format_completion(
-                f"The transcript says: {task.transcript}", task, None)
+        if task.category == "text":  # a cascade's text LLM reads text questions like anyone else
+            return OraclePolicy().act(task)
+        if family is None:
+            return format_completion(f"The transcript says: {task.transcript}", task, None)
         return format_completion(family.surrogate(task), task, family.transcript_answer(task))
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from audiogym.rewards.base import Reward, completion_text, row_facts
+from audiogym.rewards.base import Reward, completion_text, task_row
 from audiogym.rewards.compose import ByModality, Weighted, build_reward, make_reward, mgrd_reward
 from audiogym.rewards.grounding import GroundingFilter, GroundingReward, grounding_of, is_grounded
 from audiogym.rewards.outcome import Binary, CompositeFormat, ReasoningFormat, is_correct, reasoning_present
@@ -36,9 +36,7 @@ self_cognition = SelfCognitionPenalty()
 def score(reward_fns: Sequence[Callable], prompt: str, completion: str, task: Any
           ) -> tuple[float, dict[str, float | None], dict[str, dict[str, Any]]]:
     """Score one completion on one task with each reward: (sum, {name: value}, {name: details})."""
-    row = task.columns()
-    if not row_facts(row) and len(getattr(task, "audio", ())):
-        row["audio"] = {"array": task.audio}
+    row = task_row(task)
     values: dict[str, float | None] = {}
     details: dict[str, dict[str, Any]] = {}
     for fn in reward_fns:

@@ -39,6 +39,15 @@ def row_facts(row: dict[str, Any]) -> dict[str, Any]:
     return facts if isinstance(facts, dict) else {}
 
 
+def task_row(task: Any) -> dict[str, Any]:
+    """The reference columns of an AudioTask as one reward row; tasks without synthetic facts
+    (manifests) also carry their audio, so grounding can measure it."""
+    row = task.columns()
+    if not row_facts(row) and len(getattr(task, "audio", ())):
+        row["audio"] = {"array": task.audio}
+    return row
+
+
 class Reward:
     """Base class. `name` is what TRL logs (`rewards/<name>/mean`); `bounds` the documented range."""
 

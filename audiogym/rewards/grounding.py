@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from audiogym.rewards.base import Reward, row_facts
+from audiogym.rewards.base import Reward, row_facts, task_row
 from audiogym.rewards.outcome import count_words
 from audiogym.rewards.parse import split_think
 
@@ -381,7 +381,9 @@ class GroundingFilter:
     max_surrogate: float = 0.25
 
     def __call__(self, row: dict[str, Any], completion: str) -> tuple[bool, list[str]]:
-        g = grounding_of(completion, facts_for_row(row), str(row.get("transcript") or ""))
+        return self.judge(grounding_of(completion, facts_for_row(row), str(row.get("transcript") or "")))
+
+    def judge(self, g: Grounding) -> tuple[bool, list[str]]:
         reasons = []
         if g.score < self.min_score:
             reasons.append(f"grounding score {g.score:.2f} < {self.min_score}")
@@ -397,7 +399,5 @@ class GroundingFilter:
 def is_grounded(task: Any, completion: str, **thresholds: Any) -> tuple[bool, list[str]]:
     """Whether a completion's reasoning is acoustically grounded for this task (an AudioTask or a
     dataset row), with the reasons. Thresholds: see `GroundingFilter`."""
-    row = task.columns() if hasattr(task, "columns") else dict(task)
-    if hasattr(task, "audio") and not row_facts(row):
-        row["audio"] = {"array": task.audio}
+    row = task_row(task) if hasattr(task, "columns") else dict(task)
     return GroundingFilter(**thresholds)(row, completion)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import string
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -20,7 +19,6 @@ from audiogym.errors import ConfigError
 
 SAMPLE_RATE = 16_000
 LETTERS = string.ascii_uppercase
-CATEGORIES = ("music", "sound", "speech", "text")
 
 
 @dataclass
@@ -89,9 +87,6 @@ class AudioTask:
         d.update(answer_letter=self.answer_letter, sample_rate=self.sample_rate,
                  duration_s=round(self.duration, 4), transcript_label=self.transcript_label)
         return d
-
-    def audio_sha1(self) -> str:
-        return hashlib.sha1(self.audio.tobytes()).hexdigest()
 
 
 def render_prompt(task: AudioTask, show_transcript: bool = True, instruction: str | None = None) -> str:
@@ -235,10 +230,3 @@ class Family:
 def hash_name(name: str) -> int:
     """A stable (process-independent) integer for a name; Python's hash() is salted."""
     return int.from_bytes(hashlib.sha1(name.encode()).digest()[:4], "little")
-
-
-_WORD = re.compile(r"[a-z']+")
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())

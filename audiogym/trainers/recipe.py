@@ -11,7 +11,6 @@ from its partial rollouts file.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 from pathlib import Path
@@ -21,7 +20,6 @@ from audiogym.errors import ConfigError
 from audiogym.io import atomic_write_json, atomic_write_text
 from audiogym.trainers import stages as S
 
-log = logging.getLogger(__name__)
 
 COLUMNS = [("accuracy", "acc"), ("accuracy_aligned", "aligned"), ("accuracy_conflict", "conflict"),
            ("accuracy_text", "text"), ("mean_think_words", "think words"), ("grounding_rate", "grounded"),

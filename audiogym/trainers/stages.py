@@ -11,7 +11,6 @@ filtering use the same reward code as everything else.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -23,13 +22,12 @@ import numpy as np
 import torch
 
 from audiogym.data import encode_audio, task_seeds
+from audiogym.io import write_jsonl
 from audiogym.policies.scripted import OraclePolicy, TranscriptPolicy, format_completion
 from audiogym.rewards import GroundingFilter, build_reward, is_correct, self_cognition_error
 from audiogym.rewards.parse import split_think
 from audiogym.tasks import AUDIO_FAMILIES, FAMILIES, AudioTask, get_family
 from audiogym.tasks.core import conversational_prompt
-
-log = logging.getLogger(__name__)
 
 REFUSALS = [
     "I'm sorry, but I am a text-based model and cannot hear audio.",
@@ -257,7 +255,6 @@ def cold_start_sft(ctx: StageContext) -> dict[str, Any]:
         else:
             tasks.append(t); comps.append(OraclePolicy().act(t)); kinds.append("grounded_chain")
     ds = rows_for(tasks, comps, kind=kinds)
-    from audiogym.io import write_jsonl
     write_jsonl(ctx.folder / "selected.jsonl", ({"task_id": t.id, "kind": k, "completion": x} for t, x, k in zip(tasks, comps, kinds)))
     metrics = sft(ctx, ds, c["sft"])
     metrics["mix"] = {k: kinds.count(k) for k in sorted(set(kinds))}
@@ -287,7 +284,6 @@ def distill(ctx: StageContext, round_t: int) -> dict[str, Any]:
 
     rollouts = sample(ctx, tasks, c["K"], c["temperature"], c["max_new_tokens"], score)
     kept = [r for r in rollouts if r["kept"]]
-    from audiogym.io import write_jsonl
     write_jsonl(ctx.folder / "selected.jsonl", kept)
     text = make_tasks(["TextReasoning"], c["text"], ctx.seed + 100 * round_t + 1)
     train_tasks = [by_id[r["task_id"]] for r in kept] + text
@@ -311,7 +307,6 @@ def band_rl(ctx: StageContext, round_t: int) -> dict[str, Any]:
     for row in rollouts:
         correct[row["task_id"]] = correct.get(row["task_id"], 0) + int(row["correct"])
     selected = [t for t in tasks if band["low"] <= correct.get(t.id, 0) <= band["high"]]
-    from audiogym.io import write_jsonl
     write_jsonl(ctx.folder / "selected.jsonl", ({"task_id": t.id, "correct_of_8": correct[t.id]} for t in selected))
     histogram = np.bincount([correct.get(t.id, 0) for t in tasks], minlength=band["samples"] + 1).tolist()
     text = make_tasks(["TextReasoning"], rl["text"], ctx.seed + 100 * round_t + 51)
@@ -344,7 +339,6 @@ def self_cognition(ctx: StageContext) -> dict[str, Any]:
     rejected = [own.get(t.id) or f"<think>\n\n</think>\n{rng.choice(REFUSALS)}" for t in tasks]
     chosen = [OraclePolicy().act(t) for t in tasks]
     ds = rows_for(tasks, chosen=chosen, rejected=rejected)
-    from audiogym.io import write_jsonl
     write_jsonl(ctx.folder / "selected.jsonl", ({"task_id": t.id, "chosen": a, "rejected": b, "own_refusal": t.id in own}
                                                  for t, a, b in zip(tasks, chosen, rejected)))
     model, proc = load(ctx.model_in, ctx.cfg)
