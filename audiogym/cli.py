@@ -96,7 +96,9 @@ def cmd_train(args: argparse.Namespace) -> None:
         cfg["recipe"]["report_to"] = args.report_to
     recipe = Recipe(cfg, resume=args.resume)
     recipe.run()
-    print(f"wrote {recipe.folder / 'table.md'}, table.json and curves.png")
+    from audiogym.trainers import dist
+    if dist.is_main():
+        print(f"wrote {recipe.folder / 'table.md'}, table.json and curves.png")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from audiogym.trainers.config import load_config
 MINUTE = ["recipe.rounds.T=1", "recipe.cold_start.sft.max_steps=12", "recipe.cold_start.text=12",
           "recipe.cold_start.audio_direct=12", "recipe.cold_start.teacher_chains=12", "recipe.cold_start.rlvr.max_steps=1",
           "recipe.cold_start.rlvr.questions=8", "recipe.rounds.distill.questions=16", "recipe.rounds.distill.K=2",
-          "recipe.rounds.distill.text=8", "recipe.rounds.distill.sft.max_steps=3", "recipe.rounds.band.candidates=8",
+          "recipe.rounds.distill.text=8", "recipe.rounds.distill.direct=8", "recipe.rounds.distill.sft.max_steps=3", "recipe.rounds.band.candidates=8",
           "recipe.rounds.band.samples=4", "recipe.rounds.band.low=1", "recipe.rounds.band.high=3",
           "recipe.rounds.rl.max_steps=1", "recipe.rounds.rl.text=8", "recipe.self_cognition.probes=8",
           "recipe.self_cognition.dpo.max_steps=1", "recipe.eval.per_family=1", "recipe.eval.text=2",
@@ -90,3 +90,30 @@ def test_bad_config_is_one_clear_error(tmp_path):
     r = subprocess.run([sys.executable, "-m", "audiogym.cli", "train", "--config", str(tmp_path / "bad.yaml")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "not valid YAML" in r.stderr
+
+
+def test_rollout_log_merges_every_rank_file_in_question_order(tmp_path):
+    from audiogym.trainers.stages import RolloutLog
+    order = [f"Tempo-{i}" for i in range(5)]
+    rank0 = [{"task_id": order[i], "sample": j} for i in (0, 2, 4) for j in (0, 1)]
+    rank1 = [{"task_id": order[i], "sample": j} for i in (1, 3) for j in (0, 1)]
+    (tmp_path / "rollouts.jsonl.partial.rank0").write_text("".join(json.dumps(r) + "\n" for r in rank0))
+    (tmp_path / "rollouts.jsonl.partial.rank1").write_text("".join(json.dumps(r) + "\n" for r in rank1)
+                                                         + '{"task_id": "Tempo-9", "sam')  # cut by a kill
+    log = RolloutLog(tmp_path)
+    assert log.done_ids() == set(order)
+    rows = log.finish(order)
+    assert [(r["task_id"], r["sample"]) for r in rows] == [(t, j) for t in order for j in (0, 1)]
+    assert not list(tmp_path.glob("rollouts.jsonl.partial*"))
+    assert jsonl(tmp_path / "rollouts.jsonl") == rows
+
+
+def test_rollout_log_keeps_a_finished_sampling_when_the_stage_is_redone(tmp_path):
+    """Killed after sampling (during training): the resumed stage samples nothing again."""
+    from audiogym.trainers.stages import RolloutLog
+    first = [{"task_id": "Tempo-1", "sample": 0}, {"task_id": "Tempo-2", "sample": 0}]
+    (tmp_path / "rollouts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in first))
+    log = RolloutLog(tmp_path)
+    assert log.done_ids() == {"Tempo-1", "Tempo-2"}
+    log.add([{"task_id": "Tempo-3", "sample": 0}])
+    assert [r["task_id"] for r in log.finish(["Tempo-1", "Tempo-2", "Tempo-3"])] == ["Tempo-1", "Tempo-2", "Tempo-3"]

@@ -118,6 +118,7 @@ def validate(cfg: dict[str, Any]) -> None:
             raise ConfigError(f"recipe.{where}: batch ({sec['batch']}) must be a multiple of num_generations "
                               f"({sec['num_generations']}) and num_generations >= 2")
     positive = [("cold_start.sft.max_steps", cs["sft"]["max_steps"]), ("rounds.distill.K", rounds["distill"]["K"]),
+                ("rounds.distill.chain_repeats", rounds["distill"]["chain_repeats"]),
                 ("eval.per_family", r["eval"]["per_family"]), ("rounds.band.samples", band["samples"])]
     for where, v in positive:
         if v < 1:

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from audiogym.errors import ConfigError
 from audiogym.io import atomic_write_json, atomic_write_text
+from audiogym.trainers import dist
 from audiogym.trainers import stages as S
 
 
@@ -46,11 +47,13 @@ class Recipe:
         if finished and not resume:
             raise ConfigError(f"{self.folder} already holds finished stages; pass --resume to continue it, "
                               "or choose another recipe.name (nothing was changed)")
-        self.folder.mkdir(parents=True, exist_ok=True)
         saved = self.folder / "config.json"
         if resume and saved.exists() and json.loads(saved.read_text()) != cfg:
             raise ConfigError(f"{saved}: the run was started with another config; resume with the same settings")
-        atomic_write_json(saved, cfg)
+        dist.barrier()  # every rank has checked before the main process writes anything
+        if dist.is_main():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(saved, cfg)
         self.eval_tasks = S.make_tasks(S.audio_families(cfg), cfg["recipe"]["eval"]["per_family"] * len(S.audio_families(cfg)),
                                        self.seed + 10_000) + S.make_tasks(["TextReasoning"], cfg["recipe"]["eval"]["text"], self.seed + 10_001)
         self.probes = S.probe_tasks(cfg, max(8, cfg["recipe"]["eval"]["per_family"] * 2), self.seed + 10_002)
@@ -59,7 +62,7 @@ class Recipe:
     # -- tracking ------------------------------------------------------------------------------
 
     def _start_tracking(self) -> None:
-        if self.report_to != "wandb":
+        if self.report_to != "wandb" or not dist.is_main():
             return
         os.environ.setdefault("WANDB_MODE", "offline")
         os.environ.setdefault("WANDB_DIR", str(self.folder))
@@ -84,7 +87,7 @@ class Recipe:
 
     # -- evaluation ----------------------------------------------------------------------------
 
-    def evaluate(self, model_dir: Path, stage: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def evaluate(self, model_dir: Path, stage: str) -> dict[str, Any]:
         from audiogym.evaluation import evaluate
         from audiogym.rewards import self_cognition_error
         e = self.cfg["recipe"]["eval"]
@@ -94,8 +97,7 @@ class Recipe:
         probe_out = pol.generate(self.probes, temperature=0.0, max_new_tokens=e["max_new_tokens"])
         summary["self_cognition_error_rate"] = sum(self_cognition_error(g[0].text) is not None for g in probe_out) / len(self.probes)
         report.write(self.folder / stage / "eval")
-        items = [dict(r.__dict__) for r in report.items]
-        return summary, items
+        return summary
 
     def baselines(self) -> dict[str, dict[str, Any]]:
         path = self.folder / "baselines.json"
@@ -113,22 +115,30 @@ class Recipe:
     # -- the run -------------------------------------------------------------------------------
 
     def run(self, progress: Callable[[str], None] = print) -> list[dict[str, Any]]:
+        """Every rank runs every stage (the trainers need them all); evaluation, files, printing
+        and tracking are the main process's (see `dist`)."""
         t0 = time.time()
+        if not dist.is_main():
+            progress = _quiet
         self._start_tracking()
+        if dist.is_main():
+            self.baselines()
+        dist.barrier()
         rows: list[dict[str, Any]] = [{"stage": f"baseline: {k}", **v} for k, v in self.baselines().items()]
         progress(self.header())
         for r in rows:
             progress(self.format_row(r))
         base = self.folder / "base"
-        if not (base / "metrics.json").exists():
+        if dist.is_main() and not (base / "metrics.json").exists():
             from audiogym.policies.audio_lm import TinyModelConfig, build_tiny_model
             if self.cfg["recipe"]["model_path"]:  # a real checkpoint: the run starts from a copy of it
                 import shutil
                 shutil.copytree(self.cfg["recipe"]["model_path"], base / "model", dirs_exist_ok=True)
             else:
                 build_tiny_model(base / "model", TinyModelConfig.from_dict(self.cfg["model"]))
-            summary, _ = self.evaluate(base / "model", "base")
+            summary = self.evaluate(base / "model", "base")
             atomic_write_json(base / "metrics.json", {"stage": "base", "eval": summary, "seconds": time.time() - t0})
+        dist.barrier()
         rows.append(self._row("base", json.loads((base / "metrics.json").read_text())))
         progress(self.format_row(rows[-1]))
         model = base / "model"
@@ -140,14 +150,19 @@ class Recipe:
                 started = time.time()
                 ctx = S.StageContext(name, folder, model, self.cfg, self.seed + len(rows), self.report_to)
                 metrics = fn(ctx)
-                summary, items = self.evaluate(ctx.model_out, name)
-                rollouts = _read_jsonl(folder / "rollouts.jsonl")
-                self._track(name, {**summary, **{k: v for k, v in metrics.items() if isinstance(v, (int, float))}}, rollouts)
-                atomic_write_json(done, {"stage": name, "train": metrics, "eval": summary, "seconds": time.time() - started})
+                if dist.is_main():
+                    summary = self.evaluate(ctx.model_out, name)
+                    rollouts = _read_jsonl(folder / "rollouts.jsonl")
+                    self._track(name, {**summary, **{k: v for k, v in metrics.items() if isinstance(v, (int, float))}},
+                                rollouts)
+                    atomic_write_json(done, {"stage": name, "train": metrics, "eval": summary,
+                                             "seconds": time.time() - started})
+                dist.barrier()
             rows.append(self._row(name, json.loads(done.read_text())))
             progress(self.format_row(rows[-1]))
             model = folder / "model"
-        self.write_table(rows, time.time() - t0)
+        if dist.is_main():
+            self.write_table(rows, time.time() - t0)
         if self.tracker is not None:
             self.tracker.finish()
         return rows
@@ -177,6 +192,10 @@ class Recipe:
                                                     f"Total time: {seconds / 60:.1f} min\n")
         atomic_write_json(self.folder / "table.json", {"rows": rows, "seconds": seconds})
         plot_curves(rows, self.folder / "curves.png")
+
+
+def _quiet(_: str) -> None:
+    pass
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

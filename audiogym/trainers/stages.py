@@ -28,6 +28,7 @@ from audiogym.rewards import GroundingFilter, build_reward, is_correct, self_cog
 from audiogym.rewards.parse import split_think
 from audiogym.tasks import AUDIO_FAMILIES, FAMILIES, AudioTask, get_family
 from audiogym.tasks.core import conversational_prompt
+from audiogym.trainers import dist
 
 REFUSALS = [
     "I'm sorry, but I am a text-based model and cannot hear audio.",
@@ -119,15 +120,25 @@ def load(model_dir: Path, cfg: dict[str, Any]):
     return model, AutoProcessor.from_pretrained(model_dir)
 
 
-def save(model, processor, out: Path) -> Path:
-    """Save to a temporary folder, then rename: a killed save leaves no half-written model."""
+def save(trainer, processor, out: Path) -> Path:
+    """Save to a temporary folder, then rename: a killed save leaves no half-written model.
+    Every rank calls it (DeepSpeed ZeRO-3 gathers the weights); the main process writes."""
     tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    processor.save_pretrained(tmp)
-    shutil.rmtree(out, ignore_errors=True)
-    os.replace(tmp, out)
+    if dist.is_main():
+        shutil.rmtree(tmp, ignore_errors=True)
+    dist.barrier()
+    trainer.save_model(str(tmp))
+    if dist.is_main():
+        processor.save_pretrained(tmp)
+        shutil.rmtree(out, ignore_errors=True)
+        os.replace(tmp, out)
+    dist.barrier()
     return out
+
+
+def write_selected(ctx: StageContext, rows) -> None:
+    if dist.is_main():
+        write_jsonl(ctx.folder / "selected.jsonl", rows)
 
 
 def trainer_args(ctx: StageContext, section: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +156,7 @@ def sft(ctx: StageContext, ds: datasets.Dataset, section: dict[str, Any]) -> dic
     model, proc = load(ctx.model_in, ctx.cfg)
     trainer = audio_sft_trainer(model, proc, ds.shuffle(seed=ctx.seed), audio_sft_config(**trainer_args(ctx, section)))
     out = trainer.train()
-    save(model, proc, ctx.model_out)
+    save(trainer, proc, ctx.model_out)
     return {"train_loss": out.training_loss, "train_rows": len(ds), "steps": out.global_step}
 
 
@@ -160,7 +171,7 @@ def grpo(ctx: StageContext, ds: datasets.Dataset, reward, section: dict[str, Any
     trainer = AudioGRPOTrainer(model, reward_funcs=[reward], args=args, train_dataset=ds.shuffle(seed=ctx.seed),
                                processing_class=proc)
     out = trainer.train()
-    save(model, proc, ctx.model_out)
+    save(trainer, proc, ctx.model_out)
     rewards = [e[k] for e in trainer.state.log_history for k in e if k.endswith("/mean") and k.startswith("rewards/")]
     return {"train_loss": out.training_loss, "steps": out.global_step, "train_rows": len(ds),
             "reward_first": float(rewards[0]) if rewards else None, "reward_last": float(rewards[-1]) if rewards else None}
@@ -168,27 +179,41 @@ def grpo(ctx: StageContext, ds: datasets.Dataset, reward, section: dict[str, Any
 
 def policy(model_dir: Path):
     from audiogym.policies.audio_lm import AudioLMPolicy
-    return AudioLMPolicy(model_dir, device="cuda" if torch.cuda.is_available() else "cpu")
+    return AudioLMPolicy(model_dir, device=dist.device())
 
 
 class RolloutLog:
     """rollouts.jsonl written as it goes: each finished batch is appended and fsynced to a
-    `.partial` file, so a killed stage loses no finished rollout and a resumed one skips them."""
+    `.partial` file (one per rank under `accelerate launch`), so a killed stage loses no finished
+    rollout and a resumed one skips them; `finish` merges the partial files in question order."""
 
     def __init__(self, folder: Path):
-        self.partial = folder / "rollouts.jsonl.partial"
+        self.folder = folder
         self.final = folder / "rollouts.jsonl"
-        self.rows: list[dict[str, Any]] = []
-        if self.partial.exists():
-            for line in self.partial.read_text().splitlines():
+        suffix = "" if dist.world() == 1 else f".rank{dist.rank()}"
+        self.partial = folder / f"rollouts.jsonl.partial{suffix}"
+        if self.partial.exists():  # drop a line cut by a kill, so appends start on a whole line
+            whole = self._read(self.partial)
+            self.partial.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in whole))
+
+    @staticmethod
+    def _read(path: Path) -> list[dict[str, Any]]:
+        rows = []
+        if path.exists():
+            for line in path.read_text().splitlines():
                 try:
-                    self.rows.append(json.loads(line))
+                    rows.append(json.loads(line))
                 except json.JSONDecodeError:
                     break  # a line cut by a kill: everything before it is whole
-            self.partial.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.rows))
+        return rows
+
+    def _sources(self) -> list[Path]:
+        """The merged file of an earlier attempt (killed after sampling) and every partial file."""
+        return ([self.final] if self.final.exists() else []) + sorted(self.folder.glob("rollouts.jsonl.partial*"))
 
     def done_ids(self) -> set[str]:
-        return {r["task_id"] for r in self.rows}
+        """Questions any rank has finished (a resumed run may have another number of processes)."""
+        return {r["task_id"] for p in self._sources() for r in self._read(p)}
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         with open(self.partial, "a", encoding="utf-8") as f:
@@ -196,30 +221,43 @@ class RolloutLog:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
             f.flush()
             os.fsync(f.fileno())
-        self.rows += rows
 
-    def finish(self) -> list[dict[str, Any]]:
-        os.replace(self.partial, self.final) if self.partial.exists() else self.final.write_text("")
-        return self.rows
+    def finish(self, order: list[str]) -> list[dict[str, Any]]:
+        """Merge every rank's rollouts into rollouts.jsonl (main process), in question order."""
+        dist.barrier()
+        if dist.is_main():
+            position = {tid: i for i, tid in enumerate(order)}
+            merged = {(r["task_id"], r.get("sample", 0)): r for p in self._sources() for r in self._read(p)}
+            write_jsonl(self.final, sorted(merged.values(), key=lambda r: (position.get(r["task_id"], len(order)),
+                                                                          r.get("sample", 0))))
+            for p in self.folder.glob("rollouts.jsonl.partial*"):
+                p.unlink()
+        dist.barrier()
+        return self._read(self.final)
 
 
 def sample(ctx: StageContext, tasks: list[AudioTask], k: int, temperature: float, max_new_tokens: int,
            score, batch: int = 8) -> list[dict[str, Any]]:
-    """K completions per task from the stage's input model, scored by `score(task, text)`."""
+    """K completions per task from the stage's input model, scored by `score(task, text)`.
+    Under `accelerate launch` each rank samples every world-th question."""
     from tqdm.auto import tqdm
     logbook = RolloutLog(ctx.folder)
-    todo = [t for t in tasks if t.id not in logbook.done_ids()]
-    pol = policy(ctx.model_in)
-    with tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{ctx.name}: sampling", unit="question") as bar:
-        for i in range(0, len(todo), batch):
-            chunk = todo[i:i + batch]
-            gens = pol.generate(chunk, num_samples=k, temperature=temperature, max_new_tokens=max_new_tokens,
-                                seed=ctx.seed + i)
-            logbook.add([{"task_id": t.id, "family": t.family, "conflict": t.conflict, "sample": j, "completion": g.text,
-                          "tokens": g.tokens, **score(t, g.text)} for t, gs in zip(chunk, gens) for j, g in enumerate(gs)])
-            bar.update(len(chunk))
-            _fault_injection(ctx.name)
-    return logbook.finish()
+    done = logbook.done_ids()
+    todo = [t for t in tasks if t.id not in done][dist.rank()::dist.world()]
+    if todo:
+        pol = policy(ctx.model_in)
+        with tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{ctx.name}: sampling", unit="question",
+                  disable=not dist.is_main()) as bar:
+            for i in range(0, len(todo), batch):
+                chunk = todo[i:i + batch]
+                gens = pol.generate(chunk, num_samples=k, temperature=temperature, max_new_tokens=max_new_tokens,
+                                    seed=ctx.seed + i + 100_003 * dist.rank())
+                logbook.add([{"task_id": t.id, "family": t.family, "conflict": t.conflict, "sample": j,
+                              "completion": g.text, "tokens": g.tokens, **score(t, g.text)}
+                             for t, gs in zip(chunk, gens) for j, g in enumerate(gs)])
+                bar.update(len(chunk))
+                _fault_injection(ctx.name)
+    return logbook.finish([t.id for t in tasks])
 
 
 def _fault_injection(stage: str) -> None:
@@ -232,30 +270,43 @@ def _fault_injection(stage: str) -> None:
 
 # ---- the stages --------------------------------------------------------------------------------
 
-def cold_start_sft(ctx: StageContext) -> dict[str, Any]:
-    """SFT on text chains, direct audio answers (empty think) and teacher audio chains, mostly
-    surrogate (from the transcript), plus a few 'I can't hear' replies a text-LLM prior brings."""
-    c = ctx.cfg["recipe"]["cold_start"]
-    fams, rng = audio_families(ctx.cfg), np.random.default_rng(ctx.seed)
-    text = make_tasks(["TextReasoning"], c["text"], ctx.seed + 1)
-    direct_tasks = make_tasks(fams, c["audio_direct"], ctx.seed + 2)
-    chain_tasks = make_tasks(fams, c["teacher_chains"], ctx.seed + 3)
+def cold_start_rows(cfg: dict[str, Any], section: dict[str, Any], seed: int) -> tuple[list[AudioTask], list[str], list[str]]:
+    """The cold-start mixture: text chains, direct audio answers (empty think), teacher audio
+    chains, and a share of questions that ask whether the model can hear, answered with the
+    'I can't hear audio' a text-LLM prior brings (what the self-cognition stage corrects).
+
+    A `surrogate_share` of the chains reason from the transcript (the report's starting point). A
+    surrogate teacher is only right where the transcript agrees with the audio, so, as with any
+    correctness-filtered teacher data, its chains come from aligned items: the model learns that
+    in its reasoning the words decide. The other chains are grounded (aligned and conflict items)."""
+    fams, rng = audio_families(cfg), np.random.default_rng(seed)
     tasks, comps, kinds = [], [], []
-    for t in text:
+    for t in make_tasks(["TextReasoning"], section["text"], seed + 1):
         tasks.append(t); comps.append(OraclePolicy().act(t)); kinds.append("text")
-    for t in direct_tasks:
-        refuse = rng.random() < c["refusal_share"]
-        tasks.append(t)
-        comps.append(f"<think>\n\n</think>\n{rng.choice(REFUSALS)}" if refuse else direct(t))
-        kinds.append("refusal" if refuse else "direct")
-    for t in chain_tasks:
-        fam = FAMILIES[t.family]
-        if rng.random() < c["surrogate_share"] and fam.transcript_answer(t) == t.answer:
+    for i, t in enumerate(make_tasks(fams, section["audio_direct"], seed + 2)):
+        if rng.random() < section["refusal_share"]:  # asked whether it can hear, the text prior says no
+            t.question = PROBE_TEMPLATES[i % len(PROBE_TEMPLATES)].format(q=t.question)
+            tasks.append(t); comps.append(f"<think>\n\n</think>\n{rng.choice(REFUSALS)}"); kinds.append("refusal")
+        else:
+            tasks.append(t); comps.append(direct(t)); kinds.append("direct")
+    pool = iter(make_tasks(fams, 4 * section["teacher_chains"], seed + 3))
+    for _ in range(section["teacher_chains"]):
+        t = next(pool)
+        if rng.random() < section["surrogate_share"]:
+            while FAMILIES[t.family].transcript_answer(t) != t.answer:
+                t = next(pool)
             tasks.append(t); comps.append(TranscriptPolicy().act(t)); kinds.append("surrogate_chain")
         else:
             tasks.append(t); comps.append(OraclePolicy().act(t)); kinds.append("grounded_chain")
+    return tasks, comps, kinds
+
+
+def cold_start_sft(ctx: StageContext) -> dict[str, Any]:
+    """SFT on the cold-start mixture (`cold_start_rows`)."""
+    c = ctx.cfg["recipe"]["cold_start"]
+    tasks, comps, kinds = cold_start_rows(ctx.cfg, c, ctx.seed)
     ds = rows_for(tasks, comps, kind=kinds)
-    write_jsonl(ctx.folder / "selected.jsonl", ({"task_id": t.id, "kind": k, "completion": x} for t, x, k in zip(tasks, comps, kinds)))
+    write_selected(ctx, ({"task_id": t.id, "kind": k, "completion": x} for t, x, k in zip(tasks, comps, kinds)))
     metrics = sft(ctx, ds, c["sft"])
     metrics["mix"] = {k: kinds.count(k) for k in sorted(set(kinds))}
     return metrics
@@ -284,10 +335,15 @@ def distill(ctx: StageContext, round_t: int) -> dict[str, Any]:
 
     rollouts = sample(ctx, tasks, c["K"], c["temperature"], c["max_new_tokens"], score)
     kept = [r for r in rollouts if r["kept"]]
-    write_jsonl(ctx.folder / "selected.jsonl", kept)
+    write_selected(ctx, kept)
+    # Eq. 5: the kept chains plus text. The kept chains are repeated so they are not swamped, and
+    # direct audio answers are replayed so a small model keeps its perception while it learns to
+    # reason from it (without them the direct-answer skill is forgotten in one round).
     text = make_tasks(["TextReasoning"], c["text"], ctx.seed + 100 * round_t + 1)
-    train_tasks = [by_id[r["task_id"]] for r in kept] + text
-    comps = [r["completion"] for r in kept] + [OraclePolicy().act(t) for t in text]
+    replay = make_tasks(audio_families(ctx.cfg), c["direct"], ctx.seed + 100 * round_t + 2)
+    train_tasks = [by_id[r["task_id"]] for r in kept] * c["chain_repeats"] + text + replay
+    comps = ([r["completion"] for r in kept] * c["chain_repeats"] + [OraclePolicy().act(t) for t in text]
+             + [direct(t) for t in replay])
     metrics = sft(ctx, rows_for(train_tasks, comps), c["sft"])
     metrics.update(kept_fraction=len(kept) / max(1, len(rollouts)), kept=len(kept), sampled=len(rollouts),
                    grounded_fraction=float(np.mean([r["grounded"] for r in rollouts])) if rollouts else 0.0,
@@ -307,7 +363,7 @@ def band_rl(ctx: StageContext, round_t: int) -> dict[str, Any]:
     for row in rollouts:
         correct[row["task_id"]] = correct.get(row["task_id"], 0) + int(row["correct"])
     selected = [t for t in tasks if band["low"] <= correct.get(t.id, 0) <= band["high"]]
-    write_jsonl(ctx.folder / "selected.jsonl", ({"task_id": t.id, "correct_of_8": correct[t.id]} for t in selected))
+    write_selected(ctx, ({"task_id": t.id, "correct_of_8": correct[t.id]} for t in selected))
     histogram = np.bincount([correct.get(t.id, 0) for t in tasks], minlength=band["samples"] + 1).tolist()
     text = make_tasks(["TextReasoning"], rl["text"], ctx.seed + 100 * round_t + 51)
     rl_tasks = selected + text
@@ -339,11 +395,12 @@ def self_cognition(ctx: StageContext) -> dict[str, Any]:
     rejected = [own.get(t.id) or f"<think>\n\n</think>\n{rng.choice(REFUSALS)}" for t in tasks]
     chosen = [OraclePolicy().act(t) for t in tasks]
     ds = rows_for(tasks, chosen=chosen, rejected=rejected)
-    write_jsonl(ctx.folder / "selected.jsonl", ({"task_id": t.id, "chosen": a, "rejected": b, "own_refusal": t.id in own}
+    write_selected(ctx, ({"task_id": t.id, "chosen": a, "rejected": b, "own_refusal": t.id in own}
                                                  for t, a, b in zip(tasks, chosen, rejected)))
     model, proc = load(ctx.model_in, ctx.cfg)
     args = audio_dpo_config(**trainer_args(ctx, c["dpo"]), beta=float(c["dpo"]["beta"]))
-    out = audio_dpo_trainer(model, proc, ds, args).train()
-    save(model, proc, ctx.model_out)
+    trainer = audio_dpo_trainer(model, proc, ds, args)
+    out = trainer.train()
+    save(trainer, proc, ctx.model_out)
     return {"train_loss": out.training_loss, "steps": out.global_step, "pairs": len(ds),
             "own_refusals": len(own), "error_rate_before": len(own) / max(1, len(tasks))}
