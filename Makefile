@@ -1,6 +1,8 @@
-.PHONY: demo test bench
+.PHONY: train demo test bench
+train:
+	bash scripts/train.sh
 demo:
-	bash scripts/demo.sh
+	python3 -m audiogym.cli demo
 test:
 	bash scripts/test.sh
 bench:

@@ -15,7 +15,7 @@ MINUTE = ["recipe.rounds.T=1", "recipe.cold_start.sft.max_steps=12", "recipe.col
           "recipe.cold_start.rlvr.questions=8", "recipe.rounds.distill.questions=16", "recipe.rounds.distill.K=2",
           "recipe.rounds.distill.text=8", "recipe.rounds.distill.direct=8", "recipe.rounds.distill.sft.max_steps=3", "recipe.rounds.band.candidates=8",
           "recipe.rounds.band.samples=4", "recipe.rounds.band.low=1", "recipe.rounds.band.high=3",
-          "recipe.rounds.rl.max_steps=1", "recipe.rounds.rl.text=8", "recipe.self_cognition.probes=8",
+          "recipe.rounds.rl.max_steps=1", "recipe.rounds.rl.batch=8", "recipe.rounds.rl.text=8", "recipe.self_cognition.probes=8",
           "recipe.self_cognition.dpo.max_steps=1", "recipe.eval.per_family=1", "recipe.eval.text=2",
           "recipe.eval.max_new_tokens=16", "recipe.rounds.distill.max_new_tokens=24", "recipe.rounds.band.max_new_tokens=16",
           "recipe.rounds.rl.max_new_tokens=16", "recipe.cold_start.rlvr.max_new_tokens=16",
@@ -25,8 +25,9 @@ MINUTE = ["recipe.rounds.T=1", "recipe.cold_start.sft.max_steps=12", "recipe.col
 STAGES = ["base", "cold_start_sft", "cold_start_rlvr", "round1_distill", "round1_rl", "self_cognition"]
 
 
-def train(run_dir, *extra, env=None):
-    cmd = [sys.executable, "-m", "audiogym.cli", "train", "--report-to", "none", "--set", f"recipe.run_dir={run_dir}"]
+def train(run_dir, *extra, env=None, launcher=()):
+    cmd = [*launcher, "-m", "audiogym.cli", "train", "--report-to", "none", "--set", f"recipe.run_dir={run_dir}"]
+    cmd = cmd if launcher else [sys.executable, *cmd]
     for s in MINUTE:
         cmd += ["--set", s]
     return subprocess.run(cmd + list(extra), capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=900)
@@ -53,6 +54,30 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     assert [r["stage"] for r in table][3:] == STAGES
     assert "| round1_rl" in r.stdout and (run / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (run / "table.md").read_text().count("|") > 50
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_processes_under_accelerate_launch(tmp_path):
+    """The README's multi-GPU command, on 2 CPU processes (gloo): every stage trains data-parallel,
+    sampling is sharded between the ranks, and every file is written once, whole."""
+    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+                "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_ip", "127.0.0.1",
+                "--main_process_port", str(free_port())]
+    r = train(tmp_path, launcher=launcher, env={"OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = tmp_path / "tiny"
+    assert [x["stage"] for x in json.loads((run / "table.json").read_text())["rows"]][3:] == STAGES
+    distill = jsonl(run / "round1_distill" / "rollouts.jsonl")
+    assert sorted((x["task_id"], x["sample"]) for x in distill) == sorted({(x["task_id"], x["sample"]) for x in distill})
+    assert len(distill) == 16 * 2 and not list(run.glob("*/rollouts.jsonl.partial*"))
+    assert r.stdout.count("| cold_start_sft ") == 1  # one process prints the table
 
 
 @pytest.mark.slow

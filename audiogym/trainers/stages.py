@@ -270,6 +270,20 @@ def _fault_injection(stage: str) -> None:
 
 # ---- the stages --------------------------------------------------------------------------------
 
+def direct_rows(cfg: dict[str, Any], n: int, refusal_share: float, seed: int) -> tuple[list[AudioTask], list[str], list[str]]:
+    """Audio questions answered in the empty think format; a `refusal_share` of them instead ask
+    whether the model can hear, answered with the 'I can't hear audio' a text-LLM prior brings."""
+    rng = np.random.default_rng(seed)
+    tasks, comps, kinds = make_tasks(audio_families(cfg), n, seed), [], []
+    for i, t in enumerate(tasks):
+        if rng.random() < refusal_share:
+            t.question = PROBE_TEMPLATES[i % len(PROBE_TEMPLATES)].format(q=t.question)
+            comps.append(f"<think>\n\n</think>\n{rng.choice(REFUSALS)}"); kinds.append("refusal")
+        else:
+            comps.append(direct(t)); kinds.append("direct")
+    return tasks, comps, kinds
+
+
 def cold_start_rows(cfg: dict[str, Any], section: dict[str, Any], seed: int) -> tuple[list[AudioTask], list[str], list[str]]:
     """The cold-start mixture: text chains, direct audio answers (empty think), teacher audio
     chains, and a share of questions that ask whether the model can hear, answered with the
@@ -283,12 +297,8 @@ def cold_start_rows(cfg: dict[str, Any], section: dict[str, Any], seed: int) -> 
     tasks, comps, kinds = [], [], []
     for t in make_tasks(["TextReasoning"], section["text"], seed + 1):
         tasks.append(t); comps.append(OraclePolicy().act(t)); kinds.append("text")
-    for i, t in enumerate(make_tasks(fams, section["audio_direct"], seed + 2)):
-        if rng.random() < section["refusal_share"]:  # asked whether it can hear, the text prior says no
-            t.question = PROBE_TEMPLATES[i % len(PROBE_TEMPLATES)].format(q=t.question)
-            tasks.append(t); comps.append(f"<think>\n\n</think>\n{rng.choice(REFUSALS)}"); kinds.append("refusal")
-        else:
-            tasks.append(t); comps.append(direct(t)); kinds.append("direct")
+    for rows, x in zip((tasks, comps, kinds), direct_rows(cfg, section["audio_direct"], section["refusal_share"], seed + 2)):
+        rows += x
     pool = iter(make_tasks(fams, 4 * section["teacher_chains"], seed + 3))
     for _ in range(section["teacher_chains"]):
         t = next(pool)
@@ -330,20 +340,21 @@ def distill(ctx: StageContext, round_t: int) -> dict[str, Any]:
     def score(task: AudioTask, text: str) -> dict[str, Any]:
         ok = is_correct(text, task.answer, task.choices)
         g_ok, reasons = grounded(task.columns(), text)
-        coh = coherent(text, task)
+        coh = coherent(text, task) and self_cognition_error(text) is None  # "I can't hear" contradicts a cited sound
         return {"correct": ok, "grounded": g_ok, "coherent": coh, "kept": ok and g_ok and coh, "reasons": reasons}
 
     rollouts = sample(ctx, tasks, c["K"], c["temperature"], c["max_new_tokens"], score)
     kept = [r for r in rollouts if r["kept"]]
     write_selected(ctx, kept)
     # Eq. 5: the kept chains plus text. The kept chains are repeated so they are not swamped, and
-    # direct audio answers are replayed so a small model keeps its perception while it learns to
-    # reason from it (without them the direct-answer skill is forgotten in one round).
+    # the cold start's direct rows (refusals included) are replayed so a small model keeps its
+    # perception while it learns to reason from it (without them that skill is lost in a round).
     text = make_tasks(["TextReasoning"], c["text"], ctx.seed + 100 * round_t + 1)
-    replay = make_tasks(audio_families(ctx.cfg), c["direct"], ctx.seed + 100 * round_t + 2)
+    replay, replay_comps, _ = direct_rows(ctx.cfg, c["direct"], ctx.cfg["recipe"]["cold_start"]["refusal_share"],
+                                          ctx.seed + 100 * round_t + 2)
     train_tasks = [by_id[r["task_id"]] for r in kept] * c["chain_repeats"] + text + replay
     comps = ([r["completion"] for r in kept] * c["chain_repeats"] + [OraclePolicy().act(t) for t in text]
-             + [direct(t) for t in replay])
+             + replay_comps)
     metrics = sft(ctx, rows_for(train_tasks, comps), c["sft"])
     metrics.update(kept_fraction=len(kept) / max(1, len(rollouts)), kept=len(kept), sampled=len(rollouts),
                    grounded_fraction=float(np.mean([r["grounded"] for r in rollouts])) if rollouts else 0.0,
