@@ -64,12 +64,12 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_two_processes_under_accelerate_launch(tmp_path):
-    """The README's multi-GPU command, on 2 CPU processes (gloo): every stage trains data-parallel,
-    sampling is sharded between the ranks, and every file is written once, whole."""
-    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
-                "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_ip", "127.0.0.1",
-                "--main_process_port", str(free_port())]
+def test_two_processes_data_parallel(tmp_path):
+    """The multi-GPU path on 2 CPU processes (torchrun, gloo; `accelerate launch --cpu` starts only
+    one): every stage trains data-parallel, sampling is sharded between the ranks, and every file
+    is written once, whole."""
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+                "--master_port", str(free_port())]
     r = train(tmp_path, launcher=launcher, env={"OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr[-3000:]
     run = tmp_path / "tiny"
@@ -78,6 +78,7 @@ def test_two_processes_under_accelerate_launch(tmp_path):
     assert sorted((x["task_id"], x["sample"]) for x in distill) == sorted({(x["task_id"], x["sample"]) for x in distill})
     assert len(distill) == 16 * 2 and not list(run.glob("*/rollouts.jsonl.partial*"))
     assert r.stdout.count("| cold_start_sft ") == 1  # one process prints the table
+    assert json.loads((run / "round1_rl" / "metrics.json").read_text())["processes"] == 2
 
 
 @pytest.mark.slow

@@ -16,8 +16,11 @@ from functools import lru_cache
 
 @lru_cache(maxsize=1)
 def _state():
+    import torch
     from accelerate import PartialState
-    return PartialState()
+    # cpu=True is what makes several CPU processes (torchrun, tests) one gloo group, as the
+    # trainers' `use_cpu` does; the state is shared, so it must agree with theirs.
+    return PartialState(cpu=not torch.cuda.is_available())
 
 
 def rank() -> int:

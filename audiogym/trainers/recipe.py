@@ -156,7 +156,7 @@ class Recipe:
                     self._track(name, {**summary, **{k: v for k, v in metrics.items() if isinstance(v, (int, float))}},
                                 rollouts)
                     atomic_write_json(done, {"stage": name, "train": metrics, "eval": summary,
-                                             "seconds": time.time() - started})
+                                             "seconds": time.time() - started, "processes": dist.world()})
                 dist.barrier()
             rows.append(self._row(name, json.loads(done.read_text())))
             progress(self.format_row(rows[-1]))
