@@ -71,6 +71,18 @@ def make_tasks(families: list[str], n: int, seed: int) -> list[AudioTask]:
     return [get_family(families[i % len(families)]).make(s) for i, s in enumerate(seeds)]
 
 
+def perception_grounded_tasks(families: list[str], n: int, seed: int) -> list[AudioTask]:
+    """n questions that cannot be solved from the transcript (MGRD step 2a): its words point to
+    another answer or to none, so only listening gets them right."""
+    out: list[AudioTask] = []
+    for t in make_tasks(families, 8 * n, seed):
+        if len(out) == n:
+            break
+        if t.conflict or FAMILIES[t.family].transcript_answer(t) != t.answer:
+            out.append(t)
+    return out
+
+
 def task_from_id(task_id: str) -> AudioTask | None:
     """The procedural task an id like 'Tempo-12345' names (None for other ids)."""
     family, _, seed = task_id.rpartition("-")
@@ -333,7 +345,7 @@ def distill(ctx: StageContext, round_t: int) -> dict[str, Any]:
     """Round t (a): K samples per perception-grounded audio question from model t-1 (eq. 4); keep
     chains that are correct, acoustically grounded and coherent; SFT on them plus text (eq. 5)."""
     c = ctx.cfg["recipe"]["rounds"]["distill"]
-    tasks = make_tasks(audio_families(ctx.cfg), c["questions"], ctx.seed + 100 * round_t)
+    tasks = perception_grounded_tasks(audio_families(ctx.cfg), c["questions"], ctx.seed + 100 * round_t)
     by_id = {t.id: t for t in tasks}
     grounded = GroundingFilter()
 
