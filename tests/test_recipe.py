@@ -143,3 +143,13 @@ def test_rollout_log_keeps_a_finished_sampling_when_the_stage_is_redone(tmp_path
     assert log.done_ids() == {"Tempo-1", "Tempo-2"}
     log.add([{"task_id": "Tempo-3", "sample": 0}])
     assert [r["task_id"] for r in log.finish(["Tempo-1", "Tempo-2", "Tempo-3"])] == ["Tempo-1", "Tempo-2", "Tempo-3"]
+
+
+def test_distillation_questions_mix_conflict_and_aligned_items():
+    from audiogym.tasks import FAMILIES
+    from audiogym.trainers.stages import distillation_tasks
+    tasks = distillation_tasks(["Tempo", "VoicePitch", "AcousticScene"], 30, seed=3, conflict_share=0.6)
+    assert len(tasks) == 30 and len({t.id for t in tasks}) == 30
+    solved_by_words = [FAMILIES[t.family].transcript_answer(t) == t.answer for t in tasks]
+    assert solved_by_words.count(False) == 18 and solved_by_words.count(True) == 12
+    assert {t.family for t in tasks} == {"Tempo", "VoicePitch", "AcousticScene"}

@@ -104,9 +104,10 @@ def validate(cfg: dict[str, Any]) -> None:
             if f not in AUDIO_FAMILIES:
                 raise ConfigError(f"recipe.families: unknown audio family {f!r}; known: {', '.join(AUDIO_FAMILIES)}")
     cs, rounds = r["cold_start"], r["rounds"]
-    for name in ("surrogate_share", "refusal_share"):
-        if not 0.0 <= cs[name] <= 1.0:
-            raise ConfigError(f"recipe.cold_start.{name}={cs[name]}: expected a share in [0, 1]")
+    for where, v in (("cold_start.surrogate_share", cs["surrogate_share"]), ("cold_start.refusal_share", cs["refusal_share"]),
+                     ("rounds.distill.conflict_share", rounds["distill"]["conflict_share"])):
+        if not 0.0 <= v <= 1.0:
+            raise ConfigError(f"recipe.{where}={v}: expected a share in [0, 1]")
     band = rounds["band"]
     if not 0 <= band["low"] <= band["high"] <= band["samples"]:
         raise ConfigError(f"recipe.rounds.band: need 0 <= low <= high <= samples, got {band['low']}, "

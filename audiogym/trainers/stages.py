@@ -71,16 +71,21 @@ def make_tasks(families: list[str], n: int, seed: int) -> list[AudioTask]:
     return [get_family(families[i % len(families)]).make(s) for i, s in enumerate(seeds)]
 
 
-def perception_grounded_tasks(families: list[str], n: int, seed: int) -> list[AudioTask]:
-    """n questions that cannot be solved from the transcript (MGRD step 2a): its words point to
-    another answer or to none, so only listening gets them right."""
-    out: list[AudioTask] = []
+def distillation_tasks(families: list[str], n: int, seed: int, conflict_share: float) -> list[AudioTask]:
+    """n questions for grounding distillation (MGRD step 2a). A `conflict_share` of them cannot be
+    solved from the transcript (its words point to another answer), so only listening gets them
+    right; the rest are aligned, so that the kept chains cannot learn the shortcut 'the answer is
+    not what the words say' (with conflict items alone the tiny model learns exactly that)."""
+    want = round(n * conflict_share)
+    conflict: list[AudioTask] = []
+    aligned: list[AudioTask] = []
     for t in make_tasks(families, 8 * n, seed):
-        if len(out) == n:
+        pool, size = (aligned, n - want) if FAMILIES[t.family].transcript_answer(t) == t.answer else (conflict, want)
+        if len(pool) < size:
+            pool.append(t)
+        if len(conflict) + len(aligned) == n:
             break
-        if t.conflict or FAMILIES[t.family].transcript_answer(t) != t.answer:
-            out.append(t)
-    return out
+    return conflict + aligned
 
 
 def task_from_id(task_id: str) -> AudioTask | None:
@@ -345,7 +350,7 @@ def distill(ctx: StageContext, round_t: int) -> dict[str, Any]:
     """Round t (a): K samples per perception-grounded audio question from model t-1 (eq. 4); keep
     chains that are correct, acoustically grounded and coherent; SFT on them plus text (eq. 5)."""
     c = ctx.cfg["recipe"]["rounds"]["distill"]
-    tasks = perception_grounded_tasks(audio_families(ctx.cfg), c["questions"], ctx.seed + 100 * round_t)
+    tasks = distillation_tasks(audio_families(ctx.cfg), c["questions"], ctx.seed + 100 * round_t, c["conflict_share"])
     by_id = {t.id: t for t in tasks}
     grounded = GroundingFilter()
 
