@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from audiogym.errors import ConfigError
-from audiogym.io import atomic_write_json, atomic_write_text
+from audiogym.io import atomic_write_json, atomic_write_text, read_jsonl
 from audiogym.trainers import dist
 from audiogym.trainers import stages as S
 
@@ -152,7 +152,7 @@ class Recipe:
                 metrics = fn(ctx)
                 if dist.is_main():
                     summary = self.evaluate(ctx.model_out, name)
-                    rollouts = _read_jsonl(folder / "rollouts.jsonl")
+                    rollouts = read_jsonl(folder / "rollouts.jsonl")
                     self._track(name, {**summary, **{k: v for k, v in metrics.items() if isinstance(v, (int, float))}},
                                 rollouts)
                     atomic_write_json(done, {"stage": name, "train": metrics, "eval": summary,
@@ -196,12 +196,6 @@ class Recipe:
 
 def _quiet(_: str) -> None:
     pass
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
 
 
 def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:

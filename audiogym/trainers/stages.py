@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from audiogym.data import encode_audio, task_seeds
-from audiogym.io import write_jsonl
+from audiogym.io import read_jsonl, write_jsonl
 from audiogym.policies.scripted import OraclePolicy, TranscriptPolicy, format_completion
 from audiogym.rewards import GroundingFilter, build_reward, is_correct, self_cognition_error
 from audiogym.rewards.parse import split_think
@@ -210,19 +210,7 @@ class RolloutLog:
         suffix = "" if dist.world() == 1 else f".rank{dist.rank()}"
         self.partial = folder / f"rollouts.jsonl.partial{suffix}"
         if self.partial.exists():  # drop a line cut by a kill, so appends start on a whole line
-            whole = self._read(self.partial)
-            self.partial.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in whole))
-
-    @staticmethod
-    def _read(path: Path) -> list[dict[str, Any]]:
-        rows = []
-        if path.exists():
-            for line in path.read_text().splitlines():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    break  # a line cut by a kill: everything before it is whole
-        return rows
+            write_jsonl(self.partial, read_jsonl(self.partial))
 
     def _sources(self) -> list[Path]:
         """The merged file of an earlier attempt (killed after sampling) and every partial file."""
@@ -230,7 +218,7 @@ class RolloutLog:
 
     def done_ids(self) -> set[str]:
         """Questions any rank has finished (a resumed run may have another number of processes)."""
-        return {r["task_id"] for p in self._sources() for r in self._read(p)}
+        return {r["task_id"] for p in self._sources() for r in read_jsonl(p)}
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         with open(self.partial, "a", encoding="utf-8") as f:
@@ -244,13 +232,13 @@ class RolloutLog:
         dist.barrier()
         if dist.is_main():
             position = {tid: i for i, tid in enumerate(order)}
-            merged = {(r["task_id"], r.get("sample", 0)): r for p in self._sources() for r in self._read(p)}
+            merged = {(r["task_id"], r.get("sample", 0)): r for p in self._sources() for r in read_jsonl(p)}
             write_jsonl(self.final, sorted(merged.values(), key=lambda r: (position.get(r["task_id"], len(order)),
                                                                           r.get("sample", 0))))
             for p in self.folder.glob("rollouts.jsonl.partial*"):
                 p.unlink()
         dist.barrier()
-        return self._read(self.final)
+        return read_jsonl(self.final)
 
 
 def sample(ctx: StageContext, tasks: list[AudioTask], k: int, temperature: float, max_new_tokens: int,
@@ -314,8 +302,10 @@ def cold_start_rows(cfg: dict[str, Any], section: dict[str, Any], seed: int) -> 
     tasks, comps, kinds = [], [], []
     for t in make_tasks(["TextReasoning"], section["text"], seed + 1):
         tasks.append(t); comps.append(OraclePolicy().act(t)); kinds.append("text")
-    for rows, x in zip((tasks, comps, kinds), direct_rows(cfg, section["audio_direct"], section["refusal_share"], seed + 2)):
-        rows += x
+    d_tasks, d_comps, d_kinds = direct_rows(cfg, section["audio_direct"], section["refusal_share"], seed + 2)
+    tasks += d_tasks
+    comps += d_comps
+    kinds += d_kinds
     pool = iter(make_tasks(fams, 4 * section["teacher_chains"], seed + 3))
     for _ in range(section["teacher_chains"]):
         t = next(pool)
