@@ -153,3 +153,21 @@ def test_distillation_questions_mix_conflict_and_aligned_items():
     solved_by_words = [FAMILIES[t.family].transcript_answer(t) == t.answer for t in tasks]
     assert solved_by_words.count(False) == 18 and solved_by_words.count(True) == 12
     assert {t.family for t in tasks} == {"Tempo", "VoicePitch", "AcousticScene"}
+
+
+def test_trained_chains_are_distinct_and_capped_per_question():
+    from audiogym.trainers.stages import distinct_per_question
+    rows = [{"task_id": "A-1", "completion": c} for c in ("x", "x", "y", "z")] + [{"task_id": "B-2", "completion": "x"}]
+    assert [(r["task_id"], r["completion"]) for r in distinct_per_question(rows, None)] == [
+        ("A-1", "x"), ("A-1", "y"), ("A-1", "z"), ("B-2", "x")]
+    assert [(r["task_id"], r["completion"]) for r in distinct_per_question(rows, 2)] == [
+        ("A-1", "x"), ("A-1", "y"), ("B-2", "x")]
+
+
+def test_round_rl_reward_is_configurable_and_checked():
+    cfg = load_config(None, ["recipe.rounds.rl.reward.audio={composite_format: 1.0, grounding: 0.5}"])
+    assert cfg["recipe"]["rounds"]["rl"]["reward"] == {"audio": {"composite_format": 1.0, "grounding": 0.5}, "text": "binary"}
+    with pytest.raises(ConfigError, match="recipe.rounds.rl.reward: unknown reward 'loudness'"):
+        load_config(None, ["recipe.rounds.rl.reward.audio=loudness"])
+    with pytest.raises(ConfigError, match="max_per_question"):
+        load_config(None, ["recipe.rounds.distill.max_per_question=0"])

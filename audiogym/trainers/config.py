@@ -52,6 +52,10 @@ def _same_kind(ref: Any, v: Any, key: str) -> bool:
         return v == "all" or (isinstance(v, list) and all(isinstance(x, str) for x in v))
     if key == "model_path":
         return v is None or isinstance(v, str)
+    if key in ("audio", "text"):  # a reward spec: a name or {name: weight}
+        return isinstance(v, (str, dict))
+    if key == "max_per_question":
+        return v is None or (isinstance(v, int) and not isinstance(v, bool))
     if isinstance(ref, bool):
         return isinstance(v, bool)
     if isinstance(ref, float):
@@ -112,6 +116,14 @@ def validate(cfg: dict[str, Any]) -> None:
     if not 0 <= band["low"] <= band["high"] <= band["samples"]:
         raise ConfigError(f"recipe.rounds.band: need 0 <= low <= high <= samples, got {band['low']}, "
                           f"{band['high']}, {band['samples']}")
+    from audiogym.rewards import build_reward
+    try:
+        build_reward(rounds["rl"]["reward"])
+    except ConfigError as e:
+        raise ConfigError(f"recipe.rounds.rl.reward: {e}") from None
+    cap = rounds["distill"]["max_per_question"]
+    if cap is not None and cap < 1:
+        raise ConfigError(f"recipe.rounds.distill.max_per_question={cap}: expected >= 1 or null")
     if rounds["T"] < 0:
         raise ConfigError(f"recipe.rounds.T={rounds['T']}: expected >= 0")
     for where, sec in (("cold_start.rlvr", cs["rlvr"]), ("rounds.rl", rounds["rl"])):

@@ -15,7 +15,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import datasets
 import numpy as np
@@ -65,10 +65,16 @@ def audio_families(cfg: dict[str, Any]) -> list[str]:
     return list(AUDIO_FAMILIES) if fams == "all" else list(fams)
 
 
+def iter_tasks(families: list[str], n: int, seed: int) -> Iterator[AudioTask]:
+    """Up to n tasks spread evenly over the families, from distinct seeds drawn from `seed`, made
+    one at a time (synthesis costs ~40 ms a task: callers that filter stop early)."""
+    for i, s in enumerate(task_seeds(n, seed)):
+        yield get_family(families[i % len(families)]).make(s)
+
+
 def make_tasks(families: list[str], n: int, seed: int) -> list[AudioTask]:
     """n tasks spread evenly over the families, from distinct seeds drawn from `seed`."""
-    seeds = task_seeds(n, seed)
-    return [get_family(families[i % len(families)]).make(s) for i, s in enumerate(seeds)]
+    return list(iter_tasks(families, n, seed))
 
 
 def distillation_tasks(families: list[str], n: int, seed: int, conflict_share: float) -> list[AudioTask]:
@@ -79,7 +85,7 @@ def distillation_tasks(families: list[str], n: int, seed: int, conflict_share: f
     want = round(n * conflict_share)
     conflict: list[AudioTask] = []
     aligned: list[AudioTask] = []
-    for t in make_tasks(families, 8 * n, seed):
+    for t in iter_tasks(families, 8 * n, seed):
         pool, size = (aligned, n - want) if FAMILIES[t.family].transcript_answer(t) == t.answer else (conflict, want)
         if len(pool) < size:
             pool.append(t)
@@ -306,7 +312,7 @@ def cold_start_rows(cfg: dict[str, Any], section: dict[str, Any], seed: int) -> 
     tasks += d_tasks
     comps += d_comps
     kinds += d_kinds
-    pool = iter(make_tasks(fams, 4 * section["teacher_chains"], seed + 3))
+    pool = iter_tasks(fams, 4 * section["teacher_chains"], seed + 3)
     for _ in range(section["teacher_chains"]):
         t = next(pool)
         if rng.random() < section["surrogate_share"]:
@@ -351,7 +357,8 @@ def distill(ctx: StageContext, round_t: int) -> dict[str, Any]:
         return {"correct": ok, "grounded": g_ok, "coherent": coh, "kept": ok and g_ok and coh, "reasons": reasons}
 
     rollouts = sample(ctx, tasks, c["K"], c["temperature"], c["max_new_tokens"], score)
-    kept = [r for r in rollouts if r["kept"]]
+    passed = [r for r in rollouts if r["kept"]]
+    kept = distinct_per_question(passed, c["max_per_question"])
     write_selected(ctx, kept)
     # Eq. 5: the kept chains plus text. The kept chains are repeated so they are not swamped, and
     # the cold start's direct rows (refusals included) are replayed so a small model keeps its
@@ -363,15 +370,33 @@ def distill(ctx: StageContext, round_t: int) -> dict[str, Any]:
     comps = ([r["completion"] for r in kept] * c["chain_repeats"] + [OraclePolicy().act(t) for t in text]
              + replay_comps)
     metrics = sft(ctx, rows_for(train_tasks, comps), c["sft"])
-    metrics.update(kept_fraction=len(kept) / max(1, len(rollouts)), kept=len(kept), sampled=len(rollouts),
+    metrics.update(kept_fraction=len(passed) / max(1, len(rollouts)), kept=len(passed), trained_chains=len(kept),
+                   sampled=len(rollouts), questions_with_chain=len({r["task_id"] for r in kept}),
                    grounded_fraction=float(np.mean([r["grounded"] for r in rollouts])) if rollouts else 0.0,
                    correct_fraction=float(np.mean([r["correct"] for r in rollouts])) if rollouts else 0.0)
     return metrics
 
 
+def distinct_per_question(rows: list[dict[str, Any]], cap: int | None) -> list[dict[str, Any]]:
+    """The chains to train on: duplicates of a question's chain dropped, at most `cap` per question
+    (None: no cap), so questions the model already solves 8 of 8 times do not swamp the rest."""
+    seen: set[tuple[str, str]] = set()
+    count: dict[str, int] = {}
+    out = []
+    for r in rows:
+        key = (r["task_id"], r["completion"])
+        if key in seen or (cap is not None and count.get(r["task_id"], 0) >= cap):
+            continue
+        seen.add(key)
+        count[r["task_id"]] = count.get(r["task_id"], 0) + 1
+        out.append(r)
+    return out
+
+
 def band_rl(ctx: StageContext, round_t: int) -> dict[str, Any]:
     """Round t (b): 8 samples per candidate; keep questions with low..high correct (3..6 of 8);
-    GRPO on them with the composite reward (eq. 7) mixed with text under the binary reward (eq. 8)."""
+    GRPO on them with the composite reward (eq. 7) mixed with text under the binary reward (eq. 8);
+    `rounds.rl.reward` can change the audio reward (e.g. add the grounding score)."""
     r = ctx.cfg["recipe"]["rounds"]
     band, rl = r["band"], r["rl"]
     tasks = make_tasks(audio_families(ctx.cfg), band["candidates"], ctx.seed + 100 * round_t + 50)
@@ -387,7 +412,7 @@ def band_rl(ctx: StageContext, round_t: int) -> dict[str, Any]:
     rl_tasks = selected + text
     if len(rl_tasks) < rl["batch"]:  # too few in the band: fill with text so the stage still trains
         rl_tasks += make_tasks(["TextReasoning"], rl["batch"], ctx.seed + 100 * round_t + 52)
-    metrics = grpo(ctx, rows_for(rl_tasks), build_reward({"audio": "composite_format", "text": "binary"}), rl)
+    metrics = grpo(ctx, rows_for(rl_tasks), build_reward(rl["reward"]), rl)
     metrics.update(band_selected=len(selected), candidates=len(tasks), correct_histogram=histogram)
     return metrics
 
