@@ -11,7 +11,7 @@ from audiogym import ConfigError
 from audiogym.trainers.config import load_config
 
 MINUTE = ["recipe.rounds.T=1", "recipe.cold_start.sft.max_steps=12", "recipe.cold_start.text=12",
-          "recipe.cold_start.audio_direct=12", "recipe.cold_start.teacher_chains=12", "recipe.cold_start.rlvr.max_steps=1",
+          "recipe.cold_start.audio_direct=12", "recipe.cold_start.reading=4", "recipe.cold_start.teacher_chains=12", "recipe.cold_start.rlvr.max_steps=1",
           "recipe.cold_start.rlvr.questions=8", "recipe.rounds.distill.questions=16", "recipe.rounds.distill.K=2",
           "recipe.rounds.distill.text=8", "recipe.rounds.distill.direct=8", "recipe.rounds.distill.sft.max_steps=3", "recipe.rounds.band.candidates=8",
           "recipe.rounds.band.samples=4", "recipe.rounds.band.low=1", "recipe.rounds.band.high=3",
@@ -171,3 +171,19 @@ def test_round_rl_reward_is_configurable_and_checked():
         load_config(None, ["recipe.rounds.rl.reward.audio=loudness"])
     with pytest.raises(ConfigError, match="max_per_question"):
         load_config(None, ["recipe.rounds.distill.max_per_question=0"])
+
+
+def test_cold_start_mixture_reads_the_words_and_reasons_from_them_on_aligned_items():
+    from audiogym.tasks import FAMILIES
+    from audiogym.tasks.core import render_prompt
+    from audiogym.trainers.stages import cold_start_rows
+    cfg = load_config(None, ["recipe.families=[VoicePitch, AcousticScene]"])
+    section = {**cfg["recipe"]["cold_start"], "text": 2, "audio_direct": 4, "reading": 4, "teacher_chains": 10,
+               "surrogate_share": 0.5}
+    tasks, comps, kinds = cold_start_rows(cfg, section, seed=7)
+    assert {k: kinds.count(k) for k in set(kinds)}.keys() >= {"text", "reading", "surrogate_chain", "grounded_chain"}
+    for t, c, k in zip(tasks, comps, kinds):
+        if k == "reading":  # the quoted words are the words the prompt shows
+            assert f'"{t.transcript}"' in c and f": {t.transcript}" in render_prompt(t) and not t.choices
+        if k == "surrogate_chain":  # a surrogate teacher is right only where the words agree with the audio
+            assert FAMILIES[t.family].transcript_answer(t) == t.answer and t.transcript in c

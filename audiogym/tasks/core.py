@@ -222,9 +222,13 @@ class Family:
         ans = self.transcript_answer(task)
         if ans is None:
             return f"The {task.transcript_label.lower()} give no clue, so I cannot tell."
-        verb = "say" if task.transcript_label.endswith("s") else "says"
-        return (f"The {task.transcript_label.lower()} {verb}: \"{task.transcript}\". These words are "
-                f"about {self.topic}, so going by the words the answer is {ans}.")
+        return f"{quote(task)}. These words are about {self.topic}, so going by the words the answer is {ans}."
+
+
+def quote(task: AudioTask) -> str:
+    """'The transcript says: "..."': how a surrogate reasoner starts, reading the words it was given."""
+    verb = "say" if task.transcript_label.endswith("s") else "says"
+    return f"The {task.transcript_label.lower()} {verb}: \"{task.transcript}\""
 
 
 def hash_name(name: str) -> int:

@@ -10,6 +10,7 @@ filtering use the same reward code as everything else.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -27,7 +28,7 @@ from audiogym.policies.scripted import OraclePolicy, TranscriptPolicy, format_co
 from audiogym.rewards import GroundingFilter, build_reward, is_correct, self_cognition_error
 from audiogym.rewards.parse import split_think
 from audiogym.tasks import AUDIO_FAMILIES, FAMILIES, AudioTask, get_family
-from audiogym.tasks.core import conversational_prompt
+from audiogym.tasks.core import conversational_prompt, quote
 from audiogym.trainers import dist
 
 REFUSALS = [
@@ -295,10 +296,21 @@ def direct_rows(cfg: dict[str, Any], n: int, refusal_share: float, seed: int) ->
     return tasks, comps, kinds
 
 
+def reading_rows(cfg: dict[str, Any], n: int, seed: int) -> tuple[list[AudioTask], list[str]]:
+    """Audio questions whose question is "what do the words say?", answered by quoting the
+    transcript line of the prompt: the report's cold start has ASR data, and a model must read the
+    words before it can reason from them (the 2-layer tiny LM does not learn to copy otherwise:
+    its 'surrogate' chains then quote words matching what it hears, not the words it was given)."""
+    tasks = [dataclasses.replace(t, question=f"Quote the {t.transcript_label.lower()} word for word.", choices=[])
+             for t in make_tasks(audio_families(cfg), n, seed)]
+    return tasks, [f"<think>\n\n</think>\n{quote(t)}." for t in tasks]
+
+
 def cold_start_rows(cfg: dict[str, Any], section: dict[str, Any], seed: int) -> tuple[list[AudioTask], list[str], list[str]]:
-    """The cold-start mixture: text chains, direct audio answers (empty think), teacher audio
-    chains, and a share of questions that ask whether the model can hear, answered with the
-    'I can't hear audio' a text-LLM prior brings (what the self-cognition stage corrects).
+    """The cold-start mixture: text chains, direct audio answers (empty think), transcript reading
+    (`reading_rows`), teacher audio chains, and a share of questions that ask whether the model can
+    hear, answered with the 'I can't hear audio' a text-LLM prior brings (what the self-cognition
+    stage corrects).
 
     A `surrogate_share` of the chains reason from the transcript (the report's starting point). A
     surrogate teacher is only right where the transcript agrees with the audio, so, as with any
@@ -312,6 +324,10 @@ def cold_start_rows(cfg: dict[str, Any], section: dict[str, Any], seed: int) -> 
     tasks += d_tasks
     comps += d_comps
     kinds += d_kinds
+    r_tasks, r_comps = reading_rows(cfg, section["reading"], seed + 5)
+    tasks += r_tasks
+    comps += r_comps
+    kinds += ["reading"] * len(r_tasks)
     pool = iter_tasks(fams, 4 * section["teacher_chains"], seed + 3)
     for _ in range(section["teacher_chains"]):
         t = next(pool)
