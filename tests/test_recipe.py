@@ -187,3 +187,9 @@ def test_cold_start_mixture_reads_the_words_and_reasons_from_them_on_aligned_ite
             assert f'"{t.transcript}"' in c and f": {t.transcript}" in render_prompt(t) and not t.choices
         if k == "surrogate_chain":  # a surrogate teacher is right only where the words agree with the audio
             assert FAMILIES[t.family].transcript_answer(t) == t.answer and t.transcript in c
+
+
+def test_reward_spec_keys_do_not_loosen_other_keys_of_the_same_name():
+    with pytest.raises(ConfigError, match="recipe.rounds.distill.text"):
+        load_config(None, ["recipe.rounds.distill.text=many"])
+    assert load_config(None, ["recipe.rounds.distill.text=8"])["recipe"]["rounds"]["distill"]["text"] == 8

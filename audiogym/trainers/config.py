@@ -52,7 +52,7 @@ def _same_kind(ref: Any, v: Any, key: str) -> bool:
         return v == "all" or (isinstance(v, list) and all(isinstance(x, str) for x in v))
     if key == "model_path":
         return v is None or isinstance(v, str)
-    if key in ("audio", "text"):  # a reward spec: a name or {name: weight}
+    if key in ("audio", "text") and isinstance(ref, str):  # a reward spec: a name or {name: weight}
         return isinstance(v, (str, dict))
     if key == "max_per_question":
         return v is None or (isinstance(v, int) and not isinstance(v, bool))
