@@ -41,27 +41,36 @@ def _merge(base: dict, over: dict, schema: dict | None, where: str) -> dict:
                 raise ConfigError(f"config key '{key}' must be a mapping")
             out[k] = _merge(out.get(k, {}), v, ref, key + ".")
             continue
-        if ref is not None and not _same_kind(ref, v, k):
-            raise ConfigError(f"config key '{key}'={v!r}: expected {type(ref).__name__} like {ref!r}")
+        if (ref is not None or key in LOOSE_KEYS) and not _same_kind(ref, v, key):
+            raise ConfigError(f"config key '{key}'={v!r}: expected a value like the default {ref!r}")
         out[k] = v
     return out
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# Keys whose value may be of another kind than the default's, by their full path.
+LOOSE_KEYS = {
+    "recipe.families": lambda v: v == "all" or (isinstance(v, list) and all(isinstance(x, str) for x in v)),
+    "recipe.model_path": lambda v: v is None or isinstance(v, str),
+    "recipe.rounds.distill.max_per_question": lambda v: v is None or _is_int(v),
+    # a reward spec: a name or {name: weight}; build_reward checks it in `validate`
+    "recipe.rounds.rl.reward.audio": lambda v: isinstance(v, (str, dict)),
+    "recipe.rounds.rl.reward.text": lambda v: isinstance(v, (str, dict)),
+}
+
+
 def _same_kind(ref: Any, v: Any, key: str) -> bool:
-    if key == "families":
-        return v == "all" or (isinstance(v, list) and all(isinstance(x, str) for x in v))
-    if key == "model_path":
-        return v is None or isinstance(v, str)
-    if key in ("audio", "text") and isinstance(ref, str):  # a reward spec: a name or {name: weight}
-        return isinstance(v, (str, dict))
-    if key == "max_per_question":
-        return v is None or (isinstance(v, int) and not isinstance(v, bool))
+    if key in LOOSE_KEYS:
+        return LOOSE_KEYS[key](v)
     if isinstance(ref, bool):
         return isinstance(v, bool)
     if isinstance(ref, float):
         return isinstance(v, (int, float)) and not isinstance(v, bool)
     if isinstance(ref, int):
-        return isinstance(v, int) and not isinstance(v, bool)
+        return _is_int(v)
     return isinstance(v, type(ref))
 
 

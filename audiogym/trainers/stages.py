@@ -25,7 +25,7 @@ import torch
 from audiogym.data import encode_audio, task_seeds
 from audiogym.io import read_jsonl, write_jsonl
 from audiogym.policies.scripted import OraclePolicy, TranscriptPolicy, format_completion
-from audiogym.rewards import GroundingFilter, build_reward, is_correct, self_cognition_error
+from audiogym.rewards import GroundingFilter, build_reward, is_correct, self_cognition_error, task_row
 from audiogym.rewards.parse import split_think
 from audiogym.tasks import AUDIO_FAMILIES, FAMILIES, AudioTask, get_family
 from audiogym.tasks.core import conversational_prompt, quote
@@ -368,7 +368,7 @@ def distill(ctx: StageContext, round_t: int) -> dict[str, Any]:
 
     def score(task: AudioTask, text: str) -> dict[str, Any]:
         ok = is_correct(text, task.answer, task.choices)
-        g_ok, reasons = grounded(task.columns(), text)
+        g_ok, reasons = grounded(task_row(task), text)
         coh = coherent(text, task) and self_cognition_error(text) is None  # "I can't hear" contradicts a cited sound
         return {"correct": ok, "grounded": g_ok, "coherent": coh, "kept": ok and g_ok and coh, "reasons": reasons}
 
