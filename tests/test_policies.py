@@ -36,6 +36,14 @@ def test_tokenizer_keeps_special_tokens_whole(tokenizer):
     assert AUDIO_TOKEN in text and text.endswith("<|im_start|>assistant\n")
 
 
+def test_think_tags_survive_decoding_without_special_tokens(tokenizer):
+    """TRL's GRPO decodes completions with skip_special_tokens=True before the rewards see them:
+    the think tags must stay (format and grounding rewards read the think block), eos must go."""
+    ids = tokenizer(f"{THINK_OPEN}\nI hear a low hum.\n{THINK_CLOSE}\nThe answer is B.<|im_end|>",
+                    add_special_tokens=False)["input_ids"]
+    assert tokenizer.decode(ids, skip_special_tokens=True) == f"{THINK_OPEN}\nI hear a low hum.\n{THINK_CLOSE}\nThe answer is B."
+
+
 def test_tiny_model_reloads_with_from_pretrained(tiny_qwen2_audio):
     from transformers import AutoConfig, AutoProcessor, Qwen2AudioForConditionalGeneration
     cfg = AutoConfig.from_pretrained(tiny_qwen2_audio)

@@ -72,6 +72,34 @@ def test_audio_grpo_trainer_hears_audio_in_every_pass(tiny, tmp_path):
     assert all(not p.requires_grad for p in model.model.audio_tower.parameters())
 
 
+def test_grpo_rewards_see_the_think_block(tiny, tmp_path):
+    """The reward functions get each completion with its `</think>` (TRL decodes them without
+    special tokens; special think tags would vanish and every format/grounding score read 0)."""
+    from trl import GRPOConfig
+
+    from audiogym.policies.tokenizer import THINK_CLOSE
+    from audiogym.trainers.grpo import AudioGRPOTrainer
+    from audiogym.rewards import build_reward
+    model, proc = load(tiny)
+    close_id = proc.tokenizer.convert_tokens_to_ids(THINK_CLOSE)
+
+    def push_close_tag(module, inputs, logits):  # make the random model close its think block
+        logits[..., close_id] += 30.0
+        return logits
+    model.lm_head.register_forward_hook(push_close_tag)
+    seen, composite = [], build_reward("reasoning_format")
+
+    def record(prompts, completions, **columns):
+        seen.extend(completions)
+        return composite(prompts, completions, **columns)
+    ds = audiogym.to_dataset("audiogym/Tempo-v0", 4, seed=0)
+    args = GRPOConfig(**common(tmp_path), num_generations=4, max_completion_length=4, beta=0.0)
+    AudioGRPOTrainer(model, reward_funcs=[record], args=args, train_dataset=ds, processing_class=proc).train()
+    from audiogym.rewards import completion_text
+    texts = [completion_text(c) for c in seen]
+    assert texts and all(THINK_CLOSE in t for t in texts), texts[:2]
+
+
 def test_stock_trl_grpo_does_not_hear_audio_in_training(tiny, tmp_path):
     """The known TRL gap: audio reaches generation only. If this fails, TRL has learnt audio."""
     from trl import GRPOConfig, GRPOTrainer
