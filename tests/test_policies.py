@@ -1,3 +1,4 @@
+import copy
 import json
 
 import numpy as np
@@ -42,6 +43,11 @@ def test_think_tags_survive_decoding_without_special_tokens(tokenizer):
     ids = tokenizer(f"{THINK_OPEN}\nI hear a low hum.\n{THINK_CLOSE}\nThe answer is B.<|im_end|>",
                     add_special_tokens=False)["input_ids"]
     assert tokenizer.decode(ids, skip_special_tokens=True) == f"{THINK_OPEN}\nI hear a low hum.\n{THINK_CLOSE}\nThe answer is B."
+    from audiogym.trainers.grpo import think_tag_survives_decoding
+    assert think_tag_survives_decoding(tokenizer)
+    special = copy.deepcopy(tokenizer)  # a checkpoint whose think tags are special: the trainer warns
+    special.add_special_tokens({"additional_special_tokens": [THINK_OPEN, THINK_CLOSE]})
+    assert not think_tag_survives_decoding(special)
 
 
 def test_tiny_model_reloads_with_from_pretrained(tiny_qwen2_audio):

@@ -11,9 +11,14 @@ This subclass overrides three methods and nothing else:
 - `_get_per_token_logps_and_entropies`: forwards those features in every log-prob pass.
 Dataset rows carry `prompt` (conversational) and `audio` (audiogym's Audio column); `task_id`
 keys the feature cache.
+
+TRL decodes completions with `skip_special_tokens=True` before the reward functions see them, so
+a tokenizer whose `</think>` is a special token hands the rewards completions without their think
+block; the trainer warns at start (audiogym's tokenizer keeps the tags as plain added tokens).
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -21,6 +26,13 @@ from trl import GRPOTrainer
 
 from audiogym.data import decode_audio
 from audiogym.policies.encoding import AudioPromptEncoder, audio_model_kwargs
+from audiogym.policies.tokenizer import THINK_CLOSE
+
+
+def think_tag_survives_decoding(tokenizer) -> bool:
+    """Whether `</think>` is still there after decoding with skip_special_tokens=True, as TRL does."""
+    ids = tokenizer(THINK_CLOSE, add_special_tokens=False)["input_ids"]
+    return THINK_CLOSE in tokenizer.decode(ids, skip_special_tokens=True)
 
 
 def prepare_audio_model(model) -> None:
@@ -40,6 +52,10 @@ class AudioGRPOTrainer(GRPOTrainer):
         prepare_audio_model(model)  # before TRL's init, which reads image_token_id
         super().__init__(model, *args, **kwargs)
         proc = self.processing_class
+        if not think_tag_survives_decoding(getattr(proc, "tokenizer", proc)):
+            warnings.warn(f"the tokenizer drops {THINK_CLOSE!r} when it skips special tokens: GRPO's reward "
+                          "functions will see completions without their think block (re-add the tag with "
+                          "special=False)", stacklevel=2)
         self.audio_encoder = AudioPromptEncoder(proc.tokenizer, proc.feature_extractor, prefill_think=prefill_think)
         self._batch_audio: list[Any] | None = None
         self._batch_keys: list[Any] | None = None
