@@ -8,6 +8,7 @@ for aligned vs conflict items, and written as JSON and a markdown table.
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,3 +152,21 @@ def evaluate(policy: Any, tasks: list[AudioTask], batch_size: int = 32, progress
         bar.update(len(batch))
     bar.close()
     return report
+
+
+def paired_change(before: list[dict[str, Any]], after: list[dict[str, Any]], conflict: bool = True) -> dict[str, Any]:
+    """Two evaluations of the same held-out items (`eval.json` "items"), compared item by item on
+    the conflict (or aligned) audio items: accuracies, items gained and lost, and the exact
+    two-sided sign test on those discordant items (McNemar's exact test), which is what says
+    whether a change of a few points on ~100 items is more than noise."""
+    a = {r["task_id"]: r for r in before if r["category"] != "text" and bool(r["conflict"]) == conflict}
+    b = {r["task_id"]: r for r in after if r["category"] != "text" and bool(r["conflict"]) == conflict}
+    ids = sorted(a.keys() & b.keys())
+    if not ids:
+        raise ConfigError("paired_change: the two evaluations share no items")
+    gained = sum(1 for i in ids if b[i]["correct"] and not a[i]["correct"])
+    lost = sum(1 for i in ids if a[i]["correct"] and not b[i]["correct"])
+    m = gained + lost
+    p = min(1.0, sum(math.comb(m, k) for k in range(min(gained, lost) + 1)) / 2 ** (m - 1)) if m else 1.0
+    return {"n": len(ids), "before": float(np.mean([a[i]["correct"] for i in ids])),
+            "after": float(np.mean([b[i]["correct"] for i in ids])), "gained": gained, "lost": lost, "p_value": p}

@@ -54,6 +54,26 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     assert [r["stage"] for r in table][3:] == STAGES
     assert "| round1_rl" in r.stdout and (run / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (run / "table.md").read_text().count("|") > 50
+    change = json.loads((run / "table.json").read_text())["conflict_change"]
+    assert change["n"] > 0 and 0.0 <= change["p_value"] <= 1.0
+    assert "Conflict items, cold_start_rlvr -> round1_rl" in r.stdout
+
+
+def test_paired_change_counts_flips_and_tests_them():
+    from audiogym.evaluation import paired_change
+
+    def items(correct, conflict=True):
+        return [{"task_id": f"t{i}", "category": "music", "conflict": conflict, "correct": c} for i, c in enumerate(correct)]
+    before = items([0, 0, 0, 0, 0, 1, 1, 0]) + [{"task_id": "x", "category": "text", "conflict": False, "correct": 1}]
+    after = items([1, 1, 1, 1, 1, 1, 0, 0])
+    c = paired_change(before, after)
+    assert (c["n"], c["gained"], c["lost"]) == (8, 5, 1) and (c["before"], c["after"]) == (0.25, 0.75)
+    assert abs(c["p_value"] - 14 / 64) < 1e-12          # exact two-sided sign test, 1 of 6 discordant
+    assert paired_change(after, before)["p_value"] == c["p_value"]
+    assert paired_change(before, before)["p_value"] == 1.0
+    assert paired_change(items([0] * 6), items([1] * 6))["p_value"] == 2 / 64
+    with pytest.raises(ConfigError):
+        paired_change(before, items([1, 1], conflict=False))
 
 
 def free_port() -> int:

@@ -162,7 +162,10 @@ class Recipe:
             progress(self.format_row(rows[-1]))
             model = folder / "model"
         if dist.is_main():
-            self.write_table(rows, time.time() - t0)
+            change = self.conflict_change()
+            if change:
+                progress(change["line"])
+            self.write_table(rows, time.time() - t0, change)
         if self.tracker is not None:
             self.tracker.finish()
         return rows
@@ -186,11 +189,25 @@ class Recipe:
             return f"{v:.3f}" if isinstance(v, float) and v <= 1.0 else f"{v:.1f}" if isinstance(v, float) else str(v)
         return f"| {row['stage']:<22} | " + " | ".join(f"{fmt(row.get(k)):>12}" for k, _ in COLUMNS) + " |"
 
-    def write_table(self, rows: list[dict[str, Any]], seconds: float) -> None:
+    def conflict_change(self) -> dict[str, Any] | None:
+        """Conflict items, the cold-start model against the model after the last round, item by item."""
+        from audiogym.evaluation import paired_change
+        names = [n for n, _ in stage_list(self.cfg)]
+        last = [n for n in names if n.startswith(f"round{self.cfg['recipe']['rounds']['T']}_")]
+        if not last or "cold_start_rlvr" not in names:
+            return None
+        items = [json.loads((self.folder / n / "eval" / "eval.json").read_text())["items"] for n in ("cold_start_rlvr", last[-1])]
+        c = paired_change(*items)
+        c["line"] = (f"Conflict items, cold_start_rlvr -> {last[-1]}: {c['before']:.3f} -> {c['after']:.3f} "
+                     f"({c['gained']} gained, {c['lost']} lost of {c['n']}; exact sign test p = {c['p_value']:.3g})")
+        return c
+
+    def write_table(self, rows: list[dict[str, Any]], seconds: float, change: dict[str, Any] | None = None) -> None:
         md = "\n".join([self.header()] + [self.format_row(r) for r in rows])
         atomic_write_text(self.folder / "table.md", f"# MGRD recipe: {self.cfg['recipe']['name']}\n\n{md}\n\n"
-                                                    f"Total time: {seconds / 60:.1f} min\n")
-        atomic_write_json(self.folder / "table.json", {"rows": rows, "seconds": seconds})
+                                                    + (f"{change['line']}\n\n" if change else "")
+                                                    + f"Total time: {seconds / 60:.1f} min\n")
+        atomic_write_json(self.folder / "table.json", {"rows": rows, "seconds": seconds, "conflict_change": change})
         plot_curves(rows, self.folder / "curves.png")
 
 
