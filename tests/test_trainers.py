@@ -78,8 +78,8 @@ def test_grpo_rewards_see_the_think_block(tiny, tmp_path):
     from trl import GRPOConfig
 
     from audiogym.policies.tokenizer import THINK_CLOSE
+    from audiogym.rewards import build_reward, completion_text
     from audiogym.trainers.grpo import AudioGRPOTrainer
-    from audiogym.rewards import build_reward
     model, proc = load(tiny)
     close_id = proc.tokenizer.convert_tokens_to_ids(THINK_CLOSE)
 
@@ -87,17 +87,15 @@ def test_grpo_rewards_see_the_think_block(tiny, tmp_path):
         logits[..., close_id] += 30.0
         return logits
     model.lm_head.register_forward_hook(push_close_tag)
-    seen, composite = [], build_reward("reasoning_format")
+    received, reasoning_format = [], build_reward("reasoning_format")
 
-    def record(prompts, completions, **columns):
-        seen.extend(completions)
-        return composite(prompts, completions, **columns)
+    def recording_reward(prompts, completions, **columns):
+        received.extend(completion_text(c) for c in completions)
+        return reasoning_format(prompts, completions, **columns)
     ds = audiogym.to_dataset("audiogym/Tempo-v0", 4, seed=0)
     args = GRPOConfig(**common(tmp_path), num_generations=4, max_completion_length=4, beta=0.0)
-    AudioGRPOTrainer(model, reward_funcs=[record], args=args, train_dataset=ds, processing_class=proc).train()
-    from audiogym.rewards import completion_text
-    texts = [completion_text(c) for c in seen]
-    assert texts and all(THINK_CLOSE in t for t in texts), texts[:2]
+    AudioGRPOTrainer(model, reward_funcs=[recording_reward], args=args, train_dataset=ds, processing_class=proc).train()
+    assert received and all(THINK_CLOSE in t for t in received), received[:2]
 
 
 def test_stock_trl_grpo_does_not_hear_audio_in_training(tiny, tmp_path):
