@@ -117,6 +117,11 @@ def rows_for(tasks: list[AudioTask], completions: list[str] | None = None, **ext
     return datasets.Dataset.from_dict(rows)
 
 
+def empty_think(reply: str) -> str:
+    """A free-text reply (a refusal, a quoted transcript) in the empty think format."""
+    return f"<think>\n\n</think>\n{reply}"
+
+
 def direct(task: AudioTask) -> str:
     """The report's format for samples without a chain of thought: an empty think block."""
     return format_completion("", task, task.answer)
@@ -290,7 +295,7 @@ def direct_rows(cfg: dict[str, Any], n: int, refusal_share: float, seed: int) ->
     for i, t in enumerate(tasks):
         if rng.random() < refusal_share:
             t.question = PROBE_TEMPLATES[i % len(PROBE_TEMPLATES)].format(q=t.question)
-            comps.append(f"<think>\n\n</think>\n{rng.choice(REFUSALS)}"); kinds.append("refusal")
+            comps.append(empty_think(rng.choice(REFUSALS))); kinds.append("refusal")
         else:
             comps.append(direct(t)); kinds.append("direct")
     return tasks, comps, kinds
@@ -303,7 +308,7 @@ def reading_rows(cfg: dict[str, Any], n: int, seed: int) -> tuple[list[AudioTask
     its 'surrogate' chains then quote words matching what it hears, not the words it was given)."""
     tasks = [dataclasses.replace(t, question=f"Quote the {t.transcript_label.lower()} word for word.", choices=[])
              for t in make_tasks(audio_families(cfg), n, seed)]
-    return tasks, [f"<think>\n\n</think>\n{quote(t)}." for t in tasks]
+    return tasks, [empty_think(f"{quote(t)}.") for t in tasks]
 
 
 def cold_start_rows(cfg: dict[str, Any], section: dict[str, Any], seed: int) -> tuple[list[AudioTask], list[str], list[str]]:
@@ -451,7 +456,7 @@ def self_cognition(ctx: StageContext) -> dict[str, Any]:
                       lambda t, text: {"self_cognition_error": self_cognition_error(text) is not None})
     own = {r["task_id"]: r["completion"] for r in rollouts if r["self_cognition_error"]}
     rng = np.random.default_rng(ctx.seed)
-    rejected = [own.get(t.id) or f"<think>\n\n</think>\n{rng.choice(REFUSALS)}" for t in tasks]
+    rejected = [own.get(t.id) or empty_think(rng.choice(REFUSALS)) for t in tasks]
     chosen = [OraclePolicy().act(t) for t in tasks]
     ds = rows_for(tasks, chosen=chosen, rejected=rejected)
     write_selected(ctx, ({"task_id": t.id, "chosen": a, "rejected": b, "own_refusal": t.id in own}
