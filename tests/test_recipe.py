@@ -184,6 +184,25 @@ def test_trained_chains_are_distinct_and_capped_per_question():
         ("A-1", "x"), ("A-1", "y"), ("B-2", "x")]
 
 
+def test_kept_chains_are_balanced_over_each_familys_answers():
+    from types import SimpleNamespace as Task
+
+    from audiogym.trainers.stages import balance_answers
+    tasks = [Task(id="P-1", family="P", answer="low"), Task(id="P-2", family="P", answer="low"),
+             Task(id="P-3", family="P", answer="high"), Task(id="P-4", family="P", answer="high"),
+             Task(id="M-1", family="M", answer="waltz"), Task(id="M-2", family="M", answer="march")]
+    rows = [{"task_id": tid, "family": tid[0], "completion": c} for tid, c in
+            [("P-1", "a"), ("P-1", "b"), ("P-1", "c"), ("P-2", "d"), ("P-3", "e"), ("P-4", "f"),
+             ("M-1", "g"), ("M-1", "h")]]
+    kept = balance_answers(rows, tasks)
+    # P: two chains per answer; of the three 'low' chains of P-1, two go so that P-2 keeps its own.
+    # M: no kept chain says 'march', so the family sits this round out (its 'waltz' chains would lean it).
+    assert [r["completion"] for r in kept] == ["a", "d", "e", "f"]
+    assert balance_answers([], tasks) == []
+    # Answers no chain reached do not empty a family whose kept chains give two or more answers.
+    tasks.append(Task(id="P-5", family="P", answer="medium"))
+    assert [r["completion"] for r in balance_answers(rows, tasks)] == ["a", "d", "e", "f"]
+
 def test_round_rl_reward_is_configurable_and_checked():
     cfg = load_config(None, ["recipe.rounds.rl.reward.audio={composite_format: 1.0, grounding: 0.5}"])
     assert cfg["recipe"]["rounds"]["rl"]["reward"] == {"audio": {"composite_format": 1.0, "grounding": 0.5}, "text": "binary"}

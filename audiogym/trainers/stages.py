@@ -380,6 +380,8 @@ def distill(ctx: StageContext, round_t: int) -> dict[str, Any]:
     rollouts = sample(ctx, tasks, c["K"], c["temperature"], c["max_new_tokens"], score)
     passed = [r for r in rollouts if r["kept"]]
     kept = distinct_per_question(passed, c["max_per_question"])
+    if c["balance_answers"]:
+        kept = balance_answers(kept, tasks)
     write_selected(ctx, kept)
     # Eq. 5: the kept chains plus text. The kept chains are repeated so they are not swamped, and
     # the cold start's direct rows (refusals included) are replayed so a small model keeps its
@@ -392,6 +394,7 @@ def distill(ctx: StageContext, round_t: int) -> dict[str, Any]:
              + replay_comps)
     metrics = sft(ctx, rows_for(train_tasks, comps), c["sft"])
     metrics.update(kept_fraction=len(passed) / max(1, len(rollouts)), kept=len(passed), trained_chains=len(kept),
+                   trained_chains_by_answer=_count_by_answer(kept, by_id),
                    sampled=len(rollouts), questions_with_chain=len({r["task_id"] for r in kept}),
                    grounded_fraction=float(np.mean([r["grounded"] for r in rollouts])) if rollouts else 0.0,
                    correct_fraction=float(np.mean([r["correct"] for r in rollouts])) if rollouts else 0.0)
@@ -411,6 +414,43 @@ def distinct_per_question(rows: list[dict[str, Any]], cap: int | None) -> list[d
         seen.add(key)
         count[r["task_id"]] = count.get(r["task_id"], 0) + 1
         out.append(r)
+    return out
+
+
+def balance_answers(rows: list[dict[str, Any]], tasks: list[AudioTask]) -> list[dict[str, Any]]:
+    """Kept chains with every answer of a family equally often: each answer that has kept chains
+    keeps as many as the rarest such answer has (spread over as many questions as possible); a
+    family whose kept chains all give one answer sits the round out. Rows stay in their order.
+
+    Why: the filter keeps what the model already says. A model whose chains lean to one answer
+    ("medium", "waltz") has most of its kept chains on that answer, SFT on them leans it further,
+    and after a few rounds every chain of the family ends in that answer (seeds 1 and 2 without
+    it: Intonation 40 of 40 one way). Equal counts per answer leave listening as the way to fit."""
+    answer = {t.id: t.answer for t in tasks}
+    by_answer: dict[str, dict[str, list[int]]] = {}  # family -> answer -> row indices
+    for i, r in enumerate(rows):
+        by_answer.setdefault(r["family"], {}).setdefault(answer[r["task_id"]], []).append(i)
+    keep: set[int] = set()
+    for groups in by_answer.values():
+        if len(groups) < 2:
+            continue
+        n = min(len(g) for g in groups.values())
+        for g in groups.values():
+            nth: dict[str, int] = {}  # a question's 1st chain before any question's 2nd
+            ranked = []
+            for i in g:
+                nth[rows[i]["task_id"]] = nth.get(rows[i]["task_id"], -1) + 1
+                ranked.append((nth[rows[i]["task_id"]], i))
+            keep.update(i for _, i in sorted(ranked)[:n])
+    return [r for i, r in enumerate(rows) if i in keep]
+
+
+def _count_by_answer(rows: list[dict[str, Any]], by_id: dict[str, AudioTask]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        fam = out.setdefault(r["family"], {})
+        a = by_id[r["task_id"]].answer
+        fam[a] = fam.get(a, 0) + 1
     return out
 
 
