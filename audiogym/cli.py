@@ -1,4 +1,4 @@
-"""The `audiogym` command: list, show, demo, eval, train.
+"""The `audiogym` command: list, show, demo, eval, train, compare.
 
 Errors a user can cause print one line and exit with status 2; no traceback.
 """
@@ -101,6 +101,23 @@ def cmd_train(args: argparse.Namespace) -> None:
         print(f"wrote {recipe.folder / 'table.md'}, table.json and curves.png")
 
 
+def cmd_compare(args: argparse.Namespace) -> None:
+    """Each run's paired conflict-item line, then all runs pooled (e.g. the recipe over seeds)."""
+    from audiogym.evaluation import change_line, pooled_change
+    changes = []
+    for run in args.runs:
+        table = Path(run) / "table.json"
+        try:
+            change = json.loads(table.read_text()).get("conflict_change")
+        except (OSError, ValueError, AttributeError):
+            change = None
+        if not change:
+            raise AudiogymError(f"{run}: no finished recipe with rounds here (no conflict_change in {table})")
+        print(f"{run}: {change['line']}")
+        changes.append(change)
+    print(change_line(f"{len(changes)} runs pooled", pooled_change(changes)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="audiogym", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue a run: only unfinished stages run")
     p.add_argument("--report-to", choices=["wandb", "none"], help="tracking (wandb is offline unless configured)")
     p.set_defaults(fn=cmd_train)
+    p = sub.add_parser("compare", help="paired conflict-item change of finished runs, and of all of them pooled")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="runs/<name> folders of finished `audiogym train` runs")
+    p.set_defaults(fn=cmd_compare)
     args = parser.parse_args(argv)
     try:
         args.fn(args)

@@ -166,7 +166,31 @@ def paired_change(before: list[dict[str, Any]], after: list[dict[str, Any]], con
         raise ConfigError("paired_change: the two evaluations share no items")
     gained = sum(1 for i in ids if b[i]["correct"] and not a[i]["correct"])
     lost = sum(1 for i in ids if a[i]["correct"] and not b[i]["correct"])
-    m = gained + lost
-    p = min(1.0, sum(math.comb(m, k) for k in range(min(gained, lost) + 1)) / 2 ** (m - 1)) if m else 1.0
     return {"n": len(ids), "before": float(np.mean([a[i]["correct"] for i in ids])),
-            "after": float(np.mean([b[i]["correct"] for i in ids])), "gained": gained, "lost": lost, "p_value": p}
+            "after": float(np.mean([b[i]["correct"] for i in ids])), "gained": gained, "lost": lost,
+            "p_value": sign_test_p(gained, lost)}
+
+
+def sign_test_p(gained: int, lost: int) -> float:
+    """Exact two-sided sign test: under no change each discordant item is gained or lost with
+    probability 1/2."""
+    m = gained + lost
+    return min(1.0, sum(math.comb(m, k) for k in range(min(gained, lost) + 1)) / 2 ** (m - 1)) if m else 1.0
+
+
+def pooled_change(changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs' `paired_change` results (e.g. one per seed) taken together: every item is
+    its own pair, so the sign test over all discordant items of all runs still holds, and says
+    whether a recipe's gain is more than one lucky seed."""
+    if not changes:
+        raise ConfigError("pooled_change: no runs to pool")
+    n = sum(c["n"] for c in changes)
+    gained, lost = sum(c["gained"] for c in changes), sum(c["lost"] for c in changes)
+    return {"n": n, "before": sum(c["before"] * c["n"] for c in changes) / n,
+            "after": sum(c["after"] * c["n"] for c in changes) / n, "gained": gained, "lost": lost,
+            "p_value": sign_test_p(gained, lost), "runs": len(changes)}
+
+
+def change_line(label: str, c: dict[str, Any]) -> str:
+    return (f"Conflict items, {label}: {c['before']:.3f} -> {c['after']:.3f} "
+            f"({c['gained']} gained, {c['lost']} lost of {c['n']}; exact sign test p = {c['p_value']:.3g})")

@@ -33,3 +33,20 @@ def test_demo_answers_every_family(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "audiogym/TextReasoning-v0" in out and "mean reward" in out
     assert len(list(tmp_path.glob("*.png"))) == 12
+
+
+def test_compare_prints_each_run_and_the_pool(tmp_path, capsys):
+    for name, (g, lost) in {"seed0": (6, 1), "seed1": (2, 3)}.items():
+        (tmp_path / name).mkdir()
+        change = {"n": 20, "before": 0.4, "after": 0.4 + (g - lost) / 20, "gained": g, "lost": lost, "p_value": 0.5,
+                  "line": f"Conflict items, cold_start_rlvr -> round1_rl: {name}"}
+        (tmp_path / name / "table.json").write_text(json.dumps({"rows": [], "conflict_change": change}))
+    assert main(["compare", str(tmp_path / "seed0"), str(tmp_path / "seed1")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("round1_rl: seed0") and out[1].endswith("round1_rl: seed1")
+    assert out[2] == "Conflict items, 2 runs pooled: 0.400 -> 0.500 (8 gained, 4 lost of 40; exact sign test p = 0.388)"
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "table.json").write_text("{not json")
+    for bad in ("broken", "missing"):
+        assert main(["compare", str(tmp_path / "seed0"), str(tmp_path / bad)]) == 2
+        assert f"{bad}: no finished recipe" in capsys.readouterr().err

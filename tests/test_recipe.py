@@ -76,6 +76,19 @@ def test_paired_change_counts_flips_and_tests_them():
         paired_change(before, items([1, 1], conflict=False))
 
 
+def test_pooled_change_adds_the_runs_items():
+    from audiogym.evaluation import pooled_change, sign_test_p
+    runs = [{"n": 10, "before": 0.2, "after": 0.5, "gained": 4, "lost": 1, "p_value": 0.375},
+            {"n": 30, "before": 0.6, "after": 0.6, "gained": 3, "lost": 3, "p_value": 1.0}]
+    c = pooled_change(runs)
+    assert (c["n"], c["gained"], c["lost"], c["runs"]) == (40, 7, 4, 2)
+    assert abs(c["before"] - 0.5) < 1e-12 and abs(c["after"] - 0.575) < 1e-12
+    assert c["p_value"] == sign_test_p(7, 4) and abs(sign_test_p(4, 1) - 0.375) < 1e-12
+    assert sign_test_p(0, 0) == 1.0 and sign_test_p(3, 3) == 1.0
+    with pytest.raises(ConfigError):
+        pooled_change([])
+
+
 def free_port() -> int:
     import socket
     with socket.socket() as s:

@@ -191,15 +191,14 @@ class Recipe:
 
     def conflict_change(self) -> dict[str, Any] | None:
         """Conflict items, the cold-start model against the model after the last round, item by item."""
-        from audiogym.evaluation import paired_change
+        from audiogym.evaluation import change_line, paired_change
         names = [n for n, _ in stage_list(self.cfg)]
         last = [n for n in names if n.startswith(f"round{self.cfg['recipe']['rounds']['T']}_")]
         if not last or "cold_start_rlvr" not in names:
             return None
         items = [json.loads((self.folder / n / "eval" / "eval.json").read_text())["items"] for n in ("cold_start_rlvr", last[-1])]
         c = paired_change(*items)
-        c["line"] = (f"Conflict items, cold_start_rlvr -> {last[-1]}: {c['before']:.3f} -> {c['after']:.3f} "
-                     f"({c['gained']} gained, {c['lost']} lost of {c['n']}; exact sign test p = {c['p_value']:.3g})")
+        c["line"] = change_line(f"cold_start_rlvr -> {last[-1]}", c)
         return c
 
     def write_table(self, rows: list[dict[str, Any]], seconds: float, change: dict[str, Any] | None = None) -> None:
