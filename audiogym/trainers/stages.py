@@ -424,8 +424,8 @@ def balance_answers(rows: list[dict[str, Any]], tasks: list[AudioTask]) -> list[
 
     Why: the filter keeps what the model already says. A model whose chains lean to one answer
     ("medium", "waltz") has most of its kept chains on that answer, SFT on them leans it further,
-    and after a few rounds every chain of the family ends in that answer (seeds 1 and 2 without
-    it: Intonation 40 of 40 one way). Equal counts per answer leave listening as the way to fit."""
+    and after a few rounds every chain of the family ends in that answer (without it, on seeds 0,
+    1 and 2: Intonation 40 of 40 one way). Equal counts per answer leave listening as the way to fit."""
     answer = {t.id: t.answer for t in tasks}
     by_answer: dict[str, dict[str, list[int]]] = {}  # family -> answer -> row indices
     for i, r in enumerate(rows):
