@@ -394,7 +394,8 @@ def distill(ctx: StageContext, round_t: int) -> dict[str, Any]:
              + replay_comps)
     metrics = sft(ctx, rows_for(train_tasks, comps), c["sft"])
     metrics.update(kept_fraction=len(passed) / max(1, len(rollouts)), kept=len(passed), trained_chains=len(kept),
-                   trained_chains_by_answer=_count_by_answer(kept, by_id),
+                   trained_chains_by_answer={f: {a: len(ix) for a, ix in g.items()}
+                                             for f, g in _by_family_answer(kept, tasks).items()},
                    sampled=len(rollouts), questions_with_chain=len({r["task_id"] for r in kept}),
                    grounded_fraction=float(np.mean([r["grounded"] for r in rollouts])) if rollouts else 0.0,
                    correct_fraction=float(np.mean([r["correct"] for r in rollouts])) if rollouts else 0.0)
@@ -426,12 +427,8 @@ def balance_answers(rows: list[dict[str, Any]], tasks: list[AudioTask]) -> list[
     ("medium", "waltz") has most of its kept chains on that answer, SFT on them leans it further,
     and after a few rounds every chain of the family ends in that answer (without it, on seeds 0,
     1 and 2: Intonation 40 of 40 one way). Equal counts per answer leave listening as the way to fit."""
-    answer = {t.id: t.answer for t in tasks}
-    by_answer: dict[str, dict[str, list[int]]] = {}  # family -> answer -> row indices
-    for i, r in enumerate(rows):
-        by_answer.setdefault(r["family"], {}).setdefault(answer[r["task_id"]], []).append(i)
     keep: set[int] = set()
-    for groups in by_answer.values():
+    for groups in _by_family_answer(rows, tasks).values():
         if len(groups) < 2:
             continue
         n = min(len(g) for g in groups.values())
@@ -445,12 +442,12 @@ def balance_answers(rows: list[dict[str, Any]], tasks: list[AudioTask]) -> list[
     return [r for i, r in enumerate(rows) if i in keep]
 
 
-def _count_by_answer(rows: list[dict[str, Any]], by_id: dict[str, AudioTask]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {}
-    for r in rows:
-        fam = out.setdefault(r["family"], {})
-        a = by_id[r["task_id"]].answer
-        fam[a] = fam.get(a, 0) + 1
+def _by_family_answer(rows: list[dict[str, Any]], tasks: list[AudioTask]) -> dict[str, dict[str, list[int]]]:
+    """family -> answer of the row's question -> indices of the rows."""
+    answer = {t.id: t.answer for t in tasks}
+    out: dict[str, dict[str, list[int]]] = {}
+    for i, r in enumerate(rows):
+        out.setdefault(r["family"], {}).setdefault(answer[r["task_id"]], []).append(i)
     return out
 
 
