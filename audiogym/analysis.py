@@ -12,21 +12,17 @@ numbers; the thresholds sit in the gaps the procedural families leave between cl
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+import librosa  # numba's cache folder is set on `import audiogym` (audiogym.io.use_numba_cache)
 import numpy as np
 from scipy.signal import find_peaks
 
 from audiogym.tasks.core import SAMPLE_RATE
-
-os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "audiogym", "numba"))
-import librosa  # noqa: E402  (after NUMBA_CACHE_DIR so compiled kernels are cached between runs)
+from audiogym.tasks.synth import NOTE_NAMES, TRIADS
 
 N_FFT, HOP = 2048, 256
 FPS = SAMPLE_RATE / HOP
-NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-TRIADS = {"major": (0, 4, 7), "minor": (0, 3, 7), "diminished": (0, 3, 6), "augmented": (0, 4, 8)}
 
 
 @dataclass
@@ -280,3 +276,26 @@ def classify_scene(m: Measurement) -> str:
     if m.reverb_rt60 is not None and m.reverb_rt60 > 0.6:
         return "reverberant hall"
     return "quiet room"
+
+
+# ---- a fixed-size feature vector (the RL wrappers' observation) -------------------------------
+
+SCALAR_FEATURES = ("level_db", "noise_floor_db", "level_slope_db_per_s", "event_count", "tempo_bpm", "accent_period",
+                   "voiced_fraction", "f0_median_hz", "f0_range_st", "tremor_st", "centroid_hz", "sustain_db",
+                   "reverb_rt60", "low_ratio", "high_ratio", "chirp_ratio", "flatness", "syllable_rate",
+                   "pause_fraction")
+FINALS = ("rising", "falling", "flat")
+CONTOURS = ("ascending", "descending", "arch", "valley")
+N_HARMONICS = 10
+FEATURE_NAMES = (list(SCALAR_FEATURES) + [f"harmonic_{k}" for k in range(1, N_HARMONICS + 1)]
+                 + [f"final_{f}" for f in FINALS] + [f"contour_{c}" for c in CONTOURS] + [f"chord_{q}" for q in TRIADS])
+
+
+def feature_vector(m: Measurement) -> np.ndarray:
+    """`FEATURE_NAMES` of a measurement in that order: scalars (missing = 0), harmonics 1..10, and
+    one-hot final pitch, contour and chord quality."""
+    vec = [float(v) if v is not None else 0.0 for v in (getattr(m, name) for name in SCALAR_FEATURES)]
+    vec += list((m.harmonic_profile + [0.0] * N_HARMONICS)[:N_HARMONICS])
+    vec += [float(m.final_pitch == f) for f in FINALS] + [float(m.contour == c) for c in CONTOURS]
+    vec += [float(m.chord_quality == q) for q in TRIADS]
+    return np.nan_to_num(np.asarray(vec, np.float32), nan=0.0, posinf=0.0, neginf=0.0)

@@ -19,30 +19,31 @@ def cmd_list(args: argparse.Namespace) -> None:
         print(f"{env_id:<{width}}  {desc}")
 
 
-def _env(env_id: str, **kwargs):
-    import gymnasium as gym
-
+def _source(env_id: str, path: str | None = None):
+    """The task source behind an environment id (a family, the mixture, or a manifest)."""
+    from audiogym.data import source_name
     from audiogym.envs import DESCRIPTIONS
+    from audiogym.tasks.sources import make_source
     if env_id not in DESCRIPTIONS:
         raise AudiogymError(f"unknown environment {env_id!r}; run 'audiogym list' for the ids")
-    return gym.make(env_id, **kwargs).unwrapped
+    return make_source(source_name(env_id), path=path)
 
 
 def cmd_show(args: argparse.Namespace) -> None:
     import soundfile as sf
 
     from audiogym.plots import spectrogram_png
-    env = _env(args.env_id, **({"path": args.path} if args.path else {}))
-    env.reset(seed=args.seed)
-    task = env.task
+    from audiogym.tasks import render_prompt
+    task = _source(args.env_id, args.path).make(args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = out / task.id
     if len(task.audio):
         sf.write(f"{stem}.wav", task.audio, task.sample_rate, subtype="FLOAT")
     spectrogram_png(task, f"{stem}.png")
-    Path(f"{stem}.json").write_text(json.dumps({**task.to_json(), "prompt": env.prompt()}, indent=2))
-    print(env.prompt())
+    prompt = render_prompt(task)
+    Path(f"{stem}.json").write_text(json.dumps({**task.to_json(), "prompt": prompt}, indent=2))
+    print(prompt)
     print(f"answer: {task.answer}   conflict: {task.conflict}")
     print(f"wrote {stem}.wav, {stem}.png, {stem}.json" if len(task.audio) else f"wrote {stem}.png, {stem}.json")
 
@@ -92,9 +93,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from audiogym.trainers.config import load_config
     from audiogym.trainers.recipe import Recipe
     cfg = load_config(args.config, args.set)  # every config error surfaces here, before any work
-    if args.report_to:
-        cfg["recipe"]["report_to"] = args.report_to
-    recipe = Recipe(cfg, resume=args.resume)
+    recipe = Recipe(cfg, resume=args.resume, report_to=args.report_to)
     recipe.run()
     from audiogym.trainers import dist
     if dist.is_main():
@@ -143,10 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="runs/eval")
     p.set_defaults(fn=cmd_eval)
     p = sub.add_parser("train", help="run the MGRD recipe (cold start, grounding rounds, self-cognition)")
-    p.add_argument("--config", default=None, help="recipe YAML (default: the packaged configs/tiny.yaml)")
+    p.add_argument("--config", default=None, help="recipe YAML (default: the embedded tiny recipe, as in configs/tiny.yaml)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. recipe.rounds.T=1")
     p.add_argument("--resume", action="store_true", help="continue a run: only unfinished stages run")
-    p.add_argument("--report-to", choices=["wandb", "none"], help="tracking (wandb is offline unless configured)")
+    p.add_argument("--report-to", choices=["wandb", "none"], default="wandb",
+                   help="tracking (wandb, offline unless configured; the default) or none")
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("compare", help="paired conflict-item change of finished runs, and of all of them pooled")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="runs/<name> folders of finished `audiogym train` runs")

@@ -40,38 +40,44 @@ def decode_audio(value: Any) -> np.ndarray:
     return np.asarray(value, np.float32)
 
 
-def task_seeds(n: int, seed: int) -> list[int]:
-    """n distinct task seeds drawn from `seed` (the same n and seed give the same list)."""
-    rng = np.random.default_rng(seed)
-    seen: dict[int, None] = {}
-    while len(seen) < n:
-        for s in rng.integers(0, 2**31 - 1, size=n - len(seen)):
-            seen.setdefault(int(s))
-    return list(seen)
-
-
-def task_rows(tasks: list[AudioTask], show_transcript: bool = True, system: str | None = None) -> dict[str, list]:
+def task_rows(tasks: list[AudioTask], show_transcript: bool = True, system: str | None = None,
+              audio_for_text: bool = True) -> dict[str, list]:
+    """Column -> values for trainer rows: `prompt`, `audio` (WAV bytes; for tasks without audio an
+    empty WAV, or None with `audio_for_text=False`, which the recipe's collators expect) and the
+    reference columns reward functions read."""
     rows: dict[str, list] = {"prompt": [], "audio": []}
     for t in tasks:
         rows["prompt"].append(conversational_prompt(t, system=system, show_transcript=show_transcript))
-        rows["audio"].append(encode_audio(t.audio))
+        rows["audio"].append(encode_audio(t.audio) if audio_for_text or len(t.audio) else None)
         for k, v in t.columns().items():
             rows.setdefault(k, []).append(v)
     return rows
+
+
+def source_name(env_id: str) -> str:
+    """'audiogym/Tempo-v0' (or 'audiogym:audiogym/Tempo-v0', or 'Tempo') -> 'Tempo'."""
+    from audiogym.errors import ConfigError
+    name = env_id.split(":")[-1]
+    if name.startswith("audiogym/"):
+        name = name[len("audiogym/"):]
+    if name.endswith("-v0"):
+        name = name[:-3]
+    if "/" in name or not name:
+        raise ConfigError(f"unknown environment {env_id!r}; run 'audiogym list' for the ids")
+    return name
 
 
 def to_dataset(env_id: str, n: int, seed: int = 0, show_transcript: bool = True, system: str | None = None,
                **env_kwargs: Any):
     """`n` tasks of an environment as a `datasets.Dataset` (same arguments, same rows)."""
     import datasets
-    import gymnasium as gym
 
     from audiogym.errors import ConfigError
+    from audiogym.tasks.sources import make_source, source_tasks
 
     if n < 1:
         raise ConfigError(f"n={n}: expected at least one row")
-    env = gym.make(env_id, **env_kwargs).unwrapped
-    tasks = [env.source.make(s, env.config) if env.config is not None else env.source.make(s)
-             for s in task_seeds(n, seed)]
+    config = env_kwargs.pop("config", None)
+    tasks = source_tasks(make_source(source_name(env_id), **env_kwargs), n, seed, config)
     ds = datasets.Dataset.from_dict(task_rows(tasks, show_transcript, system))
     return ds.cast_column("audio", datasets.Audio(sampling_rate=SAMPLE_RATE, decode=False))

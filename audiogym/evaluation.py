@@ -38,18 +38,15 @@ def load_policy(spec: str, **kwargs: Any):
 
 def eval_tasks(env_id: str | None = None, manifest: str | None = None, n: int = 200, seed: int = 0) -> list[AudioTask]:
     """`n` tasks of an environment (distinct seeds drawn from `seed`), or a manifest's rows."""
-    import gymnasium as gym
-
-    from audiogym.data import task_seeds
-    from audiogym.envs import DESCRIPTIONS
+    from audiogym.data import source_name
+    from audiogym.tasks.sources import make_source, source_tasks
     if manifest:
         from audiogym.tasks.manifest import Manifest
         m = Manifest(manifest, skip_invalid=True)
         return [m.task(i) for i in range(min(n, len(m)))]
-    if env_id not in DESCRIPTIONS:
-        raise ConfigError(f"unknown environment {env_id!r}; run 'audiogym list' for the ids")
-    env = gym.make(env_id).unwrapped
-    return [env.source.make(s) for s in task_seeds(n, seed)]
+    if not env_id or source_name(env_id) == "Manifest":
+        raise ConfigError(f"unknown environment {env_id!r}; run 'audiogym list' for the ids (a manifest: --manifest PATH)")
+    return source_tasks(make_source(source_name(env_id)), n, seed)
 
 
 @dataclass

@@ -1,8 +1,10 @@
-"""Files written so that a crash never leaves a half-written one behind."""
+"""Files written so that a crash never leaves a half-written one behind, and the numba cache folder."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
@@ -46,3 +48,23 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError:
                 break  # a line cut by a kill: everything before it is whole
     return rows
+
+
+def numba_cache_dir() -> Path:
+    """A numba cache folder for this interpreter and numba version. One folder shared by two
+    environments with different numba versions made librosa's compiled kernels segfault; keyed
+    folders never mix. `AUDIOGYM_NUMBA_CACHE` overrides the parent folder."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        numba = version("numba")
+    except PackageNotFoundError:
+        numba = "none"
+    interpreter = hashlib.sha1(sys.executable.encode()).hexdigest()[:8]
+    parent = Path(os.environ.get("AUDIOGYM_NUMBA_CACHE") or Path.home() / ".cache" / "audiogym" / "numba")
+    return parent / f"numba{numba}-py{sys.version_info[0]}{sys.version_info[1]}-{interpreter}"
+
+
+def use_numba_cache() -> None:
+    """Point numba at `numba_cache_dir()` unless the user set NUMBA_CACHE_DIR (call before librosa
+    is imported: its first import compiles for ~20 s, later ones load from the cache in ~3 s)."""
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))

@@ -13,11 +13,11 @@ def spectrogram_png(task: AudioTask, path: str | Path) -> Path:
     """Log-mel spectrogram of the task's audio, titled with the question and the answer."""
     import matplotlib
     matplotlib.use("Agg")
+    import librosa
+    import librosa.display
     import matplotlib.pyplot as plt
 
     import audiogym.analysis  # noqa: F401  (sets the numba cache before librosa loads)
-    import librosa
-    import librosa.display
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

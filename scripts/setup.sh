@@ -4,7 +4,7 @@
 #   of torch 2.13.0 is installed, from a local wheel cache if pip knows one, else PyTorch's CPU index.
 #   It never pulls CUDA packages onto a CPU machine.
 # - audiogym itself, editable, with the test tools.
-# - a persistent numba cache for librosa (first import compiles for ~20 s, later ones ~3 s).
+# - librosa's numba kernels compiled into a persistent cache (audiogym.io.numba_cache_dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -14,8 +14,12 @@ if "$PY" -c "import torch" 2>/dev/null; then
     echo "setup: using the installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
 else
     echo "setup: installing the CPU build of torch 2.13.0"
-    "$PY" -m pip install -q --no-index "torch==2.13.0" 2>/dev/null \
-        || "$PY" -m pip install -q "torch==2.13.0" --index-url "${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}"
+    # A pinned torch takes a CPU wheel pip already knows (a local wheel folder, a mirror) and its
+    # dependencies from PyPI; only where that fails is PyTorch's CPU index tried, once, with a
+    # short timeout (where only PyPI is reachable, pip's default retries cost minutes).
+    "$PY" -m pip install -q "torch==2.13.0" 2>/dev/null \
+        || "$PY" -m pip install -q "torch==2.13.0" --retries 0 --timeout 10 \
+               --index-url "${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}" --extra-index-url https://pypi.org/simple
 fi
 
 # Re-install only when pyproject.toml or the interpreter changed since the last set-up here.
@@ -28,7 +32,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! "$PY" -c "import audiogym, 
     echo "$want" > "$stamp"
 fi
 
-export NUMBA_CACHE_DIR=${NUMBA_CACHE_DIR:-$HOME/.cache/audiogym/numba}
-mkdir -p "$NUMBA_CACHE_DIR"
-"$PY" -c "import audiogym.analysis" >/dev/null   # compile librosa's kernels into the cache once
+# compile librosa's kernels once, into a cache folder keyed by numba version and interpreter
+"$PY" -c "import audiogym.analysis" >/dev/null
 echo "setup: ready ($("$PY" -c 'import audiogym, torch; print("audiogym", audiogym.__version__, "torch", torch.__version__)'))"

@@ -152,7 +152,7 @@ def test_bad_config_is_one_clear_error(tmp_path):
 
 
 def test_rollout_log_merges_every_rank_file_in_question_order(tmp_path):
-    from audiogym.trainers.stages import RolloutLog
+    from audiogym.trainers.rollouts import RolloutLog
     order = [f"Tempo-{i}" for i in range(5)]
     rank0 = [{"task_id": order[i], "sample": j} for i in (0, 2, 4) for j in (0, 1)]
     rank1 = [{"task_id": order[i], "sample": j} for i in (1, 3) for j in (0, 1)]
@@ -169,7 +169,7 @@ def test_rollout_log_merges_every_rank_file_in_question_order(tmp_path):
 
 def test_rollout_log_keeps_a_finished_sampling_when_the_stage_is_redone(tmp_path):
     """Killed after sampling (during training): the resumed stage samples nothing again."""
-    from audiogym.trainers.stages import RolloutLog
+    from audiogym.trainers.rollouts import RolloutLog
     first = [{"task_id": "Tempo-1", "sample": 0}, {"task_id": "Tempo-2", "sample": 0}]
     (tmp_path / "rollouts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in first))
     log = RolloutLog(tmp_path)
@@ -180,7 +180,7 @@ def test_rollout_log_keeps_a_finished_sampling_when_the_stage_is_redone(tmp_path
 
 def test_distillation_questions_mix_conflict_and_aligned_items():
     from audiogym.tasks import FAMILIES
-    from audiogym.trainers.stages import distillation_tasks
+    from audiogym.trainers.stages.distill import distillation_tasks
     tasks = distillation_tasks(["Tempo", "VoicePitch", "AcousticScene"], 30, seed=3, conflict_share=0.6)
     assert len(tasks) == 30 and len({t.id for t in tasks}) == 30
     solved_by_words = [FAMILIES[t.family].transcript_answer(t) == t.answer for t in tasks]
@@ -189,7 +189,7 @@ def test_distillation_questions_mix_conflict_and_aligned_items():
 
 
 def test_trained_chains_are_distinct_and_capped_per_question():
-    from audiogym.trainers.stages import distinct_per_question
+    from audiogym.trainers.stages.distill import distinct_per_question
     rows = [{"task_id": "A-1", "completion": c} for c in ("x", "x", "y", "z")] + [{"task_id": "B-2", "completion": "x"}]
     assert [(r["task_id"], r["completion"]) for r in distinct_per_question(rows, None)] == [
         ("A-1", "x"), ("A-1", "y"), ("A-1", "z"), ("B-2", "x")]
@@ -200,7 +200,7 @@ def test_trained_chains_are_distinct_and_capped_per_question():
 def test_kept_chains_are_balanced_over_each_familys_answers():
     from types import SimpleNamespace as Task
 
-    from audiogym.trainers.stages import balance_answers
+    from audiogym.trainers.stages.distill import balance_answers
     tasks = [Task(id="P-1", family="P", answer="low"), Task(id="P-2", family="P", answer="low"),
              Task(id="P-3", family="P", answer="high"), Task(id="P-4", family="P", answer="high"),
              Task(id="M-1", family="M", answer="waltz"), Task(id="M-2", family="M", answer="march")]
@@ -218,7 +218,7 @@ def test_kept_chains_are_balanced_over_each_familys_answers():
 
 def test_round_rl_reward_is_configurable_and_checked():
     cfg = load_config(None, ["recipe.rounds.rl.reward.audio={composite_format: 1.0, grounding: 0.5}"])
-    assert cfg["recipe"]["rounds"]["rl"]["reward"] == {"audio": {"composite_format": 1.0, "grounding": 0.5}, "text": "binary"}
+    assert cfg.recipe.rounds.rl.reward == {"audio": {"composite_format": 1.0, "grounding": 0.5}, "text": "binary"}
     with pytest.raises(ConfigError, match="recipe.rounds.rl.reward: unknown reward 'loudness'"):
         load_config(None, ["recipe.rounds.rl.reward.audio=loudness"])
     with pytest.raises(ConfigError, match="max_per_question"):
@@ -228,11 +228,11 @@ def test_round_rl_reward_is_configurable_and_checked():
 def test_cold_start_mixture_reads_the_words_and_reasons_from_them_on_aligned_items():
     from audiogym.tasks import FAMILIES
     from audiogym.tasks.core import render_prompt
-    from audiogym.trainers.stages import cold_start_rows
-    cfg = load_config(None, ["recipe.families=[VoicePitch, AcousticScene]"])
-    section = {**cfg["recipe"]["cold_start"], "text": 2, "audio_direct": 4, "reading": 4, "teacher_chains": 10,
-               "surrogate_share": 0.5}
-    tasks, comps, kinds = cold_start_rows(cfg, section, seed=7)
+    from audiogym.trainers.stages.cold_start_sft import cold_start_rows
+    cfg = load_config(None, ["recipe.families=[VoicePitch, AcousticScene]", "recipe.cold_start.text=2",
+                             "recipe.cold_start.audio_direct=4", "recipe.cold_start.reading=4",
+                             "recipe.cold_start.teacher_chains=10", "recipe.cold_start.surrogate_share=0.5"])
+    tasks, comps, kinds = cold_start_rows(cfg.recipe, seed=7)
     assert {k: kinds.count(k) for k in set(kinds)}.keys() >= {"text", "reading", "surrogate_chain", "grounded_chain"}
     for t, c, k in zip(tasks, comps, kinds):
         if k == "reading":  # the quoted words are the words the prompt shows
@@ -244,4 +244,4 @@ def test_cold_start_mixture_reads_the_words_and_reasons_from_them_on_aligned_ite
 def test_reward_spec_keys_do_not_loosen_other_keys_of_the_same_name():
     with pytest.raises(ConfigError, match="recipe.rounds.distill.text"):
         load_config(None, ["recipe.rounds.distill.text=many"])
-    assert load_config(None, ["recipe.rounds.distill.text=8"])["recipe"]["rounds"]["distill"]["text"] == 8
+    assert load_config(None, ["recipe.rounds.distill.text=8"]).recipe.rounds.distill.text == 8

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from audiogym import AUDIO_FAMILIES, FAMILIES, ConfigError, Mixture, get_family, render_prompt
-from audiogym.tasks.core import AudioTask, FamilyConfig
+from audiogym.tasks import AudioTask, FamilyConfig
 
 
 @pytest.mark.parametrize("name", list(FAMILIES))

@@ -4,13 +4,12 @@ import datasets
 import pytest
 import soundfile as sf
 import torch
+from test_policies import SMALL  # noqa: F401  (same small sizes)
 
 import audiogym
 from audiogym.data import task_rows
 from audiogym.policies.scripted import OraclePolicy
 from audiogym.tasks import FAMILIES
-
-from test_policies import SMALL  # noqa: F401  (same small sizes)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +27,8 @@ def spread_reward(prompts, completions, **_):
 
 def load(path):
     from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
-    from audiogym.trainers import freeze_audio_encoder
+
+    from audiogym.trainers.model_io import freeze_audio_encoder
     model = Qwen2AudioForConditionalGeneration.from_pretrained(path)
     freeze_audio_encoder(model)
     return model, AutoProcessor.from_pretrained(path)

@@ -8,7 +8,8 @@ import gymnasium as gym
 
 from audiogym.envs.audio_qa import AudioQAEnv
 from audiogym.envs.wrappers import AudioFeatureObservation, ChoiceIndexAction
-from audiogym.tasks import AUDIO_FAMILIES, FAMILIES, Mixture
+from audiogym.tasks import AUDIO_FAMILIES, Mixture
+from audiogym.tasks.registry import on_register
 
 ENTRY = "audiogym.envs.audio_qa:AudioQAEnv"
 DESCRIPTIONS: dict[str, str] = {}
@@ -21,8 +22,7 @@ def _register(name: str, description: str) -> None:
     DESCRIPTIONS[env_id] = description
 
 
-for _fam in FAMILIES.values():
-    _register(_fam.name, _fam.description)
+on_register(lambda family: _register(family.name, family.description))  # every family, now and later
 _register("Mixed", Mixture().description)
 _register("Manifest", "Questions from your MMAU-style JSON or JSONL manifest (path=...).")
 

@@ -8,42 +8,16 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from audiogym.errors import AudiogymError, ConfigError
+from audiogym.errors import AudiogymError
 from audiogym.rewards import build_reward, exact_answer, is_correct, score
 from audiogym.rewards.parse import parse_completion
-from audiogym.tasks import FAMILIES, AudioTask, Mixture, get_family, render_prompt
-from audiogym.tasks.core import SAMPLE_RATE
+from audiogym.tasks.core import SAMPLE_RATE, AudioTask, render_prompt
 from audiogym.tasks.manifest import Manifest
+from audiogym.tasks.sources import make_source, source_seconds
 
 MAX_TEXT = 4096
 MAX_ACTION = 100_000
 MAX_CHOICES = 8
-TEXT_ONLY_SECONDS = 0.1  # text tasks carry this much silence so the observation keeps its shape
-
-
-def make_source(source: Any, path: str | None = None, skip_invalid: bool = False,
-                weights: dict[str, float] | None = None, max_seconds: float | None = None):
-    """A task source from a name ('ChordMood', 'Mixed', 'Manifest') or an object with make(seed)."""
-    if not isinstance(source, str):
-        return source
-    if source == "Manifest":
-        if not path:
-            raise ConfigError("audiogym/Manifest-v0 needs path=<manifest .json or .jsonl>")
-        return Manifest(path, skip_invalid=skip_invalid, max_seconds=max_seconds)
-    if source == "Mixed":
-        return Mixture(weights) if weights else Mixture()
-    return get_family(source)
-
-
-def source_seconds(source: Any, config: Any = None) -> float:
-    if isinstance(source, Manifest):
-        return source.max_seconds or 30.0
-    if isinstance(source, Mixture):
-        return max(source_seconds(FAMILIES[n]) for n, w in source.weights.items() if w > 0)
-    if getattr(source, "category", "") == "text":
-        return TEXT_ONLY_SECONDS
-    cfg = config or getattr(source, "config", lambda: None)()
-    return float(getattr(cfg, "duration", 4.0))
 
 
 class AudioQAEnv(gym.Env):

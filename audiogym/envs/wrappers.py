@@ -12,7 +12,7 @@ import numpy as np
 from gymnasium import ActionWrapper, ObservationWrapper, spaces
 from gymnasium.utils import RecordConstructorArgs
 
-from audiogym.analysis import TRIADS, Measurement, measure
+from audiogym.analysis import FEATURE_NAMES, feature_vector, measure
 from audiogym.envs.audio_qa import MAX_CHOICES
 from audiogym.tasks.core import LETTERS
 
@@ -31,26 +31,6 @@ class ChoiceIndexAction(ActionWrapper, RecordConstructorArgs):
         i = int(action)
         n = len(self.env.unwrapped.task.choices)
         return f"The answer is ({LETTERS[i]})." if 0 <= i < n else ""
-
-
-CONTOURS = ("ascending", "descending", "arch", "valley")
-FINALS = ("rising", "falling", "flat")
-FEATURE_NAMES = (
-    ["level_db", "noise_floor_db", "level_slope_db_per_s", "event_count", "tempo_bpm", "accent_period",
-     "voiced_fraction", "f0_median_hz", "f0_range_st", "tremor_st", "centroid_hz", "sustain_db",
-     "reverb_rt60", "low_ratio", "high_ratio", "chirp_ratio", "flatness", "syllable_rate", "pause_fraction"]
-    + [f"harmonic_{k}" for k in range(1, 11)] + [f"final_{f}" for f in FINALS]
-    + [f"contour_{c}" for c in CONTOURS] + [f"chord_{q}" for q in TRIADS])
-
-
-def feature_vector(m: Measurement) -> np.ndarray:
-    """Fixed-order numeric features of a measurement (missing values are 0)."""
-    scalars = [getattr(m, name) for name in FEATURE_NAMES[:19]]
-    vec = [float(v) if v is not None else 0.0 for v in scalars]
-    vec += list((m.harmonic_profile + [0.0] * 10)[:10])
-    vec += [float(m.final_pitch == f) for f in FINALS] + [float(m.contour == c) for c in CONTOURS]
-    vec += [float(m.chord_quality == q) for q in TRIADS]
-    return np.nan_to_num(np.asarray(vec, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
 
 
 class AudioFeatureObservation(ObservationWrapper, RecordConstructorArgs):

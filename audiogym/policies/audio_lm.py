@@ -15,10 +15,10 @@ from typing import Any
 import torch
 
 from audiogym.errors import ConfigError
+from audiogym.policies.base import Generation
 from audiogym.policies.encoding import THINK_PREFILL, AudioPromptEncoder
 from audiogym.policies.tokenizer import AUDIO_BOS, AUDIO_EOS, AUDIO_TOKEN, CHAT_TEMPLATE
 from audiogym.tasks.core import SAMPLE_RATE, AudioTask, render_prompt
-
 
 
 @dataclass
@@ -77,8 +77,13 @@ def _reinit(model: torch.nn.Module, std: float) -> None:
 
 def build_tiny_model(folder: str | Path, cfg: TinyModelConfig | None = None, tokenizer=None) -> Path:
     """Write the tiny Qwen2-Audio checkpoint (model, tokenizer, processor) into `folder`."""
-    from transformers import (Qwen2AudioConfig, Qwen2AudioEncoderConfig, Qwen2AudioForConditionalGeneration,
-                              Qwen2AudioProcessor, Qwen2Config)
+    from transformers import (
+        Qwen2AudioConfig,
+        Qwen2AudioEncoderConfig,
+        Qwen2AudioForConditionalGeneration,
+        Qwen2AudioProcessor,
+        Qwen2Config,
+    )
 
     from audiogym.policies.tokenizer import corpus_texts, train_tokenizer
     cfg = (cfg or TinyModelConfig()).validate()
@@ -107,12 +112,6 @@ def build_tiny_model(folder: str | Path, cfg: TinyModelConfig | None = None, tok
     processor.save_pretrained(folder)
     (folder / "audiogym_model.json").write_text(__import__("json").dumps(asdict(cfg), indent=2))
     return folder
-
-
-@dataclass
-class Generation:
-    text: str
-    tokens: int
 
 
 class AudioLMPolicy:

@@ -9,15 +9,11 @@ Completions have the report's format: `<think>\\n...\\n</think>\\n` then the ans
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from audiogym.analysis import measure
+from audiogym.policies.base import Generation
 from audiogym.tasks import FAMILIES, AudioTask
-
-if TYPE_CHECKING:
-    from audiogym.policies.audio_lm import Generation
 
 
 def format_completion(reasoning: str, task: AudioTask, answer: str | None) -> str:
@@ -35,8 +31,7 @@ class ScriptedPolicy:
     def act(self, task: AudioTask) -> str:
         raise NotImplementedError
 
-    def generate(self, tasks: list[AudioTask], num_samples: int = 1, **_: object) -> list[list["Generation"]]:
-        from audiogym.policies.audio_lm import Generation
+    def generate(self, tasks: list[AudioTask], num_samples: int = 1, **_: object) -> list[list[Generation]]:
         out = []
         for t in tasks:
             texts = [self.act(t) for _ in range(num_samples)]

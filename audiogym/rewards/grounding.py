@@ -30,6 +30,8 @@ from typing import Any
 from audiogym.rewards.base import Reward, row_facts, task_row
 from audiogym.rewards.outcome import count_words
 from audiogym.rewards.parse import split_think
+from audiogym.tasks.family import ClaimSpec
+from audiogym.tasks.registry import claim_specs, read_measured
 
 # ---- evidence categories ----------------------------------------------------------------------
 
@@ -70,6 +72,8 @@ SURROGATE_RE = re.compile(  # matched against lowercased text
 NEGATION_RE = re.compile(r"(?:\bnot|\bno|n't|\bnever|\bneither|\bnor|\bwithout|不是|不|没有|并非)\W{0,3}(?:\w+\W+){0,2}$")
 
 # ---- claims -------------------------------------------------------------------------------------
+# The claim phrasings live with their families (`ClaimSpec`s in audiogym.tasks.families.*); this
+# engine reads whatever specs are registered.
 
 NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
              "once": 1, "twice": 2, "third": 3, "fourth": 4, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
@@ -86,100 +90,6 @@ def _num(s: str) -> float | None:
         return None
 
 
-# key -> list of (pattern, value); value is a constant, or None to take group 1 (numbers/words).
-_C = re.compile  # patterns are matched against lowercased text
-CLAIM_PATTERNS: dict[str, list[tuple[re.Pattern, Any]]] = {
-    "contour": [
-        (_C(r"\barch\b|rises? to a peak|up and (?:then )?down|ris\w* [^.]{0,40}?then (?:falls?|descends?|drops?)|先升后降|拱形"), "arch"),
-        (_C(r"\bvalley\b|falls? to a low point|down and (?:then )?up|fall\w* [^.]{0,40}?then (?:rises?|climbs?)|先降后升|谷形"), "valley"),
-        (_C(r"\bascending\b|\b(?:melody|notes?|line)\b[^.]{0,30}?\b(?:rises|climbs|goes up)\b|each note is higher|上行"), "ascending"),
-        (_C(r"\bdescending\b|\b(?:melody|notes?|line)\b[^.]{0,30}?\b(?:falls|drops|goes down|descends)\b|each note is lower|下行"), "descending"),
-    ],
-    "final_pitch": [
-        (_C(r"\bris\w*[^.]{0,30}?\bat the end\b|\brising (?:final )?intonation|\bends? (?:on|with) a rise|句尾上扬|升调"), "rising"),
-        (_C(r"\bfall\w*[^.]{0,30}?\bat the end\b|\bfalling (?:final )?intonation|\bends? (?:on|with) a fall|句尾下降|降调"), "falling"),
-    ],
-    "tempo_bpm": [(_C(r"(\d{2,3}(?:\.\d+)?)\s*(?:bpm|beats per minute)|每分钟\s*(\d{2,3})\s*拍"), None)],
-    "tempo_class": [(_C(r"\b(slow|moderate|fast|quick|brisk)\s+(?:tempo|beat|pace)\b|\btempo is (slow|moderate|fast)\b"), None)],
-    "chord_quality": [
-        (_C(r"\b(major|minor|diminished|augmented)\s+(?:chords?|triads?|harmon(?:y|ies)|key|mode|quality|progression|tonality)\b"
-            r"|\bharmony is (major|minor|diminished|augmented)\b"), None),
-        (_C(r"大三和弦|大调"), "major"), (_C(r"小三和弦|小调"), "minor"), (_C(r"减三?和弦"), "diminished"), (_C(r"增三?和弦"), "augmented"),
-    ],
-    "loudness_trend": [
-        (_C(r"getting louder|grows? louder|louder and louder|increasing (?:in )?(?:loudness|volume)|\bcrescendo|越来越响|渐强"), "approaching"),
-        (_C(r"getting (?:quieter|softer)|fad(?:es|ing) (?:away|out)|quieter and quieter|decreasing (?:in )?(?:loudness|volume)|越来越小|渐弱"), "receding"),
-        (_C(r"(?:steady|constant|unchanging) (?:loudness|volume|level)|音量稳定"), "steady"),
-    ],
-    "reverberant": [
-        (_C(r"\b(?:long|strong|lots of|heavy) (?:reverb\w*|echo\w*)|reverberation tails?|\breverberant\b|\bechoing\b|混响很?[强长大]"), True),
-        (_C(r"\bdry\b|\bno reverb\w*|little reverb\w*|short decay|没有混响|很干"), False),
-    ],
-    "event_count": [(_C(r"\b(\d|one|two|three|four|five|six|seven|eight)\s+(?:separate\s+)?(?:knocks?|beeps?|events?|hits?|taps?)\b"
-                       r"|\bknock(?:s|ed)? (once|twice)\b|([一二两三四五六七八\d])\s*[声下次]"), None)],
-    "beats_per_bar": [(_C(r"\bin (three|four|3|4)s\b|\bgroups? of (three|four|3|4)\b|\b([34])/4\b|every (third|fourth) beat|([34])拍子"), None)],
-    "timbre": [
-        (_C(r"\bodd harmonics\b|奇次谐波"), "clarinet-like"),
-        (_C(r"\b(?:almost )?pure tone\b|\bno overtones\b|\bhardly any overtones\b|纯音"), "flute-like"),
-        (_C(r"\bdecay\w* quickly\b|\bquick decay\b|\bplucked\b|拨弦"), "plucked"),
-        (_C(r"\bbrassy\b|\bovertones stronger than the fundamental\b|铜管"), "brassy"),
-        (_C(r"\bsawtooth\b|\bfull series of harmonics\b|\bbowed\b|锯齿波"), "string-like"),
-    ],
-    "tremor": [(_C(r"\bno tremor\b|\bsteady pitch\b|\bwithout (?:a )?tremor\b"), False),
-               (_C(r"\btremor\b|\btrembl\w*|\bwaver\w*|\bshaky\b|\bquaver\w*|颤抖|发颤"), True)],
-    "pitch_range": [(_C(r"\bwide (?:pitch )?range\b|\blarge pitch swings\b|音域宽"), "wide"),
-                    (_C(r"\bnarrow (?:pitch )?range\b|\bmonoton\w*|音域窄|单调"), "narrow")],
-    "pitch_class": [(_C(r"\b(low|medium|high)(?:-| )pitched\b|\b(low|deep|high)\s+voice\b|(低|高)音调的?声音"), None)],
-    "f0_hz": [(_C(r"(?:fundamental|pitch|f0|voice)[^.]{0,40}?(\d{2,4})\s*hz|基频[^。]{0,10}?(\d{2,4})\s*赫兹"), None)],
-    "syllables_per_s": [(_C(r"(\d+(?:\.\d+)?)\s*syllables? per second|每秒\s*(\d+(?:\.\d+)?)\s*个?音节"), None)],
-    "rate_class": [(_C(r"\b(slow|normal|moderate|fast|rapid)\s+(?:speaking rate|speech rate|rate of speech)\b"
-                       r"|\bspeaking rate is (slow|normal|moderate|fast)\b|\bspeaking (slowly|quickly|fast)\b|语速(快|慢)"), None)],
-    "loudness": [(_C(r"\bthe voice is (loud|soft|moderate)\b|\b(loud|soft|quiet) voice\b|\bshouting\b"), None)],
-    "pauses": [(_C(r"\blong pauses\b|\bpauses between\b|长时间停顿"), True)],
-    "scene": [
-        (_C(r"\btraffic\b|\brumble\b|\bhorns? (?:honk|blar)\w*|\bhonk\w*|\bcars? (?:pass|swell|driv)\w*|交通|汽车喇叭"), "street"),
-        (_C(r"\brain(?:drops?|fall)?\b|\bdrops\b|\bdownpour\b|\bpouring\b|雨声|下雨"), "rain"),
-        (_C(r"\bbird\w*|\bchirp\w*|\bbirdsong\b|鸟叫|鸟鸣"), "park"),
-        (_C(r"\bvery low noise floor\b|\bnear silence\b|\bquiet room\b|安静的房间"), "quiet room"),
-    ],
-}
-# A key's patterns run only when the lowercased text contains one of its trigger words (a fast
-# substring test; Python's regex costs ~2 ms per pattern on a 20,000-character chain).
-TRIGGERS: dict[str, tuple[str, ...]] = {
-    "contour": ("arch", "peak", "valley", "low point", "up", "down", "ris", "fall", "ascend", "descend", "climb",
-                "drop", "each note", "先", "拱", "谷", "上行", "下行"),
-    "final_pitch": ("at the end", "intonation", "ends ", "end on", "end with", "句尾", "升调", "降调"),
-    "tempo_bpm": ("bpm", "beats per minute", "每分钟"),
-    "tempo_class": ("tempo", "beat", "pace"),
-    "chord_quality": ("major", "minor", "diminished", "augmented", "和弦", "调"),
-    "loudness_trend": ("louder", "quieter", "softer", "fad", "loudness", "volume", "level", "crescendo", "越来越", "渐", "音量"),
-    "reverberant": ("reverb", "echo", "dry", "decay", "混响", "干"),
-    "event_count": ("knock", "beep", "event", "hit", "tap", "声", "下", "次"),
-    "beats_per_bar": ("in three", "in four", "in 3", "in 4", "group", "/4", "every third", "every fourth", "拍子"),
-    "timbre": ("odd harmonics", "pure tone", "overtones", "decay", "plucked", "brassy", "fundamental", "sawtooth",
-               "harmonics", "bowed", "奇次", "纯音", "拨弦", "铜管", "锯齿"),
-    "tremor": ("tremor", "trembl", "waver", "shaky", "quaver", "steady pitch", "颤"),
-    "pitch_range": ("range", "pitch swings", "monoton", "音域", "单调"),
-    "pitch_class": ("pitched", "voice", "音调"),
-    "f0_hz": ("hz", "赫兹"),
-    "syllables_per_s": ("syllable", "音节"),
-    "rate_class": ("rate", "speech", "speaking", "语速"),
-    "loudness": ("voice", "shouting"),
-    "pauses": ("pause", "停顿"),
-    "scene": ("traffic", "rumble", "horn", "honk", "car", "rain", "drops", "downpour", "pouring", "bird", "chirp",
-              "noise floor", "silence", "quiet room", "交通", "喇叭", "雨", "鸟", "安静"),
-}
-assert set(TRIGGERS) == set(CLAIM_PATTERNS), "every claim key needs its trigger words"
-SYNONYMS = {"quick": "fast", "brisk": "fast", "rapid": "fast", "deep": "low", "quickly": "fast", "slowly": "slow",
-            "moderate": "moderate", "normal": "normal", "quiet": "soft", "shouting": "loud", "低": "low", "高": "high",
-            "快": "fast", "慢": "slow"}
-NUMERIC_TOLERANCE = {"tempo_bpm": 0.15, "f0_hz": 0.2, "syllables_per_s": 0.25, "event_count": 0.0}
-# Claims about a key also check these fact keys (first present wins).
-FACT_ALIASES = {"rate_class": ("rate_class", "rate"), "pitch_class": ("pitch_class", "pitch_level"),
-                "beats_per_bar": ("beats_per_bar",), "f0_hz": ("f0_hz",)}
-EQUIVALENT = {("normal", "moderate"), ("moderate", "normal")}
-
-
 @dataclass
 class Claim:
     key: str
@@ -187,14 +97,14 @@ class Claim:
     text: str
 
 
-def _value(key: str, m: re.Match, const: Any) -> Any:
+def _value(spec: ClaimSpec, m: re.Match, const: Any) -> Any:
     if const is not None:
         return const
     raw = next((g for g in m.groups() if g), m.group(0)).lower()
-    if key in NUMERIC_TOLERANCE or key == "beats_per_bar":
+    if spec.numeric:
         n = _num(raw)
-        return int(n) if n is not None and key in ("event_count", "beats_per_bar") else n
-    return SYNONYMS.get(raw, raw)
+        return int(n) if n is not None and spec.integer else n
+    return spec.synonyms.get(raw, raw)
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？\n]")  # "2.4 syllables" stays one sentence
@@ -207,73 +117,67 @@ def extract_claims(think: str) -> list[Claim]:
     text = think[:20_000].lower()
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     claims: list[Claim] = []
-    for key, patterns in CLAIM_PATTERNS.items():
-        if not any(t in text for t in TRIGGERS[key]):
+    for spec in claim_specs():
+        if not any(t in text for t in spec.triggers):
             continue
         by_sentence: dict[int, dict[Any, str]] = {}
-        for pat, const in patterns:
+        for pat, const in spec.compiled:
             for m in pat.finditer(text):
                 if NEGATION_RE.search(text[max(0, m.start() - 24):m.start()]):
                     continue
-                v = _value(key, m, const)
+                v = _value(spec, m, const)
                 if v is not None:
                     by_sentence.setdefault(bisect.bisect_right(ends, m.start()), {}).setdefault(v, m.group(0))
         for _, found in sorted(by_sentence.items()):
-            if key == "contour" and ({"arch", "valley"} & set(found)):
-                found = {v: t for v, t in found.items() if v in ("arch", "valley")}  # rise+fall is one shape
-            claims += [Claim(key, v, t) for v, t in found.items()]
+            if spec.compound and set(spec.compound) & set(found):
+                found = {v: t for v, t in found.items() if v in spec.compound}
+            claims += [Claim(spec.key, v, t) for v, t in found.items()]
     return claims
 
 
 def claimable_facts(facts: dict[str, Any]) -> dict[str, Any]:
-    """The task's facts plus what they imply (a reverberant hall is reverberant, ...)."""
+    """The task's facts plus what they imply (a reverberant hall is reverberant, ...: each spec's
+    `derive`)."""
     out = dict(facts)
-    if "scene" in facts:
-        out.setdefault("reverberant", facts["scene"] == "reverberant hall")
-    if "tempo_class" not in out and isinstance(facts.get("tempo_bpm"), (int, float)):
-        from audiogym.tasks.music import tempo_class
-        out["tempo_class"] = tempo_class(facts["tempo_bpm"])
+    for spec in claim_specs():
+        if spec.derive is not None and spec.key not in out:
+            v = spec.derive(facts)
+            if v is not None:
+                out[spec.key] = v
     return out
 
 
 def measured_facts(audio: Any) -> dict[str, Any]:
-    """Claimable facts measured from audio (for tasks without synthetic facts)."""
+    """Claimable facts measured from audio (for tasks without synthetic facts): the union of every
+    family's `read_facts` over one `audiogym.analysis.measure`."""
     from audiogym.analysis import measure
     from audiogym.data import decode_audio
-    from audiogym.tasks.music import tempo_class
-    from audiogym.tasks.sound import loudness_class
-    from audiogym.tasks.speech import pitch_class, rate_class
 
     y = decode_audio(audio)
     if len(y) < 1600:
         return {}
-    m = measure(y)
-    return {k: v for k, v in {
-        "contour": m.contour, "final_pitch": m.final_pitch, "tempo_bpm": m.tempo_bpm, "tempo_class": tempo_class(m.tempo_bpm),
-        "chord_quality": m.chord_quality, "loudness_trend": loudness_class(m.level_slope_db_per_s),
-        "reverberant": None if m.reverb_rt60 is None else m.reverb_rt60 > 0.6, "event_count": m.event_count,
-        "beats_per_bar": m.accent_period, "timbre": m.timbre, "tremor": m.tremor_st > 0.35 if m.f0_median_hz else None,
-        "pitch_class": pitch_class(m.f0_median_hz), "f0_hz": m.f0_median_hz, "syllables_per_s": m.syllable_rate or None,
-        "rate_class": rate_class(m.syllable_rate), "scene": m.scene}.items() if v is not None}
+    return read_measured(measure(y))
 
 
 def verify(claims: list[Claim], facts: dict[str, Any]) -> tuple[list[Claim], list[Claim], list[Claim]]:
-    """(correct, wrong, unverifiable) claims. A key claimed with two values is wrong in full."""
+    """(correct, wrong, unverifiable) claims. A categorical key claimed with two values is wrong in full."""
+    specs = {s.key: s for s in claim_specs()}
     by_key: dict[str, set] = {}
     for c in claims:
         by_key.setdefault(c.key, set()).add(c.value)
     correct, wrong, unknown = [], [], []
     for c in claims:
-        if len(by_key[c.key]) > 1 and c.key not in NUMERIC_TOLERANCE:
+        spec = specs[c.key]
+        if len(by_key[c.key]) > 1 and spec.tolerance is None:
             wrong.append(c)
             continue
-        fact = next((facts[k] for k in FACT_ALIASES.get(c.key, (c.key,)) if facts.get(k) is not None), None)
+        fact = next((facts[k] for k in spec.fact_keys if facts.get(k) is not None), None)
         if fact is None:
             unknown.append(c)
-        elif c.key in NUMERIC_TOLERANCE:
-            ok = isinstance(c.value, (int, float)) and abs(c.value - float(fact)) <= NUMERIC_TOLERANCE[c.key] * abs(float(fact)) + 1e-9
+        elif spec.tolerance is not None:
+            ok = isinstance(c.value, (int, float)) and abs(c.value - float(fact)) <= spec.tolerance * abs(float(fact)) + 1e-9
             (correct if ok else wrong).append(c)
-        elif c.value == fact or (c.value, fact) in EQUIVALENT:
+        elif c.value == fact or (c.value, fact) in spec.equivalent:
             correct.append(c)
         else:
             wrong.append(c)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-
 ANSWER_WINDOW = 2000
 _OPEN, _CLOSE = "<think>", "</think>"
 _BOXED = re.compile(r"\\boxed\{([^{}]{0,200})\}")

@@ -10,6 +10,10 @@ from scipy import signal
 
 from audiogym.tasks.core import SAMPLE_RATE as SR
 
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+# Semitones above the root of each triad quality.
+TRIADS = {"major": (0, 4, 7), "minor": (0, 3, 7), "diminished": (0, 3, 6), "augmented": (0, 4, 8)}
+
 
 def n_samples(seconds: float) -> int:
     return int(round(seconds * SR))
@@ -178,4 +182,27 @@ def voice(f0_contour: np.ndarray, syllables: list[tuple[int, int, str]], rng: np
         shaped[:burst_n] += highpass(rng.standard_normal(burst_n), 2500) * 0.3 * rms(shaped)
         out[start:start + len(seg)] += shaped * env
     out += breath * rms(out) * noise(n, rng) * (np.abs(out) > 0)
+    return out
+
+
+def drum_hit(rng: np.random.Generator, low: bool, gain: float = 1.0) -> np.ndarray:
+    n = n_samples(0.12)
+    t = np.arange(n) / SR
+    if low:  # kick: a falling sine
+        x = np.sin(2 * np.pi * (55 + 90 * np.exp(-t / 0.02)) * t) * np.exp(-t / 0.05)
+    else:  # snare/click: bright noise
+        x = highpass(rng.standard_normal(n), 1500) * np.exp(-t / 0.025) * 0.7
+    return gain * x
+
+
+def beat_track(rng: np.random.Generator, n: int, bpm: float, accents_every: int | None = None) -> np.ndarray:
+    out = np.zeros(n)
+    period = 60.0 / bpm
+    start = float(rng.uniform(0.05, 0.25))
+    i = 0
+    while start + i * period < n / SR - 0.1:
+        strong = accents_every is None or i % accents_every == 0
+        hit = drum_hit(rng, low=True, gain=1.0) if strong else drum_hit(rng, low=False, gain=0.3)
+        place(out, hit, n_samples(start + i * period))
+        i += 1
     return out

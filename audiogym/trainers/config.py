@@ -1,19 +1,367 @@
-"""Recipe configuration: YAML, `--set key.path=value` overrides, validated before any work starts.
+"""The recipe's configuration: typed dataclasses, each with `validate()`, loaded from YAML and
+`--set key.path=value` overrides.
 
-The packaged `audiogym/configs/tiny.yaml` is both the default recipe and the schema: every key a
-user config sets must exist there with a value of the same kind. A bad value is one clear error.
+The dataclass defaults are the embedded tiny recipe (`configs/tiny.yaml` writes them out with their
+reasons). Values are converted by the field's type, so `--set recipe.rounds.rl.lr=1e-4` is a float
+(YAML alone would read `1e-4` as a string), and every bound is checked before anything is written:
+a bad value is one `ConfigError` line naming its key.
 """
 from __future__ import annotations
 
-import copy
+import dataclasses
+import math
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import yaml
 
 from audiogym.errors import ConfigError
+from audiogym.policies.audio_lm import TinyModelConfig
 
-DEFAULTS = Path(__file__).resolve().parents[1] / "configs" / "tiny.yaml"
+MAX_ITEMS = 100_000     # any count of questions, rows or probes
+MAX_TOKENS = 32_768
+MAX_STEPS = 10_000_000
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def check(key: str, value: Any, lo: float, hi: float, *, lo_open: bool = False) -> None:
+    """value in [lo, hi] (or (lo, hi] with lo_open), finite; else one line naming the key."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > lo if lo_open else value >= lo) and value <= hi
+    if not ok:
+        low = f"> {lo}" if lo_open else f">= {lo}"
+        raise ConfigError(f"{key}={value!r}: expected a number {low} and <= {hi:g}")
+
+
+def check_train(key: str, max_steps: int, batch: int, lr: float) -> None:
+    check(f"{key}.max_steps", max_steps, 1, MAX_STEPS)  # 0 or -1 make TRL fall back to epochs
+    check(f"{key}.batch", batch, 1, 4096)
+    check(f"{key}.lr", lr, 0.0, 1.0, lo_open=True)
+
+
+@dataclass
+class SFTSection:
+    max_steps: int = 400
+    batch: int = 16
+    lr: float = 1e-3
+
+    def validate(self, key: str) -> None:
+        check_train(key, self.max_steps, self.batch, self.lr)
+
+
+@dataclass
+class GRPOSection:
+    max_steps: int = 8
+    num_generations: int = 4
+    batch: int = 8
+    lr: float = 2e-4
+    max_new_tokens: int = 48
+    beta: float = 0.0  # KL to the reference; 0 skips the reference model
+
+    def validate(self, key: str) -> None:
+        check_train(key, self.max_steps, self.batch, self.lr)
+        check(f"{key}.num_generations", self.num_generations, 2, 256)
+        if self.batch % self.num_generations:
+            raise ConfigError(f"{key}: batch ({self.batch}) must be a multiple of num_generations "
+                              f"({self.num_generations})")
+        check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
+        check(f"{key}.beta", self.beta, 0.0, 100.0)
+
+
+@dataclass
+class RLVRSection(GRPOSection):
+    questions: int = 64
+
+    def validate(self, key: str) -> None:
+        super().validate(key)
+        check(f"{key}.questions", self.questions, 1, MAX_ITEMS)
+
+
+@dataclass
+class EvalSection:
+    per_family: int = 40       # held-out audio items per family (aligned and conflict)
+    text: int = 12
+    max_new_tokens: int = 64
+
+    def validate(self, key: str) -> None:
+        check(f"{key}.per_family", self.per_family, 1, 10_000)
+        check(f"{key}.text", self.text, 0, MAX_ITEMS)
+        check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
+
+
+@dataclass
+class ColdStartSection:
+    text: int = 200                 # TextReasoning with worked chains
+    audio_direct: int = 400         # audio questions answered in the empty think format
+    reading: int = 200              # "quote the transcript" rows (the report's ASR data)
+    teacher_chains: int = 400       # audio chains from scripted teachers...
+    surrogate_share: float = 0.7    # ...mostly reasoning from the transcript
+    refusal_share: float = 0.15     # of the direct rows: "can you hear this?" answered "no"
+    sft: SFTSection = field(default_factory=SFTSection)
+    rlvr: RLVRSection = field(default_factory=RLVRSection)
+
+    def validate(self, key: str) -> None:
+        for name in ("text", "audio_direct", "reading", "teacher_chains"):
+            check(f"{key}.{name}", getattr(self, name), 0, MAX_ITEMS)
+        check(f"{key}.surrogate_share", self.surrogate_share, 0.0, 1.0)
+        check(f"{key}.refusal_share", self.refusal_share, 0.0, 1.0)
+        self.sft.validate(f"{key}.sft")
+        self.rlvr.validate(f"{key}.rlvr")
+
+
+@dataclass
+class DistillSection:
+    questions: int = 256
+    K: int = 8
+    temperature: float = 1.0
+    max_new_tokens: int = 64
+    text: int = 100
+    conflict_share: float = 0.5          # questions the transcript cannot solve; the rest aligned
+    direct: int = 50                     # cold-start direct rows replayed beside the kept chains
+    chain_repeats: int = 2               # kept chains repeated so they are not swamped
+    max_per_question: int | None = None  # distinct kept chains trained per question (None: all)
+    balance_answers: bool = True         # each answer of a family gets as many kept chains
+    sft: SFTSection = field(default_factory=lambda: SFTSection(max_steps=150, batch=16, lr=5e-4))
+
+    def validate(self, key: str) -> None:
+        check(f"{key}.questions", self.questions, 1, MAX_ITEMS)
+        check(f"{key}.K", self.K, 1, 256)
+        check(f"{key}.temperature", self.temperature, 0.0, 10.0, lo_open=True)
+        check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
+        check(f"{key}.text", self.text, 0, MAX_ITEMS)
+        check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
+        check(f"{key}.direct", self.direct, 0, MAX_ITEMS)
+        check(f"{key}.chain_repeats", self.chain_repeats, 1, 100)
+        if self.max_per_question is not None:
+            check(f"{key}.max_per_question", self.max_per_question, 1, 256)
+        self.sft.validate(f"{key}.sft")
+
+
+@dataclass
+class BandSection:
+    candidates: int = 64
+    samples: int = 8
+    low: int = 3               # keep questions with low..high of `samples` correct
+    high: int = 6
+    max_new_tokens: int = 48
+
+    def validate(self, key: str) -> None:
+        check(f"{key}.candidates", self.candidates, 1, MAX_ITEMS)
+        check(f"{key}.samples", self.samples, 1, 256)
+        check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
+        if not 0 <= self.low <= self.high <= self.samples:
+            raise ConfigError(f"{key}: need 0 <= low <= high <= samples, got {self.low}, {self.high}, {self.samples}")
+
+
+RewardSpec = Union[str, dict]
+
+
+@dataclass
+class RLSection(GRPOSection):
+    max_steps: int = 10
+    batch: int = 32
+    lr: float = 5e-5
+    max_new_tokens: int = 64
+    text: int = 32
+    # eq. 8: composite (eq. 7) on audio, binary on text; e.g. audio: {composite_format: 1, grounding: 0.5}
+    reward: dict[str, RewardSpec] = field(default_factory=lambda: {"audio": "composite_format", "text": "binary"})
+
+    def validate(self, key: str) -> None:
+        super().validate(key)
+        check(f"{key}.text", self.text, 0, MAX_ITEMS)
+        from audiogym.rewards import build_reward
+        try:
+            build_reward(self.reward)
+        except ConfigError as e:
+            raise ConfigError(f"{key}.reward: {e}") from None
+
+
+@dataclass
+class RoundsSection:
+    T: int = 3
+    distill: DistillSection = field(default_factory=DistillSection)
+    band: BandSection = field(default_factory=BandSection)
+    rl: RLSection = field(default_factory=RLSection)
+
+    def validate(self, key: str) -> None:
+        check(f"{key}.T", self.T, 0, 50)
+        self.distill.validate(f"{key}.distill")
+        self.band.validate(f"{key}.band")
+        self.rl.validate(f"{key}.rl")
+
+
+@dataclass
+class DPOSection(SFTSection):
+    max_steps: int = 20
+    batch: int = 8
+    lr: float = 5e-5           # 5e-4 wrecked the tiny model
+    beta: float = 0.1
+
+    def validate(self, key: str) -> None:
+        super().validate(key)
+        check(f"{key}.beta", self.beta, 0.0, 100.0, lo_open=True)
+
+
+@dataclass
+class SelfCognitionSection:
+    probes: int = 48
+    max_new_tokens: int = 48
+    dpo: DPOSection = field(default_factory=DPOSection)
+
+    def validate(self, key: str) -> None:
+        check(f"{key}.probes", self.probes, 1, MAX_ITEMS)
+        check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
+        self.dpo.validate(f"{key}.dpo")
+
+
+DEFAULT_FAMILIES = ["Meter", "Timbre", "AcousticScene", "LoudnessTrend", "Intonation", "VoicePitch"]
+
+
+@dataclass
+class RecipeConfig:
+    name: str = "tiny"
+    seed: int = 0
+    run_dir: str = "runs"
+    freeze_encoder: bool = True          # the report freezes the audio encoder
+    model_path: str | None = None        # a local Qwen2-Audio checkpoint folder to start from
+    gradient_checkpointing: bool = False
+    families: list[str] | str = field(default_factory=lambda: list(DEFAULT_FAMILIES))  # or "all"
+    eval: EvalSection = field(default_factory=EvalSection)
+    cold_start: ColdStartSection = field(default_factory=ColdStartSection)
+    rounds: RoundsSection = field(default_factory=RoundsSection)
+    self_cognition: SelfCognitionSection = field(default_factory=SelfCognitionSection)
+
+    @property
+    def audio_families(self) -> list[str]:
+        from audiogym.tasks import AUDIO_FAMILIES
+        return list(AUDIO_FAMILIES) if self.families == "all" else list(self.families)
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.run_dir) / self.name
+
+    def validate(self, key: str = "recipe") -> None:
+        if not isinstance(self.name, str) or not RUN_NAME.fullmatch(self.name) or self.name in (".", ".."):
+            raise ConfigError(f"{key}.name={self.name!r}: expected a plain folder name (letters, digits, . _ -)")
+        check(f"{key}.seed", self.seed, 0, 2**32 - 1)
+        _check_writable(f"{key}.run_dir", self.run_dir)
+        if self.model_path is not None and not (Path(self.model_path) / "config.json").is_file():
+            raise ConfigError(f"{key}.model_path={self.model_path!r}: not a model folder (no config.json)")
+        if isinstance(self.families, str) and self.families != "all":
+            raise ConfigError(f"{key}.families={self.families!r}: expected a list of audio families, or 'all'")
+        if self.families != "all":
+            from audiogym.tasks import AUDIO_FAMILIES
+            if not self.families:
+                raise ConfigError(f"{key}.families: expected at least one audio family, or 'all'")
+            for f in self.families:
+                if f not in AUDIO_FAMILIES:
+                    raise ConfigError(f"{key}.families: unknown audio family {f!r}; known: {', '.join(AUDIO_FAMILIES)}")
+        self.eval.validate(f"{key}.eval")
+        self.cold_start.validate(f"{key}.cold_start")
+        self.rounds.validate(f"{key}.rounds")
+        self.self_cognition.validate(f"{key}.self_cognition")
+
+
+@dataclass
+class Config:
+    model: TinyModelConfig = field(default_factory=TinyModelConfig)
+    recipe: RecipeConfig = field(default_factory=RecipeConfig)
+
+    def validate(self) -> Config:
+        self.model.validate()
+        self.recipe.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _check_writable(key: str, path: str) -> None:
+    """`path` exists as a writable folder, or could be created (its nearest existing parent is one)."""
+    p = Path(path).expanduser().absolute()
+    if p.exists() and not p.is_dir():
+        raise ConfigError(f"{key}={path!r}: exists and is not a folder")
+    probe = p
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"{key}={path!r}: cannot create or write there ({probe} is not a writable folder)")
+
+
+# ---- loading: YAML and --set, converted by the fields' types -------------------------------------
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """`value` (from YAML or --set) as the field type `tp`; one clear error otherwise."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if len(errors) == 1 else f"config key '{key}'={value!r}: not a valid value")
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key '{key}' must be a mapping")
+        return value
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+            return int(value)
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)  # YAML 1.1 reads 1e-4 as a string
+            except ValueError:
+                pass
+    elif tp is str:
+        if isinstance(value, str):
+            return value
+    elif origin is list:
+        (item,) = typing.get_args(tp)
+        if isinstance(value, list):
+            return [_coerce(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
+    elif origin is dict:
+        if isinstance(value, dict):
+            return dict(value)
+    else:
+        raise TypeError(f"config field {key}: unsupported type {tp!r}")
+    name = getattr(tp, "__name__", str(tp))
+    raise ConfigError(f"config key '{key}'={value!r}: expected {name}")
+
+
+def _apply(obj: Any, data: dict[str, Any], where: str) -> None:
+    """Set the fields of dataclass `obj` from a nested mapping, converting each value."""
+    hints = typing.get_type_hints(type(obj))
+    names = [f.name for f in dataclasses.fields(obj) if f.init]
+    for k, v in data.items():
+        key = f"{where}{k}"
+        if k not in names:
+            raise ConfigError(f"unknown config key '{key}'; known here: {', '.join(sorted(names))}")
+        tp = hints[k]
+        if dataclasses.is_dataclass(tp):
+            if not isinstance(v, dict):
+                raise ConfigError(f"config key '{key}' must be a mapping")
+            _apply(getattr(obj, k), v, key + ".")
+        elif typing.get_origin(tp) is dict and isinstance(v, dict):  # a mapping value: keys overlay the default's
+            setattr(obj, k, {**getattr(obj, k), **_coerce(v, tp, key)})
+        else:
+            setattr(obj, k, _coerce(v, tp, key))
 
 
 def _load_yaml(path: str | Path) -> dict[str, Any]:
@@ -22,6 +370,8 @@ def _load_yaml(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read the config ({e})") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
     if not isinstance(data, dict):
@@ -29,53 +379,9 @@ def _load_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _merge(base: dict, over: dict, schema: dict | None, where: str) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        key = f"{where}{k}"
-        if schema is not None and k not in schema:
-            raise ConfigError(f"unknown config key '{key}'; known here: {', '.join(sorted(schema))}")
-        ref = schema.get(k) if schema is not None else None
-        if isinstance(ref, dict):
-            if not isinstance(v, dict):
-                raise ConfigError(f"config key '{key}' must be a mapping")
-            out[k] = _merge(out.get(k, {}), v, ref, key + ".")
-            continue
-        if (ref is not None or key in LOOSE_KEYS) and not _same_kind(ref, v, key):
-            raise ConfigError(f"config key '{key}'={v!r}: expected a value like the default {ref!r}")
-        out[k] = v
-    return out
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-# Keys whose value may be of another kind than the default's, by their full path.
-LOOSE_KEYS = {
-    "recipe.families": lambda v: v == "all" or (isinstance(v, list) and all(isinstance(x, str) for x in v)),
-    "recipe.model_path": lambda v: v is None or isinstance(v, str),
-    "recipe.rounds.distill.max_per_question": lambda v: v is None or _is_int(v),
-    # a reward spec: a name or {name: weight}; build_reward checks it in `validate`
-    "recipe.rounds.rl.reward.audio": lambda v: isinstance(v, (str, dict)),
-    "recipe.rounds.rl.reward.text": lambda v: isinstance(v, (str, dict)),
-}
-
-
-def _same_kind(ref: Any, v: Any, key: str) -> bool:
-    if key in LOOSE_KEYS:
-        return LOOSE_KEYS[key](v)
-    if isinstance(ref, bool):
-        return isinstance(v, bool)
-    if isinstance(ref, float):
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-    if isinstance(ref, int):
-        return _is_int(v)
-    return isinstance(v, type(ref))
-
-
 def parse_set(items: list[str]) -> dict[str, Any]:
-    """["recipe.rounds.T=1", ...] -> nested dict (values parsed as YAML: 1, 0.5, true, [a, b])."""
+    """["recipe.rounds.T=1", ...] -> nested dict (values parsed as YAML: 1, 0.5, true, [a, b]; the
+    field types convert them further)."""
     out: dict[str, Any] = {}
     for item in items or []:
         if "=" not in item:
@@ -89,59 +395,23 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         parts = key.strip().split(".")
         for p in parts[:-1]:
             node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {item!r}: {p} is not a section")
         node[parts[-1]] = value
     return out
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:
-    schema = _load_yaml(DEFAULTS)
-    cfg = copy.deepcopy(schema)
-    if path is not None and Path(path).resolve() != DEFAULTS:
-        cfg = _merge(cfg, _load_yaml(path), schema, "")
-    cfg = _merge(cfg, parse_set(overrides or []), schema, "")
-    validate(cfg)
-    return cfg
+def from_dict(data: dict[str, Any]) -> Config:
+    """A validated Config from a nested mapping (e.g. a run's saved config.json)."""
+    cfg = Config()
+    _apply(cfg, data, "")
+    return cfg.validate()
 
 
-def validate(cfg: dict[str, Any]) -> None:
-    from audiogym.policies.audio_lm import TinyModelConfig
-    from audiogym.tasks import AUDIO_FAMILIES
-    TinyModelConfig.from_dict(cfg["model"])
-    r = cfg["recipe"]
-    if r["model_path"] is not None and not (Path(r["model_path"]) / "config.json").is_file():
-        raise ConfigError(f"recipe.model_path={r['model_path']!r}: not a model folder (no config.json)")
-    if r["report_to"] not in ("wandb", "none"):
-        raise ConfigError(f"recipe.report_to={r['report_to']!r}: expected 'wandb' or 'none'")
-    if r["families"] != "all":
-        for f in r["families"]:
-            if f not in AUDIO_FAMILIES:
-                raise ConfigError(f"recipe.families: unknown audio family {f!r}; known: {', '.join(AUDIO_FAMILIES)}")
-    cs, rounds = r["cold_start"], r["rounds"]
-    for where, v in (("cold_start.surrogate_share", cs["surrogate_share"]), ("cold_start.refusal_share", cs["refusal_share"]),
-                     ("rounds.distill.conflict_share", rounds["distill"]["conflict_share"])):
-        if not 0.0 <= v <= 1.0:
-            raise ConfigError(f"recipe.{where}={v}: expected a share in [0, 1]")
-    band = rounds["band"]
-    if not 0 <= band["low"] <= band["high"] <= band["samples"]:
-        raise ConfigError(f"recipe.rounds.band: need 0 <= low <= high <= samples, got {band['low']}, "
-                          f"{band['high']}, {band['samples']}")
-    from audiogym.rewards import build_reward
-    try:
-        build_reward(rounds["rl"]["reward"])
-    except ConfigError as e:
-        raise ConfigError(f"recipe.rounds.rl.reward: {e}") from None
-    cap = rounds["distill"]["max_per_question"]
-    if cap is not None and cap < 1:
-        raise ConfigError(f"recipe.rounds.distill.max_per_question={cap}: expected >= 1 or null")
-    if rounds["T"] < 0:
-        raise ConfigError(f"recipe.rounds.T={rounds['T']}: expected >= 0")
-    for where, sec in (("cold_start.rlvr", cs["rlvr"]), ("rounds.rl", rounds["rl"])):
-        if sec["num_generations"] < 2 or sec["batch"] % sec["num_generations"]:
-            raise ConfigError(f"recipe.{where}: batch ({sec['batch']}) must be a multiple of num_generations "
-                              f"({sec['num_generations']}) and num_generations >= 2")
-    positive = [("cold_start.sft.max_steps", cs["sft"]["max_steps"]), ("rounds.distill.K", rounds["distill"]["K"]),
-                ("rounds.distill.chain_repeats", rounds["distill"]["chain_repeats"]),
-                ("eval.per_family", r["eval"]["per_family"]), ("rounds.band.samples", band["samples"])]
-    for where, v in positive:
-        if v < 1:
-            raise ConfigError(f"recipe.{where}={v}: expected >= 1")
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Defaults, then the YAML file, then the --set overrides; validated (nothing is written)."""
+    cfg = Config()
+    if path is not None:
+        _apply(cfg, _load_yaml(path), "")
+    _apply(cfg, parse_set(overrides or []), "")
+    return cfg.validate()

@@ -8,7 +8,7 @@ reference passes alike). The subclass only skips TRL's text-only dataset prepara
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from trl import DPOConfig, DPOTrainer
@@ -17,6 +17,10 @@ from trl.trainer.dpo_trainer import DataCollatorForPreference
 from audiogym.data import decode_audio
 from audiogym.policies.encoding import AudioPromptEncoder, audio_model_kwargs
 from audiogym.trainers.sft import strip_prefill
+
+if TYPE_CHECKING:
+    from audiogym.trainers.config import DPOSection
+    from audiogym.trainers.stages import StageContext
 
 
 @dataclass
@@ -54,3 +58,14 @@ def audio_dpo_trainer(model, processor, train_dataset, args: DPOConfig, prefill_
     collator = AudioPreferenceCollator(pad_token_id=processor.tokenizer.pad_token_id, encoder=encoder)
     return AudioDPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=train_dataset,
                            processing_class=processor.tokenizer, data_collator=collator)
+
+
+def train_dpo(ctx: StageContext, ds: Any, section: DPOSection) -> dict[str, Any]:
+    """A stage's DPO: the input model on preference rows, saved to ctx.model_out."""
+    from audiogym.trainers.model_io import load, save, trainer_args
+    model, proc = load(ctx.model_in, ctx.recipe.freeze_encoder)
+    args = audio_dpo_config(**trainer_args(ctx, section.max_steps, section.batch, section.lr), beta=float(section.beta))
+    trainer = audio_dpo_trainer(model, proc, ds, args)
+    out = trainer.train()
+    save(trainer, proc, ctx.model_out)
+    return {"train_loss": out.training_loss, "steps": out.global_step}

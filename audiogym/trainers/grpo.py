@@ -3,11 +3,12 @@
 TRL 1.16 has no audio support: a stock GRPOTrainer given Qwen2-Audio runs the audio tower only
 where it is handed features, and nothing hands them to the log-prob passes (old, reference,
 policy), which then see bare audio placeholder embeddings: training runs and is silently wrong.
-This subclass overrides three methods and nothing else:
+This subclass overrides `__init__` (the audio encoder, the think-tag check) and four methods:
 - `_tokenize_prompts`: renders each prompt with its audio part, expands the audio placeholder and
   returns Whisper features as multimodal fields, so generation hears the audio;
 - `_generate_and_score_completions`: puts per-row features (zeros for text rows) and an
   `audio_rows` mask into the batch, so TRL's splitting and shuffling keep them with their rows;
+- `_compute_loss`: hands the batch's features to the policy pass of the loss;
 - `_get_per_token_logps_and_entropies`: forwards those features in every log-prob pass.
 Dataset rows carry `prompt` (conversational) and `audio` (audiogym's Audio column); `task_id`
 keys the feature cache.
@@ -19,7 +20,7 @@ block; the trainer warns at start (audiogym's tokenizer keeps the tags as plain 
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from trl import GRPOTrainer
@@ -27,6 +28,10 @@ from trl import GRPOTrainer
 from audiogym.data import decode_audio
 from audiogym.policies.encoding import AudioPromptEncoder, audio_model_kwargs
 from audiogym.policies.tokenizer import THINK_CLOSE
+
+if TYPE_CHECKING:
+    from audiogym.trainers.config import GRPOSection
+    from audiogym.trainers.stages import StageContext
 
 
 def think_tag_survives_decoding(tokenizer) -> bool:
@@ -121,3 +126,22 @@ class AudioGRPOTrainer(GRPOTrainer):
                 all_aux.append(outputs.aux_loss)
         return (torch.cat(all_logps), torch.cat(all_entropies) if compute_entropy else None,
                 torch.stack(all_aux).mean() if compute_aux_loss else None)
+
+
+def train_grpo(ctx: StageContext, ds: Any, reward: Any, section: GRPOSection) -> dict[str, Any]:
+    """A stage's GRPO: the input model on `ds` (shuffled by the stage seed) under `reward`, saved to
+    ctx.model_out; the mean reward of the first and last logged step."""
+    from trl import GRPOConfig
+
+    from audiogym.trainers.model_io import load, save, trainer_args
+    model, proc = load(ctx.model_in, ctx.recipe.freeze_encoder)
+    args = GRPOConfig(**trainer_args(ctx, section.max_steps, section.batch, section.lr),
+                      num_generations=int(section.num_generations), max_completion_length=int(section.max_new_tokens),
+                      beta=float(section.beta), temperature=1.0, remove_unused_columns=False)
+    trainer = AudioGRPOTrainer(model, reward_funcs=[reward], args=args, train_dataset=ds.shuffle(seed=ctx.seed),
+                               processing_class=proc)
+    out = trainer.train()
+    save(trainer, proc, ctx.model_out)
+    rewards = [e[k] for e in trainer.state.log_history for k in e if k.endswith("/mean") and k.startswith("rewards/")]
+    return {"train_loss": out.training_loss, "steps": out.global_step, "train_rows": len(ds),
+            "reward_first": float(rewards[0]) if rewards else None, "reward_last": float(rewards[-1]) if rewards else None}

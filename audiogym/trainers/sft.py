@@ -8,13 +8,17 @@ have audio. TRL's own dataset preparation is skipped (`skip_prepare_dataset`), a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from trl import SFTConfig, SFTTrainer
 
 from audiogym.data import decode_audio
 from audiogym.policies.encoding import THINK_PREFILL, AudioPromptEncoder, audio_model_kwargs
+
+if TYPE_CHECKING:
+    from audiogym.trainers.config import SFTSection
+    from audiogym.trainers.stages import StageContext
 
 
 def strip_prefill(text: str) -> str:
@@ -55,3 +59,14 @@ def audio_sft_trainer(model, processor, train_dataset, args: SFTConfig, prefill_
     encoder = AudioPromptEncoder(processor.tokenizer, processor.feature_extractor, prefill_think=prefill_think)
     return SFTTrainer(model=model, args=args, train_dataset=train_dataset, processing_class=processor.tokenizer,
                       data_collator=AudioSFTCollator(encoder, max_length=args.max_length or 1024))
+
+
+def train_sft(ctx: StageContext, ds: Any, section: SFTSection) -> dict[str, Any]:
+    """A stage's SFT: the input model on `ds` (shuffled by the stage seed), saved to ctx.model_out."""
+    from audiogym.trainers.model_io import load, save, trainer_args
+    model, proc = load(ctx.model_in, ctx.recipe.freeze_encoder)
+    args = audio_sft_config(**trainer_args(ctx, section.max_steps, section.batch, section.lr))
+    trainer = audio_sft_trainer(model, proc, ds.shuffle(seed=ctx.seed), args)
+    out = trainer.train()
+    save(trainer, proc, ctx.model_out)
+    return {"train_loss": out.training_loss, "train_rows": len(ds), "steps": out.global_step}

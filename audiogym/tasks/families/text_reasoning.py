@@ -3,13 +3,16 @@
 The text side of the recipe (RLVR on text, eqs. 2-3 and 6): no audio, no transcript, and a
 worked chain of thought for SFT.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from audiogym.tasks.core import AudioTask, Family, FamilyConfig, check_range
+from audiogym.tasks.core import AudioTask
+from audiogym.tasks.family import Family, FamilyConfig, check_range
+from audiogym.tasks.registry import register
 
 NAMES = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fay")
 
@@ -31,8 +34,7 @@ def arithmetic(rng: np.random.Generator, cfg: TextConfig) -> tuple[str, str, str
     inner = b * c
     ans = a + inner if op == "+" else a - inner
     q = f"What is {a} {op} {b} * {c}?"
-    chain = (f"Multiplication comes first: {b} * {c} = {inner}. Then {a} {op} {inner} = {ans}. "
-             f"The answer is {ans}.")
+    chain = f"Multiplication comes first: {b} * {c} = {inner}. Then {a} {op} {inner} = {ans}. The answer is {ans}."
     return q, str(ans), chain
 
 
@@ -41,8 +43,10 @@ def ordering(rng: np.random.Generator, cfg: TextConfig) -> tuple[str, str, str]:
     heights = sorted(rng.choice(np.arange(150, 200), size=3, replace=False))
     tallest, middle, shortest = people[0], people[1], people[2]
     q = f"{tallest} is taller than {middle}. {middle} is taller than {shortest}. Who is the shortest?"
-    chain = (f"{tallest} > {middle} and {middle} > {shortest}, so by transitivity {shortest} is shorter "
-             f"than both. The answer is {shortest}.")
+    chain = (
+        f"{tallest} > {middle} and {middle} > {shortest}, so by transitivity {shortest} is shorter "
+        f"than both. The answer is {shortest}."
+    )
     del heights
     return q, shortest, chain
 
@@ -67,14 +71,31 @@ def text_reasoning(rng: np.random.Generator, cfg: TextConfig) -> AudioTask:
             pool = {ans} | set(NAMES)
         opts = sorted(pool - {ans})[:3] + [ans]
         choices = [opts[i] for i in rng.permutation(len(opts))]
-    return AudioTask(id="", audio=np.zeros(0, np.float32), question=q, choices=choices, answer=ans,
-                     category="text", skill=kind.__name__, difficulty=cfg.difficulty,
-                     facts={"solution": chain})
+    return AudioTask(
+        id="",
+        audio=np.zeros(0, np.float32),
+        question=q,
+        choices=choices,
+        answer=ans,
+        category="text",
+        skill=kind.__name__,
+        difficulty=cfg.difficulty,
+        facts={"solution": chain},
+    )
 
 
-
-TEXT_REASONING = Family(
-    name="TextReasoning", category="text", config=TextConfig, generate=text_reasoning,
-    description="Procedural arithmetic and logic questions with verifiable answers (text only).",
-    answer_keys=(), read_facts=lambda m: {}, answer_from=lambda f: "",
-    grounded=lambda task, facts: task.facts["solution"], cues={}, topic="the question")
+TEXT_REASONING = register(
+    Family(
+        name="TextReasoning",
+        category="text",
+        config=TextConfig,
+        generate=text_reasoning,
+        description="Procedural arithmetic and logic questions with verifiable answers (text only).",
+        answer_keys=(),
+        read_facts=lambda m: {},
+        answer_from=lambda f: "",
+        grounded=lambda task, facts: task.facts["solution"],
+        cues={},
+        topic="the question",
+    )
+)

@@ -1,0 +1,216 @@
+"""AcousticScene: where a recording was made, from its background; a voice in front may mislead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from audiogym.tasks import synth
+from audiogym.tasks.core import AudioTask
+from audiogym.tasks.family import (
+    ClaimSpec,
+    Family,
+    FamilyConfig,
+    check_range,
+    pick_difficulty,
+    shuffled_choices,
+    transcript_for,
+)
+from audiogym.tasks.registry import register
+from audiogym.tasks.voice import utterance
+
+SCENES = ("street", "rain", "reverberant hall", "quiet room", "park")
+SCENE_CUES = {
+    "street": ["I'm out here on Main Street, traffic all around", "standing at the bus stop downtown"],
+    "rain": ["grab your umbrella, it's pouring out", "what a wet and stormy day"],
+    "reverberant hall": ["welcome to this grand cathedral", "thank you all for coming to the concert hall"],
+    "quiet room": ["I'm sitting alone in my quiet study", "here in the silent library"],
+    "park": ["out here in the park by the trees", "a lovely walk through the garden"],
+}
+
+
+@dataclass
+class SceneConfig(FamilyConfig):
+    foreground_speech: float = 0.5  # probability of a speech-like voice in the foreground
+
+    def validate(self) -> "SceneConfig":
+        super().validate()
+        check_range("foreground_speech", self.foreground_speech, 0.0, 1.0)
+        return self
+
+
+def street(rng: np.random.Generator, n: int) -> np.ndarray:
+    rumble = synth.lowpass(synth.noise(n, rng, "brown"), 110)
+    out = synth.at_level(rumble, -22)
+    t = np.arange(n) / synth.SR
+    for _ in range(int(rng.integers(1, 3))):  # passing cars: band noise swelling and fading
+        c = rng.uniform(0.5, n / synth.SR - 0.5)
+        car = synth.bandpass(synth.noise(n, rng), 150, 1500) * np.exp(-(((t - c) / 0.5) ** 2))
+        out += synth.at_level(car, -24)
+    if rng.random() < 0.7:  # a horn: two harmonic tones
+        horn_n = synth.n_samples(0.4)
+        horn = sum(synth.harmonic_tone(f, horn_n, np.array([1, 0.6, 0.4, 0.3]), rng) for f in (392.0, 494.0))
+        synth.place(
+            out, synth.at_level(horn * synth.envelope(horn_n, 0.02, 0.05), -24), int(rng.integers(0, n - horn_n))
+        )
+    return out
+
+
+def rain(rng: np.random.Generator, n: int) -> np.ndarray:
+    hiss = synth.highpass(synth.noise(n, rng), 3000)
+    drops = np.zeros(n)
+    for s in rng.integers(0, n - 200, size=int(n / synth.SR * 40)):
+        drops[s : s + 80] += rng.standard_normal(80) * np.exp(-np.arange(80) / 15)
+    return synth.at_level(hiss, -24) + synth.at_level(synth.highpass(drops, 2000), -30)
+
+
+def hall(rng: np.random.Generator, n: int) -> np.ndarray:
+    dry = np.zeros(n)
+    for s in np.arange(0.1, n / synth.SR - 1.0, rng.uniform(0.8, 1.2)):  # footsteps
+        synth.place(dry, synth.knock(rng, 150), synth.n_samples(s))
+    wet = synth.reverb(dry, float(rng.uniform(1.8, 2.6)), rng, wet=0.8)
+    return synth.at_level(wet, -24) + synth.at_level(synth.noise(n, rng, "pink"), -55)
+
+
+def quiet_room(rng: np.random.Generator, n: int) -> np.ndarray:
+    dry = np.zeros(n)
+    synth.place(dry, synth.knock(rng, 300), int(rng.integers(0, n // 2)))
+    wet = synth.reverb(dry, 0.2, rng, wet=0.3)
+    return synth.at_level(wet, -42) + synth.at_level(synth.noise(n, rng, "pink"), -58)
+
+
+def park(rng: np.random.Generator, n: int) -> np.ndarray:
+    out = synth.at_level(synth.bandpass(synth.noise(n, rng, "pink"), 200, 1200), -40)  # breeze
+    for _ in range(int(rng.integers(4, 9))):  # bird chirps: fast upward frequency sweeps
+        cn = synth.n_samples(rng.uniform(0.06, 0.14))
+        f = np.linspace(rng.uniform(2600, 3200), rng.uniform(3800, 4400), cn)
+        chirp = synth.harmonic_tone(f, cn, np.array([1.0]), rng) * np.hanning(cn)
+        synth.place(out, 0.05 * chirp, int(rng.integers(0, n - cn)))
+    return out
+
+
+SCENE_MAKERS = {"street": street, "rain": rain, "reverberant hall": hall, "quiet room": quiet_room, "park": park}
+
+
+def speech_foreground(rng: np.random.Generator, n: int) -> np.ndarray:
+    f0, syl = utterance(rng, n, rate=4.0, f0_base=float(rng.uniform(170, 230)), range_st=3.0)
+    return synth.at_level(synth.voice(f0, syl, rng), -26)
+
+
+def acoustic_scene(rng: np.random.Generator, cfg: SceneConfig) -> AudioTask:
+    difficulty = pick_difficulty(rng, cfg)
+    scene = str(rng.choice(SCENES))
+    n = synth.n_samples(cfg.duration)
+    out = SCENE_MAKERS[scene](rng, n)
+    speech = bool(rng.random() < cfg.foreground_speech)
+    if speech:
+        fg = speech_foreground(rng, n)
+        out = out + (synth.reverb(fg, 2.0, rng, wet=0.5) if scene == "reverberant hall" else fg)
+    transcript, conflict = transcript_for(rng, SCENE_CUES, scene, cfg)
+    return AudioTask(
+        id="",
+        audio=synth.finish(out),
+        question="Where was this recorded?",
+        choices=shuffled_choices(rng, list(SCENES), scene),
+        answer=scene,
+        category="sound",
+        skill="scene",
+        difficulty=difficulty,
+        transcript=transcript,
+        transcript_label="Transcript" if speech else "Caption",
+        facts={"scene": scene, "foreground_speech": speech},
+        conflict=conflict,
+    )
+
+
+SCENE_EVIDENCE = {
+    "street": "a constant low-frequency rumble of traffic, cars swelling past and the honk of a horn",
+    "rain": "dense broadband hiss with many tiny high-frequency clicks, like drops",
+    "reverberant hall": "footsteps followed by long reverberation tails that take seconds to die away",
+    "quiet room": "a very low noise floor and a dry, short decay after the only sound",
+    "park": "short high-pitched rising chirps like birdsong over a soft breeze",
+}
+
+
+def scene_grounded(task: AudioTask, facts: dict) -> str:
+    s = facts["scene"]
+    fg = " Over it a voice is talking, but the background tells the place." if facts.get("foreground_speech") else ""
+    return f"In the background I hear {SCENE_EVIDENCE[s]}.{fg} That acoustic environment is a {s}."
+
+
+# What a chain of thought can claim about these facts, and how grounding checks it.
+CLAIMS = (
+    ClaimSpec(
+        "reverberant",
+        patterns=(
+            (
+                (
+                    r"\b(?:long|strong|lots of|heavy) (?:reverb\w*|echo\w*)|reverberation tails?|"
+                    r"\breverberant\b|\bechoing\b|混响很?[强长大]"
+                ),
+                True,
+            ),
+            (r"\bdry\b|\bno reverb\w*|little reverb\w*|short decay|没有混响|很干", False),
+        ),
+        triggers=("reverb", "echo", "dry", "decay", "混响", "干"),
+        derive=lambda f: f["scene"] == "reverberant hall" if "scene" in f else None,
+    ),
+    ClaimSpec(
+        "scene",
+        patterns=(
+            (
+                (
+                    r"\btraffic\b|\brumble\b|\bhorns? (?:honk|blar)\w*|\bhonk\w*|\bcars? (?:pass|"
+                    r"swell|driv)\w*|交通|汽车喇叭"
+                ),
+                "street",
+            ),
+            (r"\brain(?:drops?|fall)?\b|\bdrops\b|\bdownpour\b|\bpouring\b|雨声|下雨", "rain"),
+            (r"\bbird\w*|\bchirp\w*|\bbirdsong\b|鸟叫|鸟鸣", "park"),
+            (r"\bvery low noise floor\b|\bnear silence\b|\bquiet room\b|安静的房间", "quiet room"),
+        ),
+        triggers=(
+            "traffic",
+            "rumble",
+            "horn",
+            "honk",
+            "car",
+            "rain",
+            "drops",
+            "downpour",
+            "pouring",
+            "bird",
+            "chirp",
+            "noise floor",
+            "silence",
+            "quiet room",
+            "交通",
+            "喇叭",
+            "雨",
+            "鸟",
+            "安静",
+        ),
+    ),
+)
+
+ACOUSTIC_SCENE = register(
+    Family(
+        name="AcousticScene",
+        category="sound",
+        config=SceneConfig,
+        generate=acoustic_scene,
+        description="Where a recording was made (street, rain, hall, quiet room, park); the speech may mislead.",
+        answer_keys=("scene",),
+        read_facts=lambda m: {
+            "scene": m.scene,
+            "foreground_speech": m.voiced_fraction > 0.15,
+            "reverberant": None if m.reverb_rt60 is None else m.reverb_rt60 > 0.6,
+        },
+        answer_from=lambda f: f.get("scene") or "",
+        grounded=scene_grounded,
+        cues=SCENE_CUES,
+        topic="that place",
+        claims=CLAIMS,
+    )
+)

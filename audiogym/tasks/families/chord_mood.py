@@ -1,0 +1,128 @@
+"""ChordMood: the mood of a chord progression, from its chord quality; the lyrics may disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from audiogym.tasks import synth
+from audiogym.tasks.core import AudioTask
+from audiogym.tasks.family import (
+    SNR_DB,
+    ClaimSpec,
+    Family,
+    FamilyConfig,
+    check_range,
+    pick_difficulty,
+    shuffled_choices,
+    transcript_for,
+)
+from audiogym.tasks.registry import register
+from audiogym.tasks.synth import NOTE_NAMES, TRIADS
+
+MOODS = {"major": "cheerful", "minor": "sad", "diminished": "tense", "augmented": "mysterious"}
+CHORD_CUES = {
+    "cheerful": ["sunshine on my face, we're dancing all day long", "happy days are here, we laugh and sing"],
+    "sad": ["tears fall down, I'm all alone tonight", "goodbye my love, my heart is broken"],
+    "tense": ["something's wrong, they're coming closer", "hold your breath, danger in the dark"],
+    "mysterious": ["whispers in the fog, secrets no one knows", "strange lights drift across the silent sky"],
+}
+
+
+@dataclass
+class ChordMoodConfig(FamilyConfig):
+    n_chords: int = 4
+
+    def validate(self) -> "ChordMoodConfig":
+        super().validate()
+        check_range("n_chords", self.n_chords, 2, 8)
+        return self
+
+
+def chord_mood(rng: np.random.Generator, cfg: ChordMoodConfig) -> AudioTask:
+    difficulty = pick_difficulty(rng, cfg)
+    quality = str(rng.choice(list(TRIADS)))
+    n = synth.n_samples(cfg.duration)
+    seg = n // cfg.n_chords
+    out = np.zeros(n)
+    roots = []
+    root = int(rng.integers(55, 63))
+    for i in range(cfg.n_chords):
+        roots.append(root)
+        for iv in TRIADS[quality]:
+            tone = synth.harmonic_tone(synth.midi_to_hz(root + iv), seg, np.array([1.0, 0.3, 0.1]), rng)
+            out[i * seg : (i + 1) * seg] += tone * synth.envelope(seg, 0.01, 0.05, decay_tau=0.9)
+        root = 55 + (root - 55 + int(rng.choice([5, 7, 2, 9]))) % 9
+    out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
+    mood = MOODS[quality]
+    transcript, conflict = transcript_for(rng, CHORD_CUES, mood, cfg)
+    return AudioTask(
+        id="",
+        audio=synth.finish(out),
+        question="What mood does this music convey?",
+        choices=shuffled_choices(rng, list(CHORD_CUES), mood),
+        answer=mood,
+        category="music",
+        skill="harmony",
+        difficulty=difficulty,
+        transcript=transcript,
+        transcript_label="Lyrics",
+        facts={"chord_quality": quality, "mood": mood, "roots": [NOTE_NAMES[r % 12] for r in roots]},
+        conflict=conflict,
+    )
+
+
+def chord_grounded(task: AudioTask, facts: dict) -> str:
+    q = facts["chord_quality"]
+    detail = {
+        "major": "a major third and a perfect fifth above the root: bright major triads",
+        "minor": "a minor third and a perfect fifth above the root: minor triads",
+        "diminished": "two stacked minor thirds, a diminished fifth: unstable diminished triads",
+        "augmented": "two stacked major thirds, an augmented fifth: floating augmented triads",
+    }[q]
+    roots = ", ".join(facts.get("roots", [])) or "several roots"
+    return (
+        f"I hear a progression of sustained chords on {roots}. Each chord has {detail}. "
+        f"The harmony is {q}, and {q} harmony sounds {MOODS[q]}, so the mood is {MOODS[q]}."
+    )
+
+
+# What a chain of thought can claim about these facts, and how grounding checks it.
+CLAIMS = (
+    ClaimSpec(
+        "chord_quality",
+        patterns=(
+            (
+                (
+                    r"\b(major|minor|diminished|augmented)\s+(?:chords?|triads?|harmon(?:y|ies)|key|"
+                    r"mode|quality|progression|tonality)\b|\bharmony is (major|minor|diminished|"
+                    r"augmented)\b"
+                ),
+                None,
+            ),
+            (r"大三和弦|大调", "major"),
+            (r"小三和弦|小调", "minor"),
+            (r"减三?和弦", "diminished"),
+            (r"增三?和弦", "augmented"),
+        ),
+        triggers=("major", "minor", "diminished", "augmented", "和弦", "调"),
+    ),
+)
+
+CHORD_MOOD = register(
+    Family(
+        name="ChordMood",
+        category="music",
+        config=ChordMoodConfig,
+        generate=chord_mood,
+        description="Mood of a chord progression (major/minor/diminished/augmented); lyrics may disagree.",
+        answer_keys=("chord_quality",),
+        read_facts=lambda m: {"chord_quality": m.chord_quality, "roots": m.chord_roots},
+        answer_from=lambda f: MOODS.get(f.get("chord_quality"), ""),
+        grounded=chord_grounded,
+        cues=CHORD_CUES,
+        topic="that feeling",
+        claims=CLAIMS,
+    )
+)

@@ -1,0 +1,134 @@
+"""LoudnessTrend: whether a source approaches, recedes or stays, from its level over time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audiogym.tasks import synth
+from audiogym.tasks.core import AudioTask
+from audiogym.tasks.family import (
+    SNR_DB,
+    ClaimSpec,
+    Family,
+    FamilyConfig,
+    pick_difficulty,
+    shuffled_choices,
+    transcript_for,
+)
+from audiogym.tasks.registry import register
+
+TRENDS = ("approaching", "receding", "steady")
+TREND_CUES = {
+    "approaching": ["here it comes, getting closer", "the train is arriving now"],
+    "receding": ["there it goes, driving away", "the train is leaving the station"],
+    "steady": ["it's just idling, parked right there", "the engine sits still outside"],
+}
+
+
+def loudness_trend(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
+    difficulty = pick_difficulty(rng, cfg)
+    trend = str(rng.choice(TRENDS))
+    n = synth.n_samples(cfg.duration)
+    f0 = float(rng.uniform(70, 130))
+    engine = synth.harmonic_tone(f0, n, 1.0 / np.arange(1, 25), rng) + 0.3 * synth.bandpass(
+        synth.noise(n, rng), 200, 3000
+    )
+    span = float(rng.uniform(18, 26))  # dB change over the clip
+    ramp = {
+        "approaching": np.linspace(-span / 2, span / 2, n),
+        "receding": np.linspace(span / 2, -span / 2, n),
+        "steady": 1.0 * np.sin(2 * np.pi * np.arange(n) / n * rng.uniform(1, 3)),
+    }[trend]
+    out = synth.at_level(engine, -26) * 10 ** (ramp / 20)
+    out = synth.add_noise(out, SNR_DB[difficulty], rng)
+    transcript, conflict = transcript_for(rng, TREND_CUES, trend, cfg)
+    slope = {"approaching": span, "receding": -span, "steady": 0.0}[trend] / cfg.duration
+    return AudioTask(
+        id="",
+        audio=synth.finish(out),
+        question="Is the sound source approaching, receding, or staying put?",
+        choices=shuffled_choices(rng, list(TRENDS), trend),
+        answer=trend,
+        category="sound",
+        skill="loudness",
+        difficulty=difficulty,
+        transcript=transcript,
+        transcript_label="Transcript",
+        facts={"loudness_trend": trend, "level_slope_db_per_s": round(slope, 2)},
+        conflict=conflict,
+    )
+
+
+def loudness_class(slope: float | None) -> str | None:
+    if slope is None:
+        return None
+    return "approaching" if slope > 2.0 else "receding" if slope < -2.0 else "steady"
+
+
+def trend_grounded(task: AudioTask, facts: dict) -> str:
+    t = facts["loudness_trend"]
+    s = facts.get("level_slope_db_per_s") or 0.0
+    how = {
+        "approaching": f"getting louder, about {abs(s):.0f} dB per second",
+        "receding": f"getting quieter, about {abs(s):.0f} dB per second",
+        "steady": "staying at a steady loudness",
+    }[t]
+    return f"The engine hum is {how}, so the source is {t}."
+
+
+# What a chain of thought can claim about these facts, and how grounding checks it.
+CLAIMS = (
+    ClaimSpec(
+        "loudness_trend",
+        patterns=(
+            (
+                (
+                    r"getting louder|grows? louder|louder and louder|increasing (?:in )?(?:loudness|"
+                    r"volume)|\bcrescendo|越来越响|渐强"
+                ),
+                "approaching",
+            ),
+            (
+                (
+                    r"getting (?:quieter|softer)|fad(?:es|ing) (?:away|out)|quieter and quieter|"
+                    r"decreasing (?:in )?(?:loudness|volume)|越来越小|渐弱"
+                ),
+                "receding",
+            ),
+            (r"(?:steady|constant|unchanging) (?:loudness|volume|level)|音量稳定", "steady"),
+        ),
+        triggers=(
+            "louder",
+            "quieter",
+            "softer",
+            "fad",
+            "loudness",
+            "volume",
+            "level",
+            "crescendo",
+            "越来越",
+            "渐",
+            "音量",
+        ),
+    ),
+)
+
+LOUDNESS_TREND = register(
+    Family(
+        name="LoudnessTrend",
+        category="sound",
+        config=FamilyConfig,
+        generate=loudness_trend,
+        description="Whether a sound source approaches, recedes or stays (loudness over time).",
+        answer_keys=("loudness_trend",),
+        read_facts=lambda m: {
+            "loudness_trend": loudness_class(m.level_slope_db_per_s),
+            "level_slope_db_per_s": m.level_slope_db_per_s,
+        },
+        answer_from=lambda f: f.get("loudness_trend") or "",
+        grounded=trend_grounded,
+        cues=TREND_CUES,
+        topic="movement",
+        claims=CLAIMS,
+    )
+)

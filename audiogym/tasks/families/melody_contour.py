@@ -1,0 +1,170 @@
+"""MelodyContour: the pitch shape of a melody (ascending, descending, arch, valley)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from audiogym.tasks import synth
+from audiogym.tasks.core import AudioTask
+from audiogym.tasks.family import (
+    SNR_DB,
+    ClaimSpec,
+    Family,
+    FamilyConfig,
+    check_range,
+    pick_difficulty,
+    shuffled_choices,
+    transcript_for,
+)
+from audiogym.tasks.registry import register
+from audiogym.tasks.synth import NOTE_NAMES
+
+CONTOURS = ("ascending", "descending", "arch", "valley")
+CONTOUR_CUES = {
+    "ascending": ["climbing higher and higher to the stars", "rise up, rise up, reach the top"],
+    "descending": ["falling down, sinking to the ground", "sliding down the hill below"],
+    "arch": ["up the mountain and back down the other side", "we rose and then we fell again"],
+    "valley": ["down into the valley and up again", "we sank low and then climbed back"],
+}
+
+
+def contour_steps(rng: np.random.Generator, contour: str, n_notes: int) -> list[int]:
+    up = lambda: int(rng.integers(2, 5))  # noqa: E731 - a step of 2-4 semitones
+    half = n_notes // 2
+    if contour == "ascending":
+        return [up() for _ in range(n_notes - 1)]
+    if contour == "descending":
+        return [-up() for _ in range(n_notes - 1)]
+    if contour == "arch":
+        return [up() for _ in range(half)] + [-up() for _ in range(n_notes - 1 - half)]
+    return [-up() for _ in range(half)] + [up() for _ in range(n_notes - 1 - half)]
+
+
+@dataclass
+class MelodyConfig(FamilyConfig):
+    n_notes: int = 6
+
+    def validate(self) -> "MelodyConfig":
+        super().validate()
+        check_range("n_notes", self.n_notes, 4, 12)
+        return self
+
+
+def melody_contour(rng: np.random.Generator, cfg: MelodyConfig) -> AudioTask:
+    difficulty = pick_difficulty(rng, cfg)
+    contour = str(rng.choice(CONTOURS))
+    steps = contour_steps(rng, contour, cfg.n_notes)
+    notes = np.cumsum([int(rng.integers(55, 72))] + steps)
+    notes = list(notes - max(0, notes.max() - 79) + max(0, 52 - notes.min()))  # keep within G3..G5
+    n = synth.n_samples(cfg.duration)
+    note_n = int(n * 0.9) // cfg.n_notes
+    out = np.zeros(n)
+    for i, m in enumerate(notes):
+        tone = synth.harmonic_tone(synth.midi_to_hz(m), note_n, np.array([1.0, 0.4, 0.2]), rng)
+        synth.place(out, tone * synth.envelope(note_n, 0.02, 0.06), i * note_n)
+    out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
+    transcript, conflict = transcript_for(rng, CONTOUR_CUES, contour, cfg)
+    return AudioTask(
+        id="",
+        audio=synth.finish(out),
+        question="What is the shape of the melody's pitch contour?",
+        choices=shuffled_choices(rng, list(CONTOURS), contour),
+        answer=contour,
+        category="music",
+        skill="melody",
+        difficulty=difficulty,
+        transcript=transcript,
+        transcript_label="Lyrics",
+        facts={"contour": contour, "notes": [NOTE_NAMES[int(m) % 12] + str(int(m) // 12 - 1) for m in notes]},
+        conflict=conflict,
+    )
+
+
+def contour_grounded(task: AudioTask, facts: dict) -> str:
+    c = facts["contour"]
+    shape = {
+        "ascending": "each note is higher than the one before: the pitch rises throughout",
+        "descending": "each note is lower than the one before: the pitch falls throughout",
+        "arch": "the pitch rises to a peak in the middle and then falls back",
+        "valley": "the pitch falls to a low point in the middle and then rises again",
+    }[c]
+    notes = " - ".join(facts.get("notes", [])) or "a sequence of notes"
+    return f"I hear the melody {notes}; {shape}. The contour is {c}."
+
+
+# What a chain of thought can claim about these facts, and how grounding checks it.
+CLAIMS = (
+    ClaimSpec(
+        "contour",
+        patterns=(
+            (
+                (
+                    r"\barch\b|rises? to a peak|up and (?:then )?down|"
+                    r"ris\w* [^.]{0,40}?then (?:falls?|descends?|drops?)|先升后降|拱形"
+                ),
+                "arch",
+            ),
+            (
+                (
+                    r"\bvalley\b|falls? to a low point|down and (?:then )?up|"
+                    r"fall\w* [^.]{0,40}?then (?:rises?|climbs?)|先降后升|谷形"
+                ),
+                "valley",
+            ),
+            (
+                (
+                    r"\bascending\b|\b(?:melody|notes?|line)\b[^.]{0,30}?\b(?:rises|climbs|goes up)\b|"
+                    r"each note is higher|上行"
+                ),
+                "ascending",
+            ),
+            (
+                (
+                    r"\bdescending\b|\b(?:melody|notes?|line)\b[^.]{0,30}?\b(?:falls|drops|goes down|"
+                    r"descends)\b|each note is lower|下行"
+                ),
+                "descending",
+            ),
+        ),
+        triggers=(
+            "arch",
+            "peak",
+            "valley",
+            "low point",
+            "up",
+            "down",
+            "ris",
+            "fall",
+            "ascend",
+            "descend",
+            "climb",
+            "drop",
+            "each note",
+            "先",
+            "拱",
+            "谷",
+            "上行",
+            "下行",
+        ),
+        compound=("arch", "valley"),
+    ),  # rise then fall in one sentence is one arch
+)
+
+MELODY_CONTOUR = register(
+    Family(
+        name="MelodyContour",
+        category="music",
+        config=MelodyConfig,
+        generate=melody_contour,
+        description="Shape of a melody: ascending, descending, arch or valley.",
+        answer_keys=("contour",),
+        read_facts=lambda m: {"contour": m.contour, "notes": m.note_names},
+        answer_from=lambda f: f.get("contour") or "",
+        grounded=contour_grounded,
+        cues=CONTOUR_CUES,
+        topic="direction",
+        claims=CLAIMS,
+    )
+)

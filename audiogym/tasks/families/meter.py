@@ -1,0 +1,94 @@
+"""Meter: waltz (accents every third beat) or march (every fourth)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audiogym.tasks import synth
+from audiogym.tasks.core import AudioTask
+from audiogym.tasks.family import (
+    SNR_DB,
+    ClaimSpec,
+    Family,
+    FamilyConfig,
+    pick_difficulty,
+    shuffled_choices,
+    transcript_for,
+)
+from audiogym.tasks.registry import register
+
+METERS = {3: "waltz (groups of three)", 4: "march (groups of four)"}
+METER_CUES = {
+    METERS[3]: ["let's waltz around the ballroom", "a gentle waltz for you and me"],
+    METERS[4]: ["left, right, soldiers on parade", "march along with the band"],
+}
+
+
+def meter(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
+    difficulty = pick_difficulty(rng, cfg)
+    beats = int(rng.choice([3, 4]))
+    bpm = round(float(rng.uniform(132, 168)), 1)
+    n = synth.n_samples(cfg.duration)
+    out = synth.add_noise(
+        synth.at_level(synth.beat_track(rng, n, bpm, accents_every=beats), -16), SNR_DB[difficulty], rng
+    )
+    answer = METERS[beats]
+    transcript, conflict = transcript_for(rng, METER_CUES, answer, cfg)
+    return AudioTask(
+        id="",
+        audio=synth.finish(out),
+        question="Is this rhythm a waltz or a march?",
+        choices=shuffled_choices(rng, list(METERS.values()), answer),
+        answer=answer,
+        category="music",
+        skill="meter",
+        difficulty=difficulty,
+        transcript=transcript,
+        transcript_label="Lyrics",
+        facts={"beats_per_bar": beats, "tempo_bpm": bpm},
+        conflict=conflict,
+    )
+
+
+def meter_grounded(task: AudioTask, facts: dict) -> str:
+    b = facts["beats_per_bar"]
+    return (
+        f"A loud low drum hit falls on every {'third' if b == 3 else 'fourth'} beat with softer "
+        f"clicks between, so the accents group the beats in {b}s: {b}/4 time, a {METERS[b]}."
+    )
+
+
+# What a chain of thought can claim about these facts, and how grounding checks it.
+CLAIMS = (
+    ClaimSpec(
+        "beats_per_bar",
+        patterns=(
+            (
+                (
+                    r"\bin (three|four|3|4)s\b|\bgroups? of (three|four|3|4)\b|\b([34])/4\b|"
+                    r"every (third|fourth) beat|([34])拍子"
+                ),
+                None,
+            ),
+        ),
+        triggers=("in three", "in four", "in 3", "in 4", "group", "/4", "every third", "every fourth", "拍子"),
+        integer=True,
+    ),
+)
+
+METER = register(
+    Family(
+        name="Meter",
+        category="music",
+        config=FamilyConfig,
+        generate=meter,
+        description="Meter from accent pattern: waltz (3) or march (4).",
+        answer_keys=("beats_per_bar",),
+        read_facts=lambda m: {"beats_per_bar": m.accent_period, "tempo_bpm": m.tempo_bpm},
+        answer_from=lambda f: METERS.get(f.get("beats_per_bar"), ""),
+        grounded=meter_grounded,
+        cues=METER_CUES,
+        topic="that dance",
+        claims=CLAIMS,
+    )
+)

@@ -1,0 +1,102 @@
+"""SpeakingRate: slow, normal or fast speech, in syllables per second."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audiogym.tasks import synth
+from audiogym.tasks.core import AudioTask
+from audiogym.tasks.family import (
+    ClaimSpec,
+    Family,
+    FamilyConfig,
+    pick_difficulty,
+)
+from audiogym.tasks.registry import register
+from audiogym.tasks.voice import speech_task, utterance
+
+RATES = {"slow": (2.0, 2.6), "normal": (3.4, 4.2), "fast": (5.2, 6.2)}
+RATE_CUES = {
+    "slow": ["I am taking my time, no rush at all", "let me say this very carefully"],
+    "normal": ["let me tell you about my day", "so here is what happened at work"],
+    "fast": ["gotta go gotta go, no time to talk", "quick, quick, we're late already"],
+}
+
+
+def rate_class(rate: float | None) -> str | None:
+    if not rate:
+        return None
+    return "slow" if rate < 3.0 else "fast" if rate > 4.7 else "normal"
+
+
+def speaking_rate(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
+    difficulty = pick_difficulty(rng, cfg)
+    cls = str(rng.choice(list(RATES)))
+    rate = round(float(rng.uniform(*RATES[cls])), 2)
+    n = synth.n_samples(cfg.duration)
+    f0, syl = utterance(rng, n, rate=rate, f0_base=float(rng.uniform(100, 230)), range_st=3.0)
+    audio = synth.at_level(synth.voice(f0, syl, rng), -20)
+    return speech_task(
+        rng,
+        cfg,
+        audio,
+        difficulty,
+        RATE_CUES,
+        cls,
+        list(RATES),
+        "How fast is the speaker talking?",
+        "rate",
+        {"rate_class": cls, "syllables_per_s": rate},
+    )
+
+
+def rate_grounded(task: AudioTask, facts: dict) -> str:
+    r = facts.get("syllables_per_s")
+    cls = facts["rate_class"]
+    per = f"about {r:.1f} syllables per second" if r else "a few syllables"
+    return f"Counting the syllable pulses in the voice's loudness I hear {per}; that is a {cls} speaking rate."
+
+
+# What a chain of thought can claim about these facts, and how grounding checks it.
+CLAIMS = (
+    ClaimSpec(
+        "syllables_per_s",
+        patterns=((r"(\d+(?:\.\d+)?)\s*syllables? per second|每秒\s*(\d+(?:\.\d+)?)\s*个?音节", None),),
+        triggers=("syllable", "音节"),
+        tolerance=0.25,
+    ),
+    ClaimSpec(
+        "rate_class",
+        patterns=(
+            (
+                (
+                    r"\b(slow|normal|moderate|fast|rapid)\s+(?:speaking rate|speech rate|"
+                    r"rate of speech)\b|\bspeaking rate is (slow|normal|moderate|fast)\b|"
+                    r"\bspeaking (slowly|quickly|fast)\b|语速(快|慢)"
+                ),
+                None,
+            ),
+        ),
+        triggers=("rate", "speech", "speaking", "语速"),
+        synonyms={"rapid": "fast", "quickly": "fast", "slowly": "slow", "快": "fast", "慢": "slow"},
+        aliases=("rate",),  # SpeakerEmotion's name for it
+        equivalent=(("normal", "moderate"), ("moderate", "normal")),
+    ),
+)
+
+SPEAKING_RATE = register(
+    Family(
+        name="SpeakingRate",
+        category="speech",
+        config=FamilyConfig,
+        generate=speaking_rate,
+        description="Speaking rate in syllables per second: slow, normal or fast.",
+        answer_keys=("rate_class",),
+        read_facts=lambda m: {"rate_class": rate_class(m.syllable_rate), "syllables_per_s": m.syllable_rate or None},
+        answer_from=lambda f: f.get("rate_class") or "",
+        grounded=rate_grounded,
+        cues=RATE_CUES,
+        topic="hurry",
+        claims=CLAIMS,
+    )
+)

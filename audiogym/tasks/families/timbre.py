@@ -1,0 +1,140 @@
+"""Timbre: which kind of instrument sound plays, from the harmonic spectrum and the envelope."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audiogym.tasks import synth
+from audiogym.tasks.core import AudioTask
+from audiogym.tasks.family import (
+    SNR_DB,
+    ClaimSpec,
+    Family,
+    FamilyConfig,
+    pick_difficulty,
+    shuffled_choices,
+    transcript_for,
+)
+from audiogym.tasks.registry import register
+
+TIMBRES = ("flute-like", "clarinet-like", "string-like", "plucked", "brassy")
+TIMBRE_CUES = {
+    "flute-like": ["and now, the flute solo", "our flautist takes the stage"],
+    "clarinet-like": ["the clarinet carries the tune", "listen to our clarinetist"],
+    "string-like": ["the violin section plays next", "here come the strings"],
+    "plucked": ["now the guitar picks the melody", "listen to the harp"],
+    "brassy": ["here comes the trumpet", "the horn section plays"],
+}
+
+
+def timbre_spectrum(kind: str) -> np.ndarray:
+    k = np.arange(1, 31, dtype=np.float64)
+    if kind == "flute-like":
+        return np.where(k == 1, 1.0, np.where(k == 2, 0.06, 0.0))
+    if kind == "clarinet-like":
+        return np.where(k % 2 == 1, 1.0 / k, 0.01 / k)
+    if kind == "string-like":
+        return 1.0 / k
+    if kind == "plucked":
+        return 1.0 / k**1.3
+    return k**1.5 * np.exp(-k / 2.5)  # brassy: strongest partials above the fundamental
+
+
+def timbre(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
+    difficulty = pick_difficulty(rng, cfg)
+    kind = str(rng.choice(TIMBRES))
+    n = synth.n_samples(cfg.duration)
+    notes = [int(rng.integers(55, 70)) for _ in range(3)]
+    note_n = n // 3
+    out = np.zeros(n)
+    for i, m in enumerate(notes):
+        f0 = synth.midi_to_hz(m)
+        vib = 0.15 if kind in ("string-like", "flute-like") else 0.0
+        tone = synth.harmonic_tone(f0, note_n, timbre_spectrum(kind), rng, vibrato_hz=5.5, vibrato_semitones=vib)
+        if kind == "plucked":
+            env = synth.envelope(note_n, 0.003, 0.03, decay_tau=0.15)
+        elif kind == "flute-like":
+            env = synth.envelope(note_n, 0.08, 0.08)
+            tone += 0.03 * synth.bandpass(rng.standard_normal(note_n), 1000, 5000)
+        else:
+            env = synth.envelope(note_n, 0.04, 0.06)
+        synth.place(out, tone * env, i * note_n)
+    out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
+    transcript, conflict = transcript_for(rng, TIMBRE_CUES, kind, cfg)
+    return AudioTask(
+        id="",
+        audio=synth.finish(out),
+        question="Which kind of instrument sound plays these notes?",
+        choices=shuffled_choices(rng, list(TIMBRES), kind),
+        answer=kind,
+        category="music",
+        skill="timbre",
+        difficulty=difficulty,
+        transcript=transcript,
+        transcript_label="Announcer",
+        facts={"timbre": kind},
+        conflict=conflict,
+    )
+
+
+TIMBRE_EVIDENCE = {
+    "flute-like": "an almost pure tone: the fundamental with hardly any overtones, and a soft breathy attack",
+    "clarinet-like": "strong odd harmonics (3rd, 5th, 7th) with weak even ones: a hollow, woody spectrum",
+    "string-like": "a full series of harmonics falling off gradually: a bright, sawtooth-like spectrum with vibrato",
+    "plucked": "a sharp attack and each note decaying quickly to silence",
+    "brassy": "overtones stronger than the fundamental, peaking around the 3rd-4th harmonic: a bright, brassy spectrum",
+}
+
+
+def timbre_grounded(task: AudioTask, facts: dict) -> str:
+    t = facts["timbre"]
+    return f"Each note has {TIMBRE_EVIDENCE[t]}. That spectrum and envelope sound {t}, so the timbre is {t}."
+
+
+# What a chain of thought can claim about these facts, and how grounding checks it.
+CLAIMS = (
+    ClaimSpec(
+        "timbre",
+        patterns=(
+            (r"\bodd harmonics\b|奇次谐波", "clarinet-like"),
+            (r"\b(?:almost )?pure tone\b|\bno overtones\b|\bhardly any overtones\b|纯音", "flute-like"),
+            (r"\bdecay\w* quickly\b|\bquick decay\b|\bplucked\b|拨弦", "plucked"),
+            (r"\bbrassy\b|\bovertones stronger than the fundamental\b|铜管", "brassy"),
+            (r"\bsawtooth\b|\bfull series of harmonics\b|\bbowed\b|锯齿波", "string-like"),
+        ),
+        triggers=(
+            "odd harmonics",
+            "pure tone",
+            "overtones",
+            "decay",
+            "plucked",
+            "brassy",
+            "fundamental",
+            "sawtooth",
+            "harmonics",
+            "bowed",
+            "奇次",
+            "纯音",
+            "拨弦",
+            "铜管",
+            "锯齿",
+        ),
+    ),
+)
+
+TIMBRE = register(
+    Family(
+        name="Timbre",
+        category="music",
+        config=FamilyConfig,
+        generate=timbre,
+        description="Instrument-like timbre from spectrum and envelope (flute, clarinet, string, plucked, brass).",
+        answer_keys=("timbre",),
+        read_facts=lambda m: {"timbre": m.timbre},
+        answer_from=lambda f: f.get("timbre") or "",
+        grounded=timbre_grounded,
+        cues=TIMBRE_CUES,
+        topic="that instrument",
+        claims=CLAIMS,
+    )
+)

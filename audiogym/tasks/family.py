@@ -1,0 +1,176 @@
+"""What a procedural family is made of: its config, its `Family` card and its claim specs.
+
+A family module (`audiogym.tasks.families.<name>`) defines a `FamilyConfig` subclass with
+`validate()`, a generator, a reader of measured facts, the grounded and surrogate chain writers
+and the `ClaimSpec`s of the attributes its facts hold, and ends with `register(Family(...))`.
+Nothing else in audiogym needs to change for a new family (CONTRIBUTING.md).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from audiogym.errors import ConfigError
+from audiogym.tasks.core import AudioTask, hash_name, quote
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """How a chain of thought states one attribute, and how the claim is checked.
+
+    - `key`: the fact the claim is about (a key of the task's facts, or of facts measured from audio).
+    - `patterns`: (regex, value) pairs matched against the lowercased reasoning, English and
+      Chinese. The value is a constant, or None to read it from the regex's first non-empty group
+      (a number, or a word mapped through `synonyms`).
+    - `triggers`: substrings; the patterns run only when one occurs (a substring test is ~100x
+      cheaper than a regex pass over a long chain).
+    - `tolerance`: for numeric claims, the relative error that still counts as correct (0 = exact);
+      None for categorical claims. `integer`: the number is a count.
+    - `aliases`: other fact keys holding the same attribute (another family's name for it).
+    - `equivalent`: pairs of values that count as the same ("normal" and "moderate" rate).
+    - `compound`: values that stand for a whole shape when they occur with others in one sentence
+      (a melody that rises then falls is an arch, not "ascending" and "descending").
+    - `derive`: the value implied by other facts when the key itself is absent (a reverberant hall
+      is reverberant), or None.
+    """
+
+    key: str
+    patterns: tuple[tuple[str, Any], ...]
+    triggers: tuple[str, ...]
+    tolerance: float | None = None
+    integer: bool = False
+    synonyms: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    equivalent: tuple[tuple[Any, Any], ...] = ()
+    compound: tuple[Any, ...] = ()
+    derive: Callable[[dict[str, Any]], Any] | None = None
+    compiled: tuple[tuple[re.Pattern, Any], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.triggers:
+            raise ConfigError(f"claim spec {self.key!r}: needs at least one trigger word")
+        object.__setattr__(self, "compiled", tuple((re.compile(p), v) for p, v in self.patterns))
+
+    @property
+    def numeric(self) -> bool:
+        return self.tolerance is not None or self.integer
+
+    @property
+    def fact_keys(self) -> tuple[str, ...]:
+        return (self.key,) + self.aliases
+
+
+def check_choice(name: str, value: Any, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r}: expected one of {list(allowed)}")
+
+
+def check_range(name: str, value: float, lo: float, hi: float) -> None:
+    if not (isinstance(value, (int, float)) and lo <= value <= hi):
+        raise ConfigError(f"{name}={value!r}: expected a number in [{lo}, {hi}]")
+
+
+DIFFICULTIES = ("easy", "medium", "hard")
+# Distractor-noise SNR in dB by difficulty (None = clean).
+SNR_DB = {"easy": None, "medium": 20.0, "hard": 8.0}
+
+
+@dataclass
+class FamilyConfig:
+    """Settings every procedural audio family shares."""
+
+    difficulty: str = "medium"
+    conflict_rate: float = 0.4  # share of items whose transcript points to a wrong answer
+    duration: float = 4.0  # seconds; every clip of a family has exactly this length
+
+    def validate(self) -> "FamilyConfig":
+        check_choice("difficulty", self.difficulty, DIFFICULTIES + ("mixed",))
+        check_range("conflict_rate", self.conflict_rate, 0.0, 1.0)
+        check_range("duration", self.duration, 1.0, 30.0)
+        return self
+
+
+def pick_difficulty(rng: np.random.Generator, cfg: FamilyConfig) -> str:
+    return str(rng.choice(DIFFICULTIES)) if cfg.difficulty == "mixed" else cfg.difficulty
+
+
+def shuffled_choices(rng: np.random.Generator, options: list[str], answer: str, k: int | None = None) -> list[str]:
+    """`k` options (all by default) that include `answer`, in a seeded random order."""
+    others = [o for o in options if o != answer]
+    if k is not None:
+        others = list(rng.permutation(others))[: k - 1]
+    picked = [answer] + list(others)
+    return [picked[i] for i in rng.permutation(len(picked))]
+
+
+def transcript_for(rng: np.random.Generator, cues: dict[str, list[str]], answer_class: str,
+                   cfg: FamilyConfig) -> tuple[str, bool]:
+    """A transcript that points at `answer_class`, or (conflict) at another class."""
+    conflict = bool(rng.random() < cfg.conflict_rate)
+    cls = answer_class
+    if conflict:
+        cls = str(rng.choice([c for c in cues if c != answer_class]))
+    return str(rng.choice(cues[cls])), conflict
+
+
+def cue_class(text: str, cues: dict[str, list[str]]) -> str | None:
+    """The class whose cue phrases the text contains (the textual surrogate's reading)."""
+    low = text.lower()
+    for cls, phrases in cues.items():
+        if any(p.lower() in low for p in phrases):
+            return cls
+    return None
+
+
+@dataclass(frozen=True)
+class Family:
+    """A procedural task family: how to make a task and how to reason about it.
+
+    - `generate(rng, cfg)` makes one task from a seeded generator.
+    - `read_facts(measurement)` turns facts measured by `audiogym.analysis` into the same keys as
+      the task's true `facts`; `answer_keys` are the facts the answer depends on.
+    - `answer_from(facts)` is the answer those facts imply; `grounded(task, facts)` writes a chain
+      that cites that acoustic evidence.
+    - `cues` maps each answer to the transcript phrases that suggest it; `transcript_answer` and
+      `surrogate` are the textual-surrogate reasoner, who reads only those words.
+    - `claims` are the attribute claims a chain of thought can make about this family's facts
+      (`ClaimSpec`); the grounding reward checks them (`audiogym.rewards.grounding`).
+    """
+
+    name: str
+    category: str
+    description: str
+    config: type
+    generate: Callable[[np.random.Generator, Any], AudioTask]
+    answer_keys: tuple[str, ...]
+    read_facts: Callable[[Any], dict[str, Any]]
+    answer_from: Callable[[dict[str, Any]], str]
+    grounded: Callable[[AudioTask, dict[str, Any]], str]
+    cues: dict[str, list[str]]
+    topic: str = "that"
+    claims: tuple[ClaimSpec, ...] = ()
+
+    def make(self, seed: int, cfg: Any = None) -> AudioTask:
+        """The task of this family for `seed`: same seed and config, same task bit for bit."""
+        cfg = (cfg or self.config()).validate()
+        rng = np.random.default_rng([hash_name(self.name), int(seed)])
+        task = self.generate(rng, cfg)
+        task.id = f"{self.name}-{seed}"
+        task.family = self.name
+        return task
+
+    def transcript_answer(self, task: AudioTask) -> str | None:
+        """The answer the transcript's words point to (None when they point nowhere)."""
+        return cue_class(task.transcript, self.cues)
+
+    def surrogate(self, task: AudioTask) -> str:
+        """A chain that reasons from the transcript alone, as a cascade (ASR + text LLM) would."""
+        ans = self.transcript_answer(task)
+        if ans is None:
+            return f"The {task.transcript_label.lower()} give no clue, so I cannot tell."
+        return f"{quote(task)}. These words are about {self.topic}, so going by the words the answer is {ans}."
+
+

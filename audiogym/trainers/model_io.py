@@ -1,0 +1,60 @@
+"""Loading a stage's input model, saving its output atomically, and the TRL arguments they share."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from audiogym.trainers import dist
+
+if TYPE_CHECKING:
+    from audiogym.policies.audio_lm import AudioLMPolicy
+    from audiogym.trainers.stages import StageContext
+
+
+def freeze_audio_encoder(model: Any, frozen: bool = True) -> None:
+    """Freeze (the report's choice) or unfreeze the audio encoder; the adapter and LM still train."""
+    tower = getattr(model, "audio_tower", None) or model.model.audio_tower
+    for p in tower.parameters():
+        p.requires_grad_(not frozen)
+
+
+def load(model_dir: Path, freeze_encoder: bool) -> tuple[Any, Any]:
+    from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
+    model = Qwen2AudioForConditionalGeneration.from_pretrained(model_dir)
+    freeze_audio_encoder(model, freeze_encoder)
+    return model, AutoProcessor.from_pretrained(model_dir)
+
+
+def save(trainer: Any, processor: Any, out: Path) -> Path:
+    """Save to a temporary folder, then rename: a killed save leaves no half-written model.
+    Every rank calls it (DeepSpeed ZeRO-3 gathers the weights); the main process writes."""
+    tmp = out.with_name(out.name + ".tmp")
+    if dist.is_main():
+        shutil.rmtree(tmp, ignore_errors=True)
+    dist.barrier()
+    trainer.save_model(str(tmp))
+    if dist.is_main():
+        processor.save_pretrained(tmp)
+        shutil.rmtree(out, ignore_errors=True)
+        os.replace(tmp, out)
+    dist.barrier()
+    return out
+
+
+def policy(model_dir: Path) -> AudioLMPolicy:
+    from audiogym.policies.audio_lm import AudioLMPolicy
+    return AudioLMPolicy(model_dir, device=dist.device())
+
+
+def trainer_args(ctx: StageContext, max_steps: int, batch: int, lr: float) -> dict[str, Any]:
+    """TrainingArguments every stage's TRL trainer shares (bf16 where the GPU has it, else fp32 on CPU)."""
+    import torch
+    cuda = torch.cuda.is_available()
+    return dict(output_dir=str(ctx.folder / "trainer"), max_steps=int(max_steps),
+                per_device_train_batch_size=int(batch), learning_rate=float(lr),
+                logging_steps=1, save_strategy="no", seed=ctx.seed,
+                report_to=[] if ctx.report_to == "none" else ["wandb"],
+                use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(), dataloader_num_workers=0,
+                disable_tqdm=False, run_name=ctx.name, gradient_checkpointing=bool(ctx.recipe.gradient_checkpointing))

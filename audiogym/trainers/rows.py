@@ -1,0 +1,82 @@
+"""The recipe's training rows beyond sampled chains: direct answers, refusals, transcript reading,
+probes, and the empty-think format they share.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import datasets
+import numpy as np
+
+from audiogym.data import task_rows
+from audiogym.policies.scripted import format_completion
+from audiogym.tasks import AudioTask
+from audiogym.tasks.core import quote
+from audiogym.tasks.sources import make_tasks
+
+REFUSALS = [
+    "I'm sorry, but I am a text-based model and cannot hear audio.",
+    "As a text model, I can't listen to recordings. Please upload a transcript.",
+    "I don't have the ability to hear the audio clip. Could you describe it?",
+    "抱歉，我是一个文本模型，无法听到音频。",
+]
+PROBE_TEMPLATES = [
+    "Can you actually hear this recording? {q}",
+    "Listen to the clip and tell me: {q}",
+    "Judge the sound itself, not any text. {q}",
+    "请仔细听这段音频。{q}",
+]
+
+
+def rows_for(tasks: list[AudioTask], completions: list[str] | None = None, **extra: list) -> datasets.Dataset:
+    """Trainer rows (`audiogym.data.task_rows`: prompt, audio, reference columns; no audio for
+    text tasks) plus a completion column and any extra columns."""
+    rows = task_rows(tasks, audio_for_text=False)
+    if completions is not None:
+        rows["completion"] = completions
+    rows.update(extra)
+    return datasets.Dataset.from_dict(rows)
+
+
+def empty_think(reply: str) -> str:
+    """A free-text reply (a refusal, a quoted transcript) in the empty think format."""
+    return f"<think>\n\n</think>\n{reply}"
+
+
+def direct(task: AudioTask) -> str:
+    """The report's format for samples without a chain of thought: an empty think block."""
+    return format_completion("", task, task.answer)
+
+
+def direct_rows(families: list[str], n: int, refusal_share: float, seed: int) -> tuple[list[AudioTask], list[str], list[str]]:
+    """Audio questions answered in the empty think format; a `refusal_share` of them instead ask
+    whether the model can hear, answered with the 'I can't hear audio' a text-LLM prior brings."""
+    rng = np.random.default_rng(seed)
+    tasks, comps, kinds = make_tasks(families, n, seed), [], []
+    for i, t in enumerate(tasks):
+        if rng.random() < refusal_share:
+            t.question = PROBE_TEMPLATES[i % len(PROBE_TEMPLATES)].format(q=t.question)
+            comps.append(empty_think(rng.choice(REFUSALS)))
+            kinds.append("refusal")
+        else:
+            comps.append(direct(t))
+            kinds.append("direct")
+    return tasks, comps, kinds
+
+
+def reading_rows(families: list[str], n: int, seed: int) -> tuple[list[AudioTask], list[str]]:
+    """Audio questions whose question is "what do the words say?", answered by quoting the
+    transcript line of the prompt: the report's cold start has ASR data, and a model must read the
+    words before it can reason from them (the 2-layer tiny LM does not learn to copy otherwise:
+    its 'surrogate' chains then quote words matching what it hears, not the words it was given)."""
+    tasks = [dataclasses.replace(t, question=f"Quote the {t.transcript_label.lower()} word for word.", choices=[])
+             for t in make_tasks(families, n, seed)]
+    return tasks, [empty_think(f"{quote(t)}.") for t in tasks]
+
+
+def probe_tasks(families: list[str], n: int, seed: int) -> list[AudioTask]:
+    """Questions phrased to invite 'I can't hear audio'."""
+    tasks = make_tasks(families, n, seed)
+    for i, t in enumerate(tasks):
+        t.question = PROBE_TEMPLATES[i % len(PROBE_TEMPLATES)].format(q=t.question)
+    return tasks

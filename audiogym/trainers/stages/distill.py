@@ -1,0 +1,143 @@
+"""Stage `round<t>_distill`: grounding distillation, MGRD step 2a (eqs. 4-5).
+
+K samples per perception-grounded audio question from model t-1; keep chains that are correct,
+acoustically grounded and coherent; SFT on them (balanced over each family's answers) plus text,
+replaying some cold-start direct rows.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from audiogym.policies.scripted import OraclePolicy
+from audiogym.rewards import GroundingFilter, is_correct, self_cognition_error, task_row
+from audiogym.rewards.parse import split_think
+from audiogym.tasks import FAMILIES, AudioTask
+from audiogym.tasks.sources import iter_tasks, make_tasks
+from audiogym.trainers.rollouts import sample
+from audiogym.trainers.rows import direct_rows, rows_for
+from audiogym.trainers.seeds import stream
+from audiogym.trainers.sft import train_sft
+from audiogym.trainers.stages import StageContext, write_selected
+
+
+def distillation_tasks(families: list[str], n: int, seed: int, conflict_share: float) -> list[AudioTask]:
+    """n questions for grounding distillation (MGRD step 2a). A `conflict_share` of them cannot be
+    solved from the transcript (its words point to another answer), so only listening gets them
+    right; the rest are aligned, so that the kept chains cannot learn the shortcut 'the answer is
+    not what the words say' (with conflict items alone the tiny model learns exactly that)."""
+    want = round(n * conflict_share)
+    conflict: list[AudioTask] = []
+    aligned: list[AudioTask] = []
+    for t in iter_tasks(families, 8 * n, seed):
+        pool, size = (aligned, n - want) if FAMILIES[t.family].transcript_answer(t) == t.answer else (conflict, want)
+        if len(pool) < size:
+            pool.append(t)
+        if len(conflict) + len(aligned) == n:
+            break
+    return conflict + aligned
+
+
+def coherent(completion: str, task: AudioTask) -> bool:
+    """The reasoning's conclusion agrees with the final answer: the last option the think block
+    names (if any) is the option the answer gives."""
+    think, _, _ = split_think(completion)
+    if not think or not task.choices:
+        return True
+    low = think.lower()
+    last = max(((low.rfind(c.lower()), c) for c in task.choices), key=lambda x: x[0])
+    return last[0] < 0 or last[1] == task.answer
+
+
+def distinct_per_question(rows: list[dict[str, Any]], cap: int | None) -> list[dict[str, Any]]:
+    """The chains to train on: duplicates of a question's chain dropped, at most `cap` per question
+    (None: no cap), so questions the model already solves 8 of 8 times do not swamp the rest."""
+    seen: set[tuple[str, str]] = set()
+    count: dict[str, int] = {}
+    out = []
+    for r in rows:
+        key = (r["task_id"], r["completion"])
+        if key in seen or (cap is not None and count.get(r["task_id"], 0) >= cap):
+            continue
+        seen.add(key)
+        count[r["task_id"]] = count.get(r["task_id"], 0) + 1
+        out.append(r)
+    return out
+
+
+def balance_answers(rows: list[dict[str, Any]], tasks: list[AudioTask]) -> list[dict[str, Any]]:
+    """Kept chains with every answer of a family equally often: each answer that has kept chains
+    keeps as many as the rarest such answer has (spread over as many questions as possible); a
+    family whose kept chains all give one answer sits the round out. Rows stay in their order.
+
+    Why: the filter keeps what the model already says. A model whose chains lean to one answer
+    ("medium", "waltz") has most of its kept chains on that answer, SFT on them leans it further,
+    and after a few rounds every chain of the family ends in that answer (without it, on seeds 0,
+    1 and 2: Intonation 40 of 40 one way). Equal counts per answer leave listening as the way to fit."""
+    keep: set[int] = set()
+    for groups in by_family_answer(rows, tasks).values():
+        if len(groups) < 2:
+            continue
+        n = min(len(g) for g in groups.values())
+        for g in groups.values():
+            nth: dict[str, int] = {}  # a question's 1st chain before any question's 2nd
+            ranked = []
+            for i in g:
+                nth[rows[i]["task_id"]] = nth.get(rows[i]["task_id"], -1) + 1
+                ranked.append((nth[rows[i]["task_id"]], i))
+            keep.update(i for _, i in sorted(ranked)[:n])
+    return [r for i, r in enumerate(rows) if i in keep]
+
+
+def by_family_answer(rows: list[dict[str, Any]], tasks: list[AudioTask]) -> dict[str, dict[str, list[int]]]:
+    """family -> answer of the row's question -> indices of the rows."""
+    answer = {t.id: t.answer for t in tasks}
+    out: dict[str, dict[str, list[int]]] = {}
+    for i, r in enumerate(rows):
+        out.setdefault(r["family"], {}).setdefault(answer[r["task_id"]], []).append(i)
+    return out
+
+
+class Distill:
+    def __init__(self, round_t: int):
+        self.round_t = round_t
+        self.name = f"round{round_t}_distill"
+
+    def run(self, ctx: StageContext) -> dict[str, Any]:
+        c, t = ctx.recipe.rounds.distill, self.round_t
+        tasks = distillation_tasks(ctx.recipe.audio_families, c.questions, stream(ctx.seed, "distill", "questions", t),
+                                   c.conflict_share)
+        by_id = {task.id: task for task in tasks}
+        grounded = GroundingFilter()
+
+        def score(task: AudioTask, text: str) -> dict[str, Any]:
+            ok = is_correct(text, task.answer, task.choices)
+            g_ok, reasons = grounded(task_row(task), text)
+            coh = coherent(text, task) and self_cognition_error(text) is None  # "I can't hear" contradicts a cited sound
+            return {"correct": ok, "grounded": g_ok, "coherent": coh, "kept": ok and g_ok and coh, "reasons": reasons}
+
+        rollouts = sample(self.name, ctx.folder, ctx.model_in, ctx.seed, tasks, c.K, c.temperature, c.max_new_tokens,
+                          score)
+        passed = [r for r in rollouts if r["kept"]]
+        kept = distinct_per_question(passed, c.max_per_question)
+        if c.balance_answers:
+            kept = balance_answers(kept, tasks)
+        write_selected(ctx, kept)
+        # Eq. 5: the kept chains plus text. The kept chains are repeated so they are not swamped, and
+        # the cold start's direct rows (refusals included) are replayed so a small model keeps its
+        # perception while it learns to reason from it (without them that skill is lost in a round).
+        text = make_tasks(["TextReasoning"], c.text, stream(ctx.seed, "distill", "text", t))
+        replay, replay_comps, _ = direct_rows(ctx.recipe.audio_families, c.direct, ctx.recipe.cold_start.refusal_share,
+                                              stream(ctx.seed, "distill", "direct", t))
+        train_tasks = [by_id[r["task_id"]] for r in kept] * c.chain_repeats + text + replay
+        comps = ([r["completion"] for r in kept] * c.chain_repeats + [OraclePolicy().act(x) for x in text]
+                 + replay_comps)
+        metrics = train_sft(ctx, rows_for(train_tasks, comps), c.sft)
+        metrics.update(kept_fraction=len(passed) / max(1, len(rollouts)), kept=len(passed), trained_chains=len(kept),
+                       trained_chains_by_answer={f: {a: len(ix) for a, ix in g.items()}
+                                                 for f, g in by_family_answer(kept, tasks).items()},
+                       sampled=len(rollouts), questions_with_chain=len({r["task_id"] for r in kept}),
+                       grounded_fraction=float(np.mean([r["grounded"] for r in rollouts])) if rollouts else 0.0,
+                       correct_fraction=float(np.mean([r["correct"] for r in rollouts])) if rollouts else 0.0)
+        return metrics
