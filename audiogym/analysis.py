@@ -209,7 +209,8 @@ def _harmony(m: Measurement, P: np.ndarray, long_level: np.ndarray) -> None:
     best = np.argmax(templates @ c, axis=0)
     votes = np.bincount(best // 12, minlength=len(names))
     m.chord_quality = names[int(np.argmax(votes))]
-    roots, run_start = [], 0
+    roots: list[str] = []
+    run_start = 0
     for i in range(1, len(best) + 1):
         if i == len(best) or best[i] != best[run_start]:
             if i - run_start >= 10:

@@ -62,11 +62,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for name in FAMILIES:
         env = gym.make(f"audiogym/{name}-v0")
         env.reset(seed=args.seed)
-        task = env.unwrapped.task
-        rewards = []
+        task = env.unwrapped.task  # type: ignore[attr-defined]
+        rewards: list[float] = []
         for policy in (oracle, cascade):
             env.reset(seed=args.seed)
-            rewards.append(env.step(policy.act(task))[1])
+            rewards.append(float(env.step(policy.act(task))[1]))
         totals = [a + b for a, b in zip(totals, rewards)]
         if len(task.audio):
             spectrogram_png(task, out / f"{task.id}.png")

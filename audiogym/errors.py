@@ -3,6 +3,9 @@
 The CLI turns any `AudiogymError` into a single line and a non-zero exit; anything else is a bug
 and keeps its traceback.
 """
+from __future__ import annotations
+
+import os
 
 
 class AudiogymError(Exception):
@@ -16,7 +19,7 @@ class ConfigError(AudiogymError, ValueError):
 class ManifestError(AudiogymError):
     """A manifest file or one of its rows cannot be used."""
 
-    def __init__(self, path: str, message: str, row: int | None = None, field: str | None = None):
+    def __init__(self, path: str | os.PathLike, message: str, row: int | None = None, field: str | None = None):
         self.path, self.row, self.field = str(path), row, field
         where = self.path
         if row is not None:

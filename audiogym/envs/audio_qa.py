@@ -46,10 +46,10 @@ class AudioQAEnv(gym.Env):
         self.instruction = instruction
         self.render_mode = render_mode
         self.max_samples = int(round((max_seconds or source_seconds(self.source, config)) * SAMPLE_RATE))
-        charset = set(string.printable)
+        chars = set(string.printable)
         if isinstance(self.source, Manifest):
-            charset |= {c for t in self.source.texts() for c in t}
-        charset = "".join(sorted(charset))
+            chars |= {c for t in self.source.texts() for c in t}
+        charset = "".join(sorted(chars))
         text = spaces.Text(max_length=MAX_TEXT, min_length=0, charset=charset)
         self.observation_space = spaces.Dict({
             "audio": spaces.Box(-1.0, 1.0, shape=(self.max_samples,), dtype=np.float32),
@@ -104,6 +104,7 @@ class AudioQAEnv(gym.Env):
 
     def _observation(self) -> dict[str, Any]:
         t = self.task
+        assert t is not None
         audio = np.zeros(self.max_samples, np.float32)
         clip = t.audio[: self.max_samples]
         audio[: len(clip)] = clip
@@ -112,6 +113,7 @@ class AudioQAEnv(gym.Env):
 
     def _reset_info(self) -> dict[str, Any]:
         t = self.task
+        assert t is not None
         mask = np.zeros(MAX_CHOICES, np.int8)
         mask[: min(len(t.choices), MAX_CHOICES)] = 1
         return {"task_id": t.id, "family": t.family, "category": t.category, "skill": t.skill,

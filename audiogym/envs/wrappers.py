@@ -29,7 +29,7 @@ class ChoiceIndexAction(ActionWrapper, RecordConstructorArgs):
 
     def action(self, action) -> str:
         i = int(action)
-        n = len(self.env.unwrapped.task.choices)
+        n = len(self.env.unwrapped.task.choices)  # type: ignore[attr-defined]
         return f"The answer is ({LETTERS[i]})." if 0 <= i < n else ""
 
 
@@ -42,5 +42,5 @@ class AudioFeatureObservation(ObservationWrapper, RecordConstructorArgs):
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(len(FEATURE_NAMES),), dtype=np.float32)
 
     def observation(self, observation) -> np.ndarray:
-        task = self.env.unwrapped.task
+        task = self.env.unwrapped.task  # type: ignore[attr-defined]
         return feature_vector(measure(task.audio if len(task.audio) else observation["audio"]))

@@ -71,8 +71,9 @@ def _reinit(model: torch.nn.Module, std: float) -> None:
     for mod in model.modules():
         if isinstance(mod, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Embedding)):
             torch.nn.init.normal_(mod.weight, 0.0, std)
-            if getattr(mod, "bias", None) is not None:
-                torch.nn.init.zeros_(mod.bias)
+            bias = getattr(mod, "bias", None)
+            if isinstance(bias, torch.Tensor):
+                torch.nn.init.zeros_(bias)
 
 
 def build_tiny_model(folder: str | Path, cfg: TinyModelConfig | None = None, tokenizer=None) -> Path:
@@ -131,9 +132,7 @@ class AudioLMPolicy:
             raise ConfigError(f"{path}: not a model folder (no config.json)")
         self.path = path
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        if isinstance(dtype, str):
-            dtype = getattr(torch, dtype)
-        self.dtype = dtype or torch.float32
+        self.dtype: torch.dtype = (getattr(torch, dtype) if isinstance(dtype, str) else dtype) or torch.float32
         self.prefill_think = prefill_think
         self.show_transcript = show_transcript
         config = AutoConfig.from_pretrained(path)
@@ -148,6 +147,7 @@ class AudioLMPolicy:
 
     def _load(self, path: Path, config):
         from transformers import AutoTokenizer, WhisperFeatureExtractor
+        Model: Any
         if self.kind == "qwen2_audio":
             from transformers import Qwen2AudioForConditionalGeneration as Model
         elif self.kind in ("qwen2_5_omni_thinker", "qwen2_5_omni"):

@@ -80,7 +80,7 @@ class AudioPromptEncoder:
         for i, (conv, audio) in enumerate(zip(conversations, audios)):
             has_audio = audio is not None and len(audio) > 0
             text = self.prompt_text(conv, has_audio)
-            if has_audio:
+            if audio is not None and has_audio:
                 f, m = self.features(audio, keys[i])
                 text = text.replace(AUDIO_TOKEN, AUDIO_TOKEN * n_audio_tokens(int(m.sum())), 1)
             else:
@@ -101,6 +101,6 @@ def audio_model_kwargs(input_features: torch.Tensor | None, feature_attention_ma
                        audio_rows: torch.Tensor | None) -> dict[str, torch.Tensor]:
     """Keep only the rows that have audio (Qwen2-Audio scatters encoder outputs into the audio
     tokens in order, so it takes features for exactly the rows that contain them)."""
-    if input_features is None or audio_rows is None or not bool(audio_rows.any()):
+    if input_features is None or feature_attention_mask is None or audio_rows is None or not bool(audio_rows.any()):
         return {}
     return {"input_features": input_features[audio_rows], "feature_attention_mask": feature_attention_mask[audio_rows]}

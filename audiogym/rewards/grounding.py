@@ -165,7 +165,9 @@ def verify(claims: list[Claim], facts: dict[str, Any]) -> tuple[list[Claim], lis
     by_key: dict[str, set] = {}
     for c in claims:
         by_key.setdefault(c.key, set()).add(c.value)
-    correct, wrong, unknown = [], [], []
+    correct: list[Claim] = []
+    wrong: list[Claim] = []
+    unknown: list[Claim] = []
     for c in claims:
         spec = specs[c.key]
         if len(by_key[c.key]) > 1 and spec.tolerance is None:

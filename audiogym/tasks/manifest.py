@@ -73,7 +73,7 @@ def _read_records(path: Path) -> list[tuple[int, Any, str | None]]:
     except (OSError, UnicodeDecodeError) as e:
         raise ManifestError(path, f"cannot read manifest ({e})") from None
     if path.suffix.lower() == ".jsonl":
-        out = []
+        out: list[tuple[int, Any, str | None]] = []
         for i, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue

@@ -23,9 +23,14 @@ class TaskSource(Protocol):
     """Anything that makes a task from an integer: a seed (families, mixtures) or an index (manifests).
     The same integer and config give the same task, bit for bit."""
 
-    name: str
-    description: str
-    category: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def category(self) -> str: ...
 
     def make(self, seed: int, cfg: Any = None) -> AudioTask: ...
 

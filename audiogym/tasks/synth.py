@@ -44,7 +44,7 @@ def harmonic_tone(f0: float | np.ndarray, n: int, amps: np.ndarray, rng: np.rand
     for k, a in enumerate(np.asarray(amps, dtype=np.float64), start=1):
         if a == 0:
             continue
-        audible = k * f0 < 0.45 * SR
+        audible = np.asarray(k * f0 < 0.45 * SR)
         if not audible.any():
             break
         out += a * np.sin(k * phase) * audible

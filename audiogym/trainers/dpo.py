@@ -28,6 +28,7 @@ class AudioPreferenceCollator(DataCollatorForPreference):
     encoder: AudioPromptEncoder | None = None
 
     def torch_call(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        assert self.encoder is not None, "AudioPreferenceCollator needs an encoder"
         audios = [decode_audio(r["audio"]) if r.get("audio") is not None else None for r in rows]
         keys = [r.get("task_id") for r in rows]
         prompts = self.encoder.encode([r["prompt"] for r in rows], audios, keys)

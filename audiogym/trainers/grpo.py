@@ -56,7 +56,7 @@ class AudioGRPOTrainer(GRPOTrainer):
             model = create_model_from_path(model)
         prepare_audio_model(model)  # before TRL's init, which reads image_token_id
         super().__init__(model, *args, **kwargs)
-        proc = self.processing_class
+        proc: Any = self.processing_class  # a processor: its tokenizer and feature extractor
         if not think_tag_survives_decoding(getattr(proc, "tokenizer", proc)):
             warnings.warn(f"the tokenizer drops {THINK_CLOSE!r} when it skips special tokens: GRPO's reward "
                           "functions will see completions without their think block (re-add the tag with "
@@ -84,7 +84,7 @@ class AudioGRPOTrainer(GRPOTrainer):
         finally:
             self._batch_audio = self._batch_keys = None
         device = self.accelerator.device
-        output.update({k: v.to(device) for k, v in self._pending_audio.items()})
+        output.update({k: v.to(device) for k, v in (self._pending_audio or {}).items()})
         self._pending_audio = None
         return output
 

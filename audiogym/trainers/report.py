@@ -65,7 +65,8 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
     for key, label in [("accuracy_conflict", "conflict accuracy"), ("accuracy_aligned", "aligned accuracy"),
                        ("grounding_rate", "grounding rate"), ("accuracy_text", "text accuracy"),
                        ("self_cognition_error_rate", "self-cognition error")]:
-        ax.plot(x, [r.get(key) if r.get(key) is not None else float("nan") for r in stages], marker="o", label=label)
+        ys = [float(r[key]) if r.get(key) is not None else float("nan") for r in stages]
+        ax.plot(list(x), ys, marker="o", label=label)
     if "transcript" in base and base["transcript"].get("accuracy_conflict") is not None:
         ax.axhline(base["transcript"]["accuracy_conflict"], ls="--", c="gray", lw=1, label="transcript baseline, conflict")
     ax.set_xticks(list(x), [r["stage"] for r in stages], rotation=30, ha="right", fontsize=8)

@@ -56,8 +56,8 @@ def melody_contour(rng: np.random.Generator, cfg: MelodyConfig) -> AudioTask:
     difficulty = pick_difficulty(rng, cfg)
     contour = str(rng.choice(CONTOURS))
     steps = contour_steps(rng, contour, cfg.n_notes)
-    notes = np.cumsum([int(rng.integers(55, 72))] + steps)
-    notes = list(notes - max(0, notes.max() - 79) + max(0, 52 - notes.min()))  # keep within G3..G5
+    raw = np.cumsum([int(rng.integers(55, 72))] + steps)
+    notes = list(raw - max(0, raw.max() - 79) + max(0, 52 - raw.min()))  # keep within G3..G5
     n = synth.n_samples(cfg.duration)
     note_n = int(n * 0.9) // cfg.n_notes
     out = np.zeros(n)

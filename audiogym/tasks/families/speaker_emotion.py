@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from audiogym.tasks import synth
@@ -17,7 +19,7 @@ from audiogym.tasks.voice import speech_task, utterance
 
 # Prosody of each emotion: f0 base (Hz), accent range (st), rate (syl/s), level (dBFS),
 # spectral tilt (smaller = harsher), tremor depth (st), pause length (s).
-EMOTIONS = {
+EMOTIONS: dict[str, dict[str, Any]] = {
     "calm": dict(f0=(120, 170), range_st=2.0, rate=3.8, level=-22, tilt=1.3, tremor=0.0, pause=0.0),
     "cheerful": dict(f0=(190, 250), range_st=9.0, rate=4.6, level=-18, tilt=1.1, tremor=0.0, pause=0.0),
     "angry": dict(f0=(150, 200), range_st=2.5, rate=5.0, level=-12, tilt=0.7, tremor=0.0, pause=0.0),

@@ -1,0 +1,90 @@
+"""Adding a family is one module: a family defined here (no other file edited) registers, becomes an
+environment, is evaluated, and grounding verifies the claims its spec describes."""
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import audiogym
+from audiogym.evaluation import eval_tasks, evaluate
+from audiogym.policies import OraclePolicy
+from audiogym.rewards.grounding import grounding_of, measured_facts
+from audiogym.tasks import AudioTask, ClaimSpec, Family, FamilyConfig
+from audiogym.tasks.family import pick_difficulty, shuffled_choices, transcript_for
+from audiogym.tasks.registry import unregister
+from audiogym.tasks.synth import add_noise, finish, harmonic_tone, n_samples
+
+REGISTERS = {"low": (90.0, 140.0), "high": (600.0, 900.0)}
+CUES = {"low": ["a deep rumbling drone"], "high": ["a thin whistling tone"]}
+
+
+@dataclass
+class HumConfig(FamilyConfig):
+    duration: float = 2.0
+
+
+def hum(rng: np.random.Generator, cfg: HumConfig) -> AudioTask:
+    difficulty = pick_difficulty(rng, cfg)
+    register = str(rng.choice(list(REGISTERS)))
+    hz = round(float(rng.uniform(*REGISTERS[register])), 1)
+    audio = add_noise(0.3 * harmonic_tone(hz, n_samples(cfg.duration), np.array([1.0]), rng), 30.0, rng)
+    transcript, conflict = transcript_for(rng, CUES, register, cfg)
+    return AudioTask(id="", audio=finish(audio), question="Is this hum low or high?",
+                     choices=shuffled_choices(rng, list(REGISTERS), register), answer=register, category="sound",
+                     skill="pitch", difficulty=difficulty, transcript=transcript, transcript_label="Caption",
+                     facts={"hum_register": register}, conflict=conflict)
+
+
+def register_of(m) -> str | None:
+    return None if m.f0_median_hz is None else ("low" if m.f0_median_hz < 300 else "high")
+
+
+HUM = Family(
+    name="Hum", category="sound", config=HumConfig, generate=hum,
+    description="A low or a high steady hum (a family defined in a test module).",
+    answer_keys=("hum_register",), read_facts=lambda m: {"hum_register": register_of(m)},
+    answer_from=lambda f: f.get("hum_register") or "",
+    grounded=lambda task, facts: f"The spectrum is one steady partial: a {facts['hum_register']}-register hum.",
+    cues=CUES, topic="the sound",
+    claims=(ClaimSpec("hum_register", patterns=((r"\b(low|high)[- ]register hum\b", None),), triggers=("hum",)),))
+
+
+@pytest.fixture
+def hum_family():
+    audiogym.register(HUM)
+    yield HUM
+    unregister("Hum")
+
+
+def test_a_family_from_a_test_module_is_an_environment(hum_family):
+    assert "audiogym/Hum-v0" in audiogym.list_envs()
+    env = gym.make("audiogym/Hum-v0")
+    obs, info = env.reset(seed=3)
+    task = env.unwrapped.task
+    assert task.family == "Hum" and obs["audio"].shape == (32_000,)
+    _, reward, terminated, _, info = env.step(OraclePolicy().act(task))
+    assert terminated and reward == 1.0 and info["parsed_answer"] == task.answer
+
+
+def test_a_family_from_a_test_module_is_evaluated_and_its_claims_verified(hum_family):
+    tasks = eval_tasks("audiogym/Hum-v0", n=16, seed=0)
+    report = evaluate(OraclePolicy(), tasks, progress=False).summary()
+    assert report["accuracy"] >= 0.9 and report["grounding_rate"] >= 0.9
+    task = tasks[0]
+    other = "high" if task.answer == "low" else "low"
+    honest = grounding_of(f"<think>\nA {task.answer}-register hum, one steady tone.\n</think>\n{task.answer}", task.facts)
+    wrong = grounding_of(f"<think>\nA {other}-register hum, one steady tone.\n</think>\n{other}", task.facts)
+    assert [(c.key, c.value) for c in honest.correct] == [("hum_register", task.answer)]
+    assert [(c.key, c.value) for c in wrong.wrong] == [("hum_register", other)]
+    assert honest.score > wrong.score
+    # Facts measured from the audio include the new family's reading (manifests rely on it).
+    assert measured_facts(task.audio)["hum_register"] == task.answer
+
+
+def test_unregistering_removes_the_family_and_its_claims(hum_family):
+    unregister("Hum")
+    assert "Hum" not in audiogym.FAMILIES
+    g = grounding_of("<think>\nA low-register hum.\n</think>\nlow", {"hum_register": "low"})
+    assert g.correct == [] and g.wrong == []
+    audiogym.register(HUM)  # the fixture unregisters again
