@@ -25,7 +25,7 @@ fi
 # Re-install only when pyproject.toml or the interpreter changed since the last set-up here.
 stamp=".setup-stamp"
 want="$(cat pyproject.toml | sha1sum | cut -c1-16) $("$PY" -c 'import sys; print(sys.executable)')"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! "$PY" -c "import audiogym, trl, ray, librosa, wandb, pytest, hypothesis, xdist" 2>/dev/null; then
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! "$PY" -c "import audiogym, trl, ray, librosa, wandb, pytest, hypothesis, xdist, ruff, mypy" 2>/dev/null; then
     echo "setup: installing audiogym and its dependencies"
     "$PY" -m pip install -q -e ".[dev]" 2>&1 | grep -v "Running pip as the 'root' user" || true
     "$PY" -c "import audiogym, trl, ray, librosa, wandb" || { echo "setup: installing audiogym failed" >&2; exit 1; }

@@ -67,7 +67,7 @@ def feature_extractor(max_seconds: int, n_fft: int = 2048, num_mel_bins: int = 1
 
 
 def _reinit(model: torch.nn.Module, std: float) -> None:
-    """N(0, std) for every Linear/Conv/Embedding weight, zero biases (see DESIGN.md on why 0.05)."""
+    """N(0, std) for every Linear/Conv/Embedding weight, zero biases (docs/design.md says why 0.05)."""
     for mod in model.modules():
         if isinstance(mod, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Embedding)):
             torch.nn.init.normal_(mod.weight, 0.0, std)
