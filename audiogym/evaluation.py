@@ -18,7 +18,7 @@ import numpy as np
 
 from audiogym.errors import ConfigError
 from audiogym.rewards.base import task_row
-from audiogym.rewards.grounding import GroundingFilter, facts_for_row, grounding_of
+from audiogym.rewards.grounding import GroundingFilter, grounding_of_row
 from audiogym.rewards.outcome import count_words, is_correct
 from audiogym.rewards.parse import split_think
 from audiogym.rewards.selfcog import self_cognition_error
@@ -127,7 +127,7 @@ def score_item(task: AudioTask, completion: str, tokens: int, grounding_filter: 
     grounded = score = None
     ok = bad = 0
     if task.category != "text":
-        g = grounding_of(completion, facts_for_row(task_row(task)), task.transcript)
+        g = grounding_of_row(completion, task_row(task))
         score, ok, bad = g.score, len(g.correct), len(g.wrong)
         grounded = (grounding_filter or GroundingFilter()).judge(g)[0]
     return ItemResult(task.id, task.family, task.category, task.conflict, len(task.choices), task.answer, completion, tokens,

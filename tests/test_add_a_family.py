@@ -33,7 +33,7 @@ def hum(rng: np.random.Generator, cfg: HumConfig) -> AudioTask:
     return AudioTask(id="", audio=finish(audio), question="Is this hum low or high?",
                      choices=shuffled_choices(rng, list(REGISTERS), register), answer=register, category="sound",
                      skill="pitch", difficulty=difficulty, transcript=transcript, transcript_label="Caption",
-                     facts={"hum_register": register}, conflict=conflict)
+                     facts={"hum_register": register, "hum_hz": hz}, conflict=conflict)
 
 
 def register_of(m) -> str | None:
@@ -43,11 +43,13 @@ def register_of(m) -> str | None:
 HUM = Family(
     name="Hum", category="sound", config=HumConfig, generate=hum,
     description="A low or a high steady hum (a family defined in a test module).",
-    answer_keys=("hum_register",), read_facts=lambda m: {"hum_register": register_of(m)},
+    answer_keys=("hum_register",), read_facts=lambda m: {"hum_register": register_of(m), "hum_hz": m.f0_median_hz},
     answer_from=lambda f: f.get("hum_register") or "",
-    grounded=lambda task, facts: f"The spectrum is one steady partial: a {facts['hum_register']}-register hum.",
+    grounded=lambda task, facts: f"One steady partial near {facts['hum_hz']:.0f} Hz: a {facts['hum_register']}-register hum.",
     cues=CUES, topic="the sound",
-    claims=(ClaimSpec("hum_register", patterns=((r"\b(low|high)[- ]register hum\b", None),), triggers=("hum",)),))
+    claims=(ClaimSpec("hum_register", patterns=((r"\b(low|high)[- ]register hum\b", None),), triggers=("hum",)),
+            ClaimSpec("hum_hz", patterns=((r"\bpartial (?:near|at|around) (\d{2,4})\s*hz\b", None),),
+                      triggers=("partial",), tolerance=0.1)))
 
 
 @pytest.fixture
@@ -73,11 +75,18 @@ def test_a_family_from_a_test_module_is_evaluated_and_its_claims_verified(hum_fa
     assert report["accuracy"] >= 0.9 and report["grounding_rate"] >= 0.9
     task = tasks[0]
     other = "high" if task.answer == "low" else "low"
-    honest = grounding_of(f"<think>\nA {task.answer}-register hum, one steady tone.\n</think>\n{task.answer}", task.facts)
-    wrong = grounding_of(f"<think>\nA {other}-register hum, one steady tone.\n</think>\n{other}", task.facts)
-    assert [(c.key, c.value) for c in honest.correct] == [("hum_register", task.answer)]
-    assert [(c.key, c.value) for c in wrong.wrong] == [("hum_register", other)]
-    assert honest.score > wrong.score
+    hz = task.facts["hum_hz"]
+
+    def read(text):
+        return grounding_of(f"<think>\n{text}\n</think>\n{task.answer}", task.facts, choices=task.choices, family="Hum")
+    honest = read(f"One steady partial near {hz:.0f} Hz, a {task.answer}-register hum.")
+    echo = read(f"It is a {task.answer}-register hum.")  # the option's own word: no evidence
+    wrong = read(f"One steady partial near {2 * hz:.0f} Hz, a {other}-register hum.")
+    assert [(c.key, round(c.value)) for c in honest.correct] == [("hum_hz", round(hz))]
+    assert [c.text for c in honest.echoes] == [f"{task.answer}-register hum"] and echo.correct == []
+    assert {(c.key, c.value if c.key == "hum_register" else round(c.value)) for c in wrong.wrong} == {
+        ("hum_register", other), ("hum_hz", round(2 * hz))}
+    assert honest.score > echo.score >= wrong.score
     # Facts measured from the audio include the new family's reading (manifests rely on it).
     assert measured_facts(task.audio)["hum_register"] == task.answer
 
@@ -85,6 +94,6 @@ def test_a_family_from_a_test_module_is_evaluated_and_its_claims_verified(hum_fa
 def test_unregistering_removes_the_family_and_its_claims(hum_family):
     unregister("Hum")
     assert "Hum" not in audiogym.FAMILIES
-    g = grounding_of("<think>\nA low-register hum.\n</think>\nlow", {"hum_register": "low"})
+    g = grounding_of("<think>\nA partial near 120 Hz, a low-register hum.\n</think>\nlow", {"hum_register": "low", "hum_hz": 120})
     assert g.correct == [] and g.wrong == []
     audiogym.register(HUM)  # the fixture unregisters again

@@ -64,3 +64,25 @@ def test_parse_never_raises(text):
 def test_huge_and_hostile_strings(text):
     parse_completion(text, CH)
     parse_completion(text, None)
+
+
+@pytest.mark.parametrize("text", [
+    "The answer is (A), (B), (C)", "The answer is A, B or C.", "Answer: A\nAnswer: B\nAnswer: C\nAnswer: D",
+    "A, no wait, C", "The answer is A... actually, no: C.", "B/C", "(B) / (C)", "sad or tense",
+    "It is either cheerful or sad.", "\\boxed{A} \\boxed{B}", "\\boxed{B}\n\\boxed{C}",
+    "<think>\nminor\n</think>\nAnswer: B<think>\nor maybe\n</think>\nAnswer: C",
+    "<think>a</think>The answer is B.\n<think>b</think>The answer is B.",
+    "答案是A或B", "答案：A、B", "答案是A，不对，是C", "选A\n选C", "Final answer: A; final answer: D",
+])
+def test_naming_several_options_has_no_answer(text):
+    assert parse_completion(text, CH).choice is None, text
+
+
+@pytest.mark.parametrize("text, want", [
+    ("答案是C", 2), ("答案：C", 2), ("答案:C", 2), ("答案为C", 2), ("选C", 2), ("选择C", 2), ("我选 C。", 2),
+    ("答案是（C）", 2), ("答案：（Ｃ）。", 2), ("最终答案：Ｃ", 2), ("选项C", 2), ("我认为选项是 C", 2),
+    ("答案是tense", 2), ("答案是 tense。", 2), ("选择 tense", 2), ("<think>\n和弦是减三和弦\n</think>\n答案是C。", 2),
+    ("The answer is C, not cheerful.", 2), ("The answer is (C) rather than (A).", 2), ("答案是C，不是A", 2),
+])
+def test_chinese_and_full_width_answer_forms_parse(text, want):
+    assert parse_completion(text, CH).choice == want, text

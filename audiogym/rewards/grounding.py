@@ -22,16 +22,23 @@ against thresholds, with the reasons.
 """
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from audiogym.rewards.base import Reward, row_facts, task_row
+from audiogym.rewards.claims import (  # noqa: F401
+    Claim,
+    claimable_facts,
+    drop_echoes,
+    extract_claims,
+    measured_facts,
+    read_claims,
+    verify,
+)
 from audiogym.rewards.outcome import count_words
 from audiogym.rewards.parse import split_think
-from audiogym.tasks.family import ClaimSpec
-from audiogym.tasks.registry import claim_specs, read_measured
+from audiogym.tasks.registry import FAMILIES
 
 # ---- evidence categories ----------------------------------------------------------------------
 
@@ -63,136 +70,51 @@ def _term_regex(terms: tuple[str, ...]) -> re.Pattern:
 
 CATEGORY_RE = {k: _term_regex(v) for k, v in CATEGORY_TERMS.items()}
 
-SURROGATE_RE = re.compile(  # matched against lowercased text
-    r"\b(?:the )?lyrics\b|\btranscript\b|\bcaption\b|\bthe words\b|\bthe text (?:says|reads)\b|\bthe announcer\b"
-    r"|\b(?:he|she|they|the (?:speaker|singer|narrator|announcer|voice)) (?:says|said|mentions|states|sings|tells)\b"
-    r"|\baccording to (?:the )?(?:lyrics|transcript|words|text|caption)\b|\bgoing by the words\b"
-    r"|歌词|转录|字幕|文字内容|他说|她说|说话人说|根据文字|根据歌词")
-
-NEGATION_RE = re.compile(r"(?:\bnot|\bno|n't|\bnever|\bneither|\bnor|\bwithout|不是|不|没有|并非)\W{0,3}(?:\w+\W+){0,2}$")
-
-# ---- claims -------------------------------------------------------------------------------------
-# The claim phrasings live with their families (`ClaimSpec`s in audiogym.tasks.families.*); this
-# engine reads whatever specs are registered.
-
-NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-             "once": 1, "twice": 2, "third": 3, "fourth": 4, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-             "六": 6, "七": 7, "八": 8}
-
-
-def _num(s: str) -> float | None:
-    s = s.lower()
-    if s in NUM_WORDS:
-        return float(NUM_WORDS[s])
-    try:
-        return float(s)
-    except ValueError:
-        return None
-
-
-@dataclass
-class Claim:
-    key: str
-    value: Any
-    text: str
-
-
-def _value(spec: ClaimSpec, m: re.Match, const: Any) -> Any:
-    if const is not None:
-        return const
-    raw = next((g for g in m.groups() if g), m.group(0)).lower()
-    if spec.numeric:
-        n = _num(raw)
-        return int(n) if n is not None and spec.integer else n
-    return spec.synonyms.get(raw, raw)
-
-
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？\n]")  # "2.4 syllables" stays one sentence
-
-
-def extract_claims(think: str) -> list[Claim]:
-    """Attribute claims in the reasoning, grouped by sentence, negated mentions left out.
-
-    Each pattern scans the whole text once; a match belongs to the sentence it starts in."""
-    text = think[:20_000].lower()
-    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-    claims: list[Claim] = []
-    for spec in claim_specs():
-        if not any(t in text for t in spec.triggers):
-            continue
-        by_sentence: dict[int, dict[Any, str]] = {}
-        for pat, const in spec.compiled:
-            for m in pat.finditer(text):
-                if NEGATION_RE.search(text[max(0, m.start() - 24):m.start()]):
-                    continue
-                v = _value(spec, m, const)
-                if v is not None:
-                    by_sentence.setdefault(bisect.bisect_right(ends, m.start()), {}).setdefault(v, m.group(0))
-        for _, found in sorted(by_sentence.items()):
-            if spec.compound and set(spec.compound) & set(found):
-                found = {v: t for v, t in found.items() if v in spec.compound}
-            claims += [Claim(spec.key, v, t) for v, t in found.items()]
-    return claims
-
-
-def claimable_facts(facts: dict[str, Any]) -> dict[str, Any]:
-    """The task's facts plus what they imply (a reverberant hall is reverberant, ...: each spec's
-    `derive`)."""
-    out = dict(facts)
-    for spec in claim_specs():
-        if spec.derive is not None and spec.key not in out:
-            v = spec.derive(facts)
-            if v is not None:
-                out[spec.key] = v
-    return out
-
-
-def measured_facts(audio: Any) -> dict[str, Any]:
-    """Claimable facts measured from audio (for tasks without synthetic facts): the union of every
-    family's `read_facts` over one `audiogym.analysis.measure`."""
-    from audiogym.analysis import measure
-    from audiogym.data import decode_audio
-
-    y = decode_audio(audio)
-    if len(y) < 1600:
-        return {}
-    return read_measured(measure(y))
-
-
-def verify(claims: list[Claim], facts: dict[str, Any]) -> tuple[list[Claim], list[Claim], list[Claim]]:
-    """(correct, wrong, unverifiable) claims. A categorical key claimed with two values is wrong in full."""
-    specs = {s.key: s for s in claim_specs()}
-    by_key: dict[str, set] = {}
-    for c in claims:
-        by_key.setdefault(c.key, set()).add(c.value)
-    correct: list[Claim] = []
-    wrong: list[Claim] = []
-    unknown: list[Claim] = []
-    for c in claims:
-        spec = specs[c.key]
-        if len(by_key[c.key]) > 1 and spec.tolerance is None:
-            wrong.append(c)
-            continue
-        fact = next((facts[k] for k in spec.fact_keys if facts.get(k) is not None), None)
-        if fact is None:
-            unknown.append(c)
-        elif spec.tolerance is not None:
-            ok = isinstance(c.value, (int, float)) and abs(c.value - float(fact)) <= spec.tolerance * abs(float(fact)) + 1e-9
-            (correct if ok else wrong).append(c)
-        elif c.value == fact or (c.value, fact) in spec.equivalent:
-            correct.append(c)
-        else:
-            wrong.append(c)
-    return correct, wrong, unknown
+SURROGATE_RE = re.compile(  # matched against lowercased text: reasoning from the words, not the sound
+    r"\blyrics?\b|\btranscript\w*|\bcaptions?\b|\bsubtitles?\b|\bthe (?:spoken )?words\b|\bthe text\b|\bspoken content\b"
+    r"|\bwhat (?:is|was|gets) (?:said|sung|spoken)\b|\bwhat (?:he|she|they|the \w+) (?:says|said|sings|sang|talks about|means)\b"
+    r"|\b(?:he|she|they|the (?:speaker|singer|narrator|announcer|voice|song|verse|lines?|caption|text))"
+    r" (?:says|said|mentions|mentioned|states|sings|sang|tells|told|explains|describes|talks about|introduces"
+    r"|announces|claims|suggests|is about|are about)\b"
+    r"|\btells us\b|\baccording to (?:the |what )?(?:speaker|singer|lyrics|transcript|words|text|caption|narrator|announcer|he|she)"
+    r"|\bgoing by (?:the words|what)|\bjudging (?:from|by) what\b|\bbased on (?:the )?(?:spoken|what is said|words)"
+    r"|\bin the words of\b|\bthe message of\b|\bthe announcer\b|\bthe narrator\b|\bsings about\b"
+    r"|歌词|转录|字幕|文字内容|文本|台词|字面|他说|她说|说话人说|说的内容|说话的内容|根据文字|根据歌词|唱的是|提到")
+# A cue the chain sets aside ("ignoring the words", "not what is said", "不看歌词") is not reliance on it.
+_SET_ASIDE = re.compile(r"(?:ignor\w*|setting|set|putting|leaving|aside from|regardless of|despite|whatever|beyond|past"
+                        r"|not|never|instead of|rather than|without|forget|不看|不管|不论|无论|撇开|忽略|抛开|不是|而非)"
+                        r"\W{0,3}(?:\w+\W+){0,3}$")
+# Each charged past the first: details the facts cannot check are not grounding.
+UNVERIFIABLE_ALLOWANCE = 1
 
 
 def _content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z']+", text.lower()) if len(w) > 2]
 
 
+_SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|[。！？；\n]+")  # "2.4 syllables" stays one sentence
+
+
+def distinct_sentences(text: str) -> str:
+    """The text with repeated sentences kept once: every reading below is of what the chain says,
+    and a chain that loops costs no more to read than its distinct content."""
+    seen: set[str] = set()
+    out = []
+    starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+    for a, b in zip(starts, starts[1:] + [len(text)]):
+        s = text[a:b]
+        key = s.strip()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(s)
+    return "".join(out)
+
+
 def surrogate_score(think: str, transcript: str) -> tuple[float, list[str]]:
-    """How much the reasoning leans on the transcript: cue phrases and quoted word runs."""
-    cues = [m.group(0) for m in SURROGATE_RE.finditer(think[:20_000].lower())]
+    """How much the reasoning leans on the transcript: cue phrases (unless set aside) and quoted
+    word runs, in [0, 1]."""
+    low = think[:20_000].lower()
+    cues = [m.group(0) for m in SURROGATE_RE.finditer(low) if not _SET_ASIDE.search(low[max(0, m.start() - 40):m.start()])]
     quoted = False
     tw = _content_words(transcript)
     if len(tw) >= 3:
@@ -213,34 +135,53 @@ class Grounding:
     surrogate: float = 0.0
     surrogate_cues: list[str] = field(default_factory=list)
     stuffed: bool = False
+    echoes: list[Claim] = field(default_factory=list)
+    hedged: list[str] = field(default_factory=list)
 
     def details(self) -> dict[str, Any]:
         return {"score": self.score, "categories": len(self.categories), "correct_claims": len(self.correct),
                 "wrong_claims": len(self.wrong), "surrogate": self.surrogate, "stuffed": self.stuffed,
                 "cited": self.categories, "verified": [f"{c.key}={c.value}" for c in self.correct],
-                "contradicted": [f"{c.key}={c.value}" for c in self.wrong]}
+                "contradicted": [f"{c.key}={c.value}" for c in self.wrong],
+                "unverifiable": [f"{c.key}={c.value}" for c in self.unverifiable],
+                "echoes": [c.text for c in self.echoes], "hedged": self.hedged}
 
 
-def grounding_of(completion: str, facts: dict[str, Any], transcript: str = "") -> Grounding:
-    """Read the think block of a completion against the facts (see the module docstring)."""
+def grounding_of(completion: str, facts: dict[str, Any], transcript: str = "", choices: list[str] | None = None,
+                 family: str | None = None) -> Grounding:
+    """Read the think block of a completion against the facts (see the module docstring). With the
+    task's `choices` and `family`, claims that only restate an option are not credited."""
     think, _, answer = split_think(completion if isinstance(completion, str) else str(completion))
     if not think:
         return Grounding(0.0, [])
-    think = think[:50_000]
+    think = distinct_sentences(think[:50_000])
     low = think.lower()
     found = {k: rx.findall(low) for k, rx in CATEGORY_RE.items()}
     categories = [k for k, v in found.items() if v]
     hits = sum(map(len, found.values()))
     words = max(1, count_words(think))
     stuffed = words >= 5 and (hits / words > 0.5 or (len(categories) >= 5 and hits / words > 0.3))
-    correct, wrong, unknown = verify(extract_claims(think), claimable_facts(facts))
+    answer_keys = FAMILIES[family].answer_keys if family in FAMILIES else ()
+    claims, hedged = read_claims(think)
+    evidence, echoes = drop_echoes(claims, think, choices, answer_keys)
+    facts = claimable_facts(facts)
+    correct, wrong, unknown = verify(evidence, facts)
+    wrong += verify(echoes, facts)[1]  # restating an option earns nothing, but a false one still costs
     surrogate, cues = surrogate_score(think, transcript)
-    n_ok, n_bad = len({c.key for c in correct}), len({c.key for c in wrong})
+    n_ok, n_bad, n_unknown = len({c.key for c in correct}), len({c.key for c in wrong}), len({c.key for c in unknown})
     score = 0.3 * min(len(categories), 3) / 3 + 0.7 * min(1.0, max(0.0, (n_ok - 2 * n_bad) / 2))
-    score -= 0.3 * (n_bad > 0) + 0.5 * surrogate
+    score -= 0.3 * (n_bad > 0) + 0.5 * surrogate + 0.2 * max(0, n_unknown - UNVERIFIABLE_ALLOWANCE) + 0.15 * len(hedged)
     if stuffed:
         score *= 0.5
-    return Grounding(min(1.0, max(0.0, score)), categories, correct, wrong, unknown, surrogate, cues, stuffed)
+    return Grounding(min(1.0, max(0.0, score)), categories, correct, wrong, unknown, surrogate, cues, stuffed, echoes,
+                     sorted(hedged))
+
+
+def grounding_of_row(completion: str, row: dict[str, Any]) -> Grounding:
+    """`grounding_of` with everything a dataset row (or `task_row`) carries."""
+    choices = row.get("choices")
+    return grounding_of(completion, facts_for_row(row), str(row.get("transcript") or ""),
+                        list(choices) if choices else None, row.get("family"))
 
 
 def facts_for_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -273,7 +214,7 @@ class GroundingReward(Reward):
     def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
         if row.get("category") == "text":
             return None, {}
-        g = grounding_of(text, facts_for_row(row), str(row.get("transcript") or ""))
+        g = grounding_of_row(text, row)
         return g.score, g.details()
 
 
@@ -281,13 +222,14 @@ class GroundingReward(Reward):
 class GroundingFilter:
     """The distillation filter's grounding test (MGRD step 2a, criterion 1)."""
 
-    min_score: float = 0.4
+    min_score: float = 0.35  # one verified claim and nothing against it
     min_correct_claims: int = 1
     max_wrong_claims: int = 0
     max_surrogate: float = 0.25
+    max_unverifiable: int = UNVERIFIABLE_ALLOWANCE  # attributes claimed that the facts cannot check
 
     def __call__(self, row: dict[str, Any], completion: str) -> tuple[bool, list[str]]:
-        return self.judge(grounding_of(completion, facts_for_row(row), str(row.get("transcript") or "")))
+        return self.judge(grounding_of_row(completion, row))
 
     def judge(self, g: Grounding) -> tuple[bool, list[str]]:
         reasons = []
@@ -297,6 +239,8 @@ class GroundingFilter:
             reasons.append(f"{len(g.correct)} verified claims < {self.min_correct_claims}")
         if len(g.wrong) > self.max_wrong_claims:
             reasons.append("contradicted claims: " + ", ".join(f"{c.key}={c.value}" for c in g.wrong[:5]))
+        if len({c.key for c in g.unverifiable}) > self.max_unverifiable:
+            reasons.append("claims the facts cannot check: " + ", ".join(f"{c.key}={c.value}" for c in g.unverifiable[:5]))
         if g.surrogate > self.max_surrogate:
             reasons.append("leans on the transcript: " + ", ".join(g.surrogate_cues[:3]))
         return not reasons, reasons or ["grounded: " + ", ".join(f"{c.key}={c.value}" for c in g.correct[:5])]

@@ -8,31 +8,50 @@ Think block:
 - `<think> ...` never closed: all of it is reasoning and there is no final answer;
 - no tags at all: no reasoning, the whole text is the answer.
 
-Answer, searched in the last `ANSWER_WINDOW` characters of the answer part, by precedence (the
-first rule that finds anything decides):
-1. `\\boxed{X}` (the last one);
-2. an explicit statement: "answer is X", "Answer: X", "final answer: X", "option X", "choice X";
-3. the whole answer is a choice: "B", "(B)", "B.", "B)" or a choice's text;
-4. lettered mentions "(B)" / "B)" and choice texts named as whole words.
-Within a rule, naming two or more different choices is ambiguous: the answer is None (wrong,
-never lucky). For open (choice-less) tasks the answer is the number or text found the same way,
-with "the last number" as rule 4.
+Answer, read from the last `ANSWER_WINDOW` characters of the answer part (full-width forms
+folded to ASCII first: （Ｂ） -> (B), ： -> :, 。 -> .), by precedence: the first rule that finds
+anything decides, and *every* statement of that rule counts:
+
+| rule | finds | e.g. |
+|---|---|---|
+| 1 | `\\boxed{X}`, every one | `\\boxed{B}` |
+| 2 | explicit statements, every one, up to the end of the sentence | "answer is B", "Answer: B", "final answer: sad", "option B", "答案是B", "答案：B", "选B", "选择 sad" |
+| 3 | the whole answer part | "B", "(B)", "B.", "sad", "I think it is sad" |
+
+Within the deciding rule a statement names a bare letter, a choice's exact text, or else every
+lettered mention ("(B)", "B)", a leading "B", "A or B", "A/B", "A, B") and every choice text named
+as whole words, except choices it negates ("not cheerful", "rather than A", "不是A"). If the
+statements together name two or more different choices (a list, "A or B", a correction such as "A, no wait, C", one
+"Answer:" line per option, several boxed answers) the answer is None: wrong, never lucky. A reply
+with several answer blocks (`</think> answer <think> ... </think> answer`) also has no answer.
+For open (choice-less) tasks the answer is the number or text found the same way, with "the last
+number" as rule 3.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 ANSWER_WINDOW = 2000
 _OPEN, _CLOSE = "<think>", "</think>"
 _BOXED = re.compile(r"\\boxed\{([^{}]{0,200})\}")
+# An explicit statement: the cue, then its value up to the end of the sentence (a list of options
+# separated by commas stays inside it). Chinese cues: 答案是 / 答案为 / 答案: / 选项 / 选 / 选择.
 _EXPLICIT = re.compile(
-    r"(?:final answer|answer|option|choice)\s*(?:is|:|=)?\s*:?\s*(?:\*\*)?\s*\(?([^\n,;!?]{1,120}?)(?:\.(?!\d)|$|\n|[,;!?])", re.I)
+    r"(?:(?:final answer|answer|option|choice)\s*(?:is|:|=)?\s*:?|(?:(?:最终)?答案|选项|选择|选)\s*(?:是|为|:)?\s*:?)"
+    r"\s*(?:\*\*)?\s*\(?([^\n!?;]{1,160}?)(?:\.(?!\d)|$|\n|[!?;])", re.I)
 # "(B)", "B)", a leading "B" (not the article "A" / pronoun "I" before a word), "A or B", "A, B".
 _LETTER_MENTION = re.compile(
-    r"\(([A-Z])\)|(?<![\w(])([A-Z])\)|^\s*(?!(?:A|I)\s+[a-z])([A-Z])\b(?![.'])"
-    r"|(?<![\w(])([A-Z])(?=\s*(?:,|/|\bor\b|\band\b))|(?:,|/|\bor|\band)\s+([A-Z])\b(?![.'])")
-_LETTER_LIST = re.compile(r"\s*\(?[A-Z][).]?(?:\s*(?:,|/|&|\s|\band\b|\bor\b)\s*\(?[A-Z][).]?)+\s*")
+    r"\(([A-Z])\)|(?<![A-Za-z0-9_(])([A-Z])\)|^\s*(?!(?:A|I)\s+[a-z])([A-Z])(?![A-Za-z0-9_.'])"
+    r"|(?<![A-Za-z0-9_(])([A-Z])(?=\s*(?:,|/|\bor\b|\band\b|或))|(?:,|/|\bor|\band|或)\s*([A-Z])(?![A-Za-z0-9_.'])")
+_LETTER_LIST = re.compile(r"\s*\(?[A-Z][).]?(?:\s*(?:,|/|&|\s|\band\b|\bor\b|或)\s*\(?[A-Z][).]?)+\s*")
+# A negated option is not named: "not cheerful", "rather than (A)", "instead of B", "不是A".
+_NEGATED = re.compile(r"(?:\bnot|\brather than|\binstead of|\bisn't|\bwasn't|不是|而非|并非)\s+(?:\(?[A-Z]\)?(?![A-Za-z])|[a-z][\w -]{0,40})", re.I)
+# A correction ("A, no wait, C", "A. Actually, C", "A，不对，C") names both options.
+_CORRECTION = re.compile(r"\bno,? wait\b|\bactually\b|\bi mean\b|\bcorrection\b|\bscratch that\b|\bon second thought\b"
+                         r"|不对|更正|不，|改为", re.I)
+_FOLD = str.maketrans({"。": ".", "，": ",", "、": ",", "；": ";", "！": "!", "？": "?"})
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -95,24 +114,48 @@ def _mentions(norm_text: str, choices: list[str]) -> set[int]:
     found = set()
     for k, c in enumerate(choices):
         nc = _norm(c)
-        if nc and re.search(rf"(?<![\w-]){re.escape(nc)}(?![\w-])", norm_text):
+        if nc and re.search(rf"(?<![A-Za-z0-9_-]){re.escape(nc)}(?![A-Za-z0-9_-])", norm_text):
             found.add(k)
     # A longer choice that contains a shorter one ("very fast" vs "fast") wins.
     return {k for k in found if not any(j != k and _norm(choices[k]) in _norm(choices[j]) for j in found)}
 
 
+def _fold(text: str) -> str:
+    """Full-width letters, brackets, colons and Chinese punctuation as their ASCII forms."""
+    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+
+
+def _named(statement: str, choices: list[str], negations: bool = True) -> set[int]:
+    if negations:
+        statement = _NEGATED.sub(" ", statement)
+    return _choice_in(statement, choices)
+
+
+_LONE_LETTER = re.compile(r"(?<![A-Za-z0-9_'])(?!(?:A|I)\s+[a-z])([A-Z])(?![A-Za-z0-9_'])")
+
+
+def _loosely_named(text: str, choices: list[str]) -> set[int]:
+    """Every option a text could be naming: lone capital letters and choice texts."""
+    letters = {ord(x) - ord("A") for x in _LONE_LETTER.findall(text)}
+    return {k for k in letters if k < len(choices)} | _mentions(_norm(_NEGATED.sub(" ", text)), choices)
+
+
 def parse_choice(answer_text: str, choices: list[str]) -> int | None:
-    text = answer_text[-ANSWER_WINDOW:]
-    candidates = [b for b in _BOXED.findall(text)][-1:] + _EXPLICIT.findall(text)[-1:] + [text]
-    for piece in candidates:  # boxed, then explicit, then the whole answer: the first that names any
-        got = _choice_in(piece, choices)
+    text = _fold(answer_text[-ANSWER_WINDOW:])
+    if _CORRECTION.search(text) and len(_loosely_named(text, choices)) > 1:
+        return None
+    rules = [_BOXED.findall(text), _EXPLICIT.findall(text), [text]]
+    for statements in rules:  # boxed, then explicit, then the whole answer: the first that names any
+        got: set[int] = set()
+        for piece in statements:
+            got |= _named(piece, choices)
         if got:
             return got.pop() if len(got) == 1 else None
     return None
 
 
 def parse_open(answer_text: str) -> str | None:
-    text = answer_text[-ANSWER_WINDOW:]
+    text = _fold(answer_text[-ANSWER_WINDOW:])
     boxed = _BOXED.findall(text)
     if boxed:
         return boxed[-1].strip() or None
@@ -126,10 +169,28 @@ def parse_open(answer_text: str) -> str | None:
     return text.strip().rstrip(".") or None
 
 
+def _several_answer_blocks(completion: str) -> bool:
+    """`</think> answer <think> ... </think> answer`: text outside the think blocks before a later
+    block opens (nested tags, `<think><think>x</think>y</think>`, are one block)."""
+    text = completion if isinstance(completion, str) else str(completion)
+    end = text.find(_CLOSE)
+    while end >= 0:
+        nxt = text.find(_OPEN, end)
+        if nxt < 0:
+            return False
+        between = text[end + len(_CLOSE):nxt]
+        if between.strip() and _CLOSE not in between:
+            return True
+        end = text.find(_CLOSE, nxt)
+    return False
+
+
 def parse_completion(completion: str, choices: list[str] | None = None) -> Parsed:
     """Split a completion into reasoning and answer, and read the answer. Never raises."""
     try:
         think, closed, answer_text = split_think(completion)
+        if think is not None and _several_answer_blocks(completion):
+            return Parsed(think, closed, answer_text, None, None)
         if choices:
             choice = parse_choice(answer_text, list(choices))
             return Parsed(think, closed, answer_text, choice, None if choice is None else choices[choice])

@@ -35,6 +35,9 @@ class ClaimSpec:
       (a melody that rises then falls is an arch, not "ascending" and "descending").
     - `derive`: the value implied by other facts when the key itself is absent (a reverberant hall
       is reverberant), or None.
+    - `value_words`: words that name a value on their own (a regex matched as a whole word -> the
+      value), so that a sentence listing several of them ("major, minor or diminished chords") is
+      read as a hedge, not a claim.
     """
 
     key: str
@@ -47,6 +50,7 @@ class ClaimSpec:
     equivalent: tuple[tuple[Any, Any], ...] = ()
     compound: tuple[Any, ...] = ()
     derive: Callable[[dict[str, Any]], Any] | None = None
+    value_words: dict[str, Any] = field(default_factory=dict)
     compiled: tuple[tuple[re.Pattern, Any], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -145,30 +145,34 @@ CLAIMS = (
         "reverberant",
         patterns=(
             (
-                (
-                    r"\b(?:long|strong|lots of|heavy) (?:reverb\w*|echo\w*)|reverberation tails?|"
-                    r"\breverberant\b|\bechoing\b|混响很?[强长大]"
-                ),
+                r"\b(?:long|strong|lots of|heavy|big) (?:reverb\w*|echo\w*)|\b(?:reverberation|echo|reverb) tails?\b|\breverberant\b|\bechoing\b|\brings? on\b|\bcavernous\b|混响很?[强长大]|很长的混响|长长的回声",
                 True,
             ),
-            (r"\bdry\b|\bno reverb\w*|little reverb\w*|short decay|没有混响|很干", False),
+            (
+                r"\bdry\b|\bno reverb\w*|\blittle reverb\w*|\bshort decay\b|\bdead (?:room|acoustics?)\b|没有混响|很干|声音很干",
+                False,
+            ),
         ),
-        triggers=("reverb", "echo", "dry", "decay", "混响", "干"),
+        triggers=("reverb", "echo", "dry", "decay", "ring", "cavernous", "dead", "混响", "回声", "干"),
         derive=lambda f: f["scene"] == "reverberant hall" if "scene" in f else None,
     ),
     ClaimSpec(
         "scene",
         patterns=(
             (
-                (
-                    r"\btraffic\b|\brumble\b|\bhorns? (?:honk|blar)\w*|\bhonk\w*|\bcars? (?:pass|"
-                    r"swell|driv)\w*|交通|汽车喇叭"
-                ),
+                r"\btraffic\b|\brumble\b|\bhorns? (?:honk|blar)\w*|\b(?:car )?horns?\b|\bhonk\w*|\b(?:passing )?cars?\b|\bengine noise\b|\bsirens?\b|交通|汽车|喇叭|车流",
                 "street",
             ),
-            (r"\brain(?:drops?|fall)?\b|\bdrops\b|\bdownpour\b|\bpouring\b|雨声|下雨", "rain"),
-            (r"\bbird\w*|\bchirp\w*|\bbirdsong\b|鸟叫|鸟鸣", "park"),
-            (r"\bvery low noise floor\b|\bnear silence\b|\bquiet room\b|安静的房间", "quiet room"),
+            (
+                r"\brain(?:drops?|fall)?\b|\b(?:rain|water) ?drops\b|\bdrops (?:of rain|falling|hitting|on)\b|\bdroplets?\b|\bdownpour\b|\bpouring\b|\bpatter\w*|\bdrizzl\w*|雨声|下雨|雨滴",
+                "rain",
+            ),
+            (r"\bbird\w*|\bchirp\w*|\bbirdsong\b|\btweet\w*|鸟叫|鸟鸣|鸟", "park"),
+            (
+                r"\bvery low noise floor\b|\bnear(?:ly)? silen\w*|\balmost (?:nothing|silent|silence)\b|\bquiet room\b|底噪很低|几乎安静|安静的房间",
+                "quiet room",
+            ),
+            (r"\bhiss\w*\b[^.;]{0,50}?\b(?:clicks?|ticks?|drops?|droplets?|patter\w*)\b", "rain"),
         ),
         triggers=(
             "traffic",
@@ -176,21 +180,37 @@ CLAIMS = (
             "horn",
             "honk",
             "car",
+            "engine",
+            "siren",
             "rain",
-            "drops",
+            "drop",
             "downpour",
             "pouring",
+            "patter",
+            "drizzl",
             "bird",
             "chirp",
+            "tweet",
             "noise floor",
-            "silence",
+            "silen",
+            "almost nothing",
             "quiet room",
             "交通",
+            "汽车",
             "喇叭",
+            "车",
             "雨",
             "鸟",
+            "底噪",
             "安静",
         ),
+        value_words={
+            "traffic": "street",
+            "rain": "rain",
+            "birdsong": "park",
+            "birds": "park",
+            "quiet room": "quiet room",
+        },
     ),
 )
 

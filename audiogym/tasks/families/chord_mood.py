@@ -94,19 +94,39 @@ CLAIMS = (
         "chord_quality",
         patterns=(
             (
-                (
-                    r"\b(major|minor|diminished|augmented)\s+(?:chords?|triads?|harmon(?:y|ies)|key|"
-                    r"mode|quality|progression|tonality)\b|\bharmony is (major|minor|diminished|"
-                    r"augmented)\b"
-                ),
+                r"\b(major|minor|diminished|augmented)(?:-sounding)?\s+(?:chords?|triads?|harmon(?:y|ies)|keys?|mode|quality|progression|tonality|sonorit(?:y|ies)|colou?r)\b",
                 None,
             ),
-            (r"大三和弦|大调", "major"),
-            (r"小三和弦|小调", "minor"),
-            (r"减三?和弦", "diminished"),
-            (r"增三?和弦", "augmented"),
+            (
+                r"\b(?:harmony|chords?|triads?|progression|tonality|chord quality|triad quality|quality|key|mode)\b[^.;]{0,25}?\b(?:is|are|sounds?|feels?|seems?|stays?|:)\s+(?:\w+\s+){0,2}?(major|minor|diminished|augmented)\b",
+                None,
+            ),
+            (
+                r"\b(?:triad quality|chord quality)\s*:\s*(major|minor|diminished|augmented)\b|\bcall the chord quality (major|minor|diminished|augmented)\b",
+                None,
+            ),
+            (r"\b0-4-7\b|\bmajor third (?:over|above|on top of) the root", "major"),
+            (
+                r"\b0-3-7\b|\b(?:flat(?:ten)?ed|lowered) third\b|\bminor third (?:over|above|on top of) the root",
+                "minor",
+            ),
+            (
+                r"\b0-3-6\b|\b(?:flat(?:ten)?ed|diminished|lowered) fifth\b|\btritone\b|\btwo minor thirds\b",
+                "diminished",
+            ),
+            (r"\b0-4-8\b|\b(?:raised|augmented|sharp(?:ened)?) fifth\b|\btwo major thirds\b", "augmented"),
+            (r"大三和弦|大调|大和弦", "major"),
+            (r"小三和弦|小调|小和弦", "minor"),
+            (r"减三?和弦|减五度", "diminished"),
+            (r"增三?和弦|增五度", "augmented"),
         ),
-        triggers=("major", "minor", "diminished", "augmented", "和弦", "调"),
+        triggers=("major", "minor", "diminished", "augmented", "0-", "third", "fifth", "tritone", "和弦", "调"),
+        value_words={
+            "major(?!\\s+(?:thirds?|sixths?|sevenths?|seconds?|intervals?))": "major",
+            "minor(?!\\s+(?:thirds?|sixths?|sevenths?|seconds?|intervals?))": "minor",
+            "diminished": "diminished",
+            "augmented": "augmented",
+        },
     ),
 )
 

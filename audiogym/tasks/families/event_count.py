@@ -84,15 +84,38 @@ CLAIMS = (
         "event_count",
         patterns=(
             (
-                (
-                    r"\b(\d|one|two|three|four|five|six|seven|eight)\s+(?:separate\s+)?(?:knocks?|"
-                    r"beeps?|events?|hits?|taps?)\b|\bknock(?:s|ed)? (once|twice)\b|"
-                    r"([一二两三四五六七八\d])\s*[声下次]"
-                ),
+                r"\b(\d|one|two|three|four|five|six|seven|eight)\s+(?:separate\s+|distinct\s+|sharp\s+|clear\s+|short\s+)?(?:knocks?|beeps?|events?|hits?|taps?|bursts?|onsets?|transients?|clicks?)\b",
                 None,
             ),
+            (r"\bknock(?:s|ed)? (once|twice)\b|\bbeep(?:s|ed)? (once|twice)\b", None),
+            (
+                r"\b(?:knocks?|beeps?|taps?|bursts?|onsets?|events?)\b[^.;]{0,25}?\b(\d|one|two|three|four|five|six|seven|eight) times\b|\b(?:knocks?|beeps?|bursts?|onsets?|events?|transients?)\b[^.;]{0,25}?:\s*(\d|one|two|three|four|five|six|seven|eight) of them\b",
+                None,
+            ),
+            (
+                r"\b(?:exactly|precisely|in total|altogether)\s+(\d|one|two|three|four|five|six|seven|eight)\b|\b(\d|one|two|three|four|five|six|seven|eight)\s+(?:in total|altogether|in all)\b",
+                None,
+            ),
+            (r"([一二两三四五六七八\d])\s*[声下次]", None),
         ),
-        triggers=("knock", "beep", "event", "hit", "tap", "声", "下", "次"),
+        triggers=(
+            "knock",
+            "beep",
+            "event",
+            "hit",
+            "tap",
+            "burst",
+            "onset",
+            "transient",
+            "click",
+            "exactly",
+            "precisely",
+            "total",
+            "altogether",
+            "声",
+            "下",
+            "次",
+        ),
         tolerance=0.0,
         integer=True,
     ),

@@ -61,21 +61,49 @@ CLAIMS = (
         "final_pitch",
         patterns=(
             (
-                (
-                    r"\bris\w*[^.]{0,30}?\bat the end\b|\brising (?:final )?intonation|\bends? (?:on|"
-                    r"with) a rise|句尾上扬|升调"
-                ),
+                r"\bris\w*[^.;]{0,30}?\bat the end\b|\brising (?:final )?intonation|\bends? (?:on|with) (?:a |an )?(?:rise|rising|upward)|\b(?:goes|glides?|moves|turns|swings) up(?:ward)?\b[^.;]{0,40}?\b(?:last|final|end)|\b(?:last|final|end\w*|close)\b[^.;]{0,40}?\b(?:rises?|rising|goes up|climbs?|glides? upward|upward)\b|\bend\w*\W{0,3}(?:\w+\W+){0,2}up\b|\bintonation rises\b|句尾上扬|升调|音高升高|上扬",
                 "rising",
             ),
             (
-                (
-                    r"\bfall\w*[^.]{0,30}?\bat the end\b|\bfalling (?:final )?intonation|"
-                    r"\bends? (?:on|with) a fall|句尾下降|降调"
-                ),
+                r"\bfall\w*[^.;]{0,30}?\bat the end\b|\bfalling (?:final )?intonation|\bends? (?:on|with) (?:a |an )?(?:fall|falling|downward)|\b(?:goes|glides?|moves|turns|drops) down(?:ward)?\b[^.;]{0,40}?\b(?:last|final|end)|\b(?:last|final|end\w*|close)\b[^.;]{0,40}?\b(?:falls?|falling|goes down|drops?|sinks?|glides? downward|downward|falls away)\b|\bend\w*\W{0,3}(?:\w+\W+){0,2}down\b|\bintonation falls\b|句尾下降|降调|音高降低",
+                "falling",
+            ),
+            (
+                r"\b(?:goes up|rises|climbs|lifts|swings up)\b[^.;]{0,30}?\b(?:on|at|over|in|for) the (?:last|final)\b|句尾[^。，]{0,6}(?:上扬|上升|升高|往上)",
+                "rising",
+            ),
+            (
+                r"\b(?:drops|falls|sinks|dips|goes down)\b[^.;]{0,30}?\b(?:on|at|over|in|for) the (?:last|final)\b|句尾[^。，]{0,6}(?:下降|降低|往下|下沉)",
+                "falling",
+            ),
+            (
+                r"\b(?:ris\w*|lift\w*|climb\w*|goes up|rais\w*|turns up|swings up)\b[^.;]{0,30}?\bat the (?:very )?end\b|(?:结尾|末尾|最后)[^。，]{0,6}(?:上扬|上升|升高|往上)",
+                "rising",
+            ),
+            (
+                r"\b(?:drop\w*|sink\w*|dip\w*|lower\w*|goes down|comes down|turns down)\b[^.;]{0,30}?\bat the (?:very )?end\b|(?:结尾|末尾|最后)[^。，]{0,6}(?:下降|降低|往下|下沉)",
                 "falling",
             ),
         ),
-        triggers=("at the end", "intonation", "ends ", "end on", "end with", "句尾", "升调", "降调"),
+        triggers=(
+            "at the end",
+            "intonation",
+            "ends",
+            "end",
+            "final",
+            "last",
+            "close",
+            "句尾",
+            "升调",
+            "降调",
+            "上扬",
+            "升高",
+            "降低",
+            "结尾",
+            "末尾",
+            "最后",
+        ),
+        value_words={"rising": "rising", "falling": "falling"},
     ),
 )
 

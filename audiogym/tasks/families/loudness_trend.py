@@ -71,7 +71,7 @@ def trend_grounded(task: AudioTask, facts: dict) -> str:
     how = {
         "approaching": f"getting louder, about {abs(s):.0f} dB per second",
         "receding": f"getting quieter, about {abs(s):.0f} dB per second",
-        "steady": "staying at a steady loudness",
+        "steady": "holding one level: its level stays the same from start to end",
     }[t]
     return f"The engine hum is {how}, so the source is {t}."
 
@@ -82,20 +82,17 @@ CLAIMS = (
         "loudness_trend",
         patterns=(
             (
-                (
-                    r"getting louder|grows? louder|louder and louder|increasing (?:in )?(?:loudness|"
-                    r"volume)|\bcrescendo|越来越响|渐强"
-                ),
+                r"getting louder|gets louder|grows? louder|louder and louder|increasing (?:in )?(?:loudness|volume|level)|\bcrescendo|\b(?:level|volume|loudness|intensity|energy)\b[^.;]{0,20}?\b(?:keeps? |steadily )?(?:rising|rises|increasing|increases|growing|grows|climbing|climbs|swelling|swells)\b|越来越响|渐强|越来越大声",
                 "approaching",
             ),
             (
-                (
-                    r"getting (?:quieter|softer)|fad(?:es|ing) (?:away|out)|quieter and quieter|"
-                    r"decreasing (?:in )?(?:loudness|volume)|越来越小|渐弱"
-                ),
+                r"getting (?:quieter|softer)|gets (?:quieter|softer)|fad(?:es|ing) (?:away|out)|quieter and quieter|decreasing (?:in )?(?:loudness|volume|level)|\b(?:level|volume|loudness|intensity|energy)\b[^.;]{0,20}?\b(?:keeps? |steadily )?(?:dropping|drops|falling|falls|decreasing|decreases|shrinking|sinking|dying)\b|越来越小|渐弱|逐渐远去",
                 "receding",
             ),
-            (r"(?:steady|constant|unchanging) (?:loudness|volume|level)|音量稳定", "steady"),
+            (
+                r"(?:steady|constant|unchanging|flat|even|stable) (?:loudness|volume|level)|\b(?:level|volume|loudness|intensity|energy)\b[^.;]{0,25}?\b(?:stays?|remains?|holds?)\b[^.;]{0,20}?\b(?:the same|constant|steady|flat|unchanged)\b|音量稳定|音量不变|前后差不多",
+                "steady",
+            ),
         ),
         triggers=(
             "louder",
@@ -105,11 +102,16 @@ CLAIMS = (
             "loudness",
             "volume",
             "level",
+            "intensity",
+            "energy",
             "crescendo",
             "越来越",
             "渐",
             "音量",
+            "远去",
+            "差不多",
         ),
+        value_words={"louder": "approaching", "quieter": "receding", "softer": "receding"},
     ),
 )
 

@@ -100,31 +100,27 @@ CLAIMS = (
         "contour",
         patterns=(
             (
-                (
-                    r"\barch\b|rises? to a peak|up and (?:then )?down|"
-                    r"ris\w* [^.]{0,40}?then (?:falls?|descends?|drops?)|先升后降|拱形"
-                ),
+                r"\barch\b|\b(?:rises?|climbs?) to a (?:peak|high point)|\bhigh point in the middle|\bpeak in the middle|\bup,? (?:and )?then down\b|\bup and (?:then )?down\b|\b(?:ris\w*|climb\w*|goes up|ascend\w*)\b[^.;]{0,60}?\b(?:then|before|and)\b[^.;]{0,30}?\b(?:falls?|drops?|descends?|comes? (?:back )?down|goes (?:back )?down|sinks?)|先升后降|拱形",
                 "arch",
             ),
             (
-                (
-                    r"\bvalley\b|falls? to a low point|down and (?:then )?up|"
-                    r"fall\w* [^.]{0,40}?then (?:rises?|climbs?)|先降后升|谷形"
-                ),
+                r"\bvalley\b|\b(?:falls?|dips?|drops?|sinks?) to a low point|\blow point in the middle|\bdown,? (?:and )?then up\b|\bdown and (?:then )?up\b|\b(?:fall\w*|dip\w*|drop\w*|sink\w*|goes down|descend\w*)\b[^.;]{0,60}?\b(?:then|before|and)\b[^.;]{0,30}?\b(?:rises?|climbs?(?: back up)?|goes (?:back )?up|comes? (?:back )?up)|先降后升|谷形",
                 "valley",
             ),
             (
-                (
-                    r"\bascending\b|\b(?:melody|notes?|line)\b[^.]{0,30}?\b(?:rises|climbs|goes up)\b|"
-                    r"each note is higher|上行"
-                ),
+                r"\bascending\b|\b(?:melody|tune|line|phrase|notes?|pitch|contour)\b[^.;]{0,30}?\b(?:rises|climbs|goes up|moves up|steps up(?:ward)?|ascends)\b(?![^.;]{0,30}\b(?:at the (?:very )?end|on the (?:last|final)))|\beach note is higher|\bevery note (?:is )?(?:above|higher than) the (?:last|previous|one before)|\bpitch goes up the whole way|上行|越来越高",
                 "ascending",
             ),
             (
-                (
-                    r"\bdescending\b|\b(?:melody|notes?|line)\b[^.]{0,30}?\b(?:falls|drops|goes down|"
-                    r"descends)\b|each note is lower|下行"
-                ),
+                r"\bdescending\b|\b(?:melody|tune|line|phrase|notes?|pitch|contour)\b[^.;]{0,30}?\b(?:falls|drops|goes down|moves down|steps down(?:ward)?|descends|sinks)\b(?![^.;]{0,30}\b(?:at the (?:very )?end|on the (?:last|final)))|\beach note is lower|\bevery note (?:is )?(?:below|lower than) the (?:previous|last|one before)|\bpitch goes down the whole way|下行|越来越低",
+                "descending",
+            ),
+            (
+                r"\b(?:keeps?|kept) (?:stepping|going|climbing|moving|getting) (?:higher|up)\b|\b(?:each|every) (?:successive|subsequent|next|following) note (?:is |sits |lands )?(?:higher|above)\b",
+                "ascending",
+            ),
+            (
+                r"\b(?:keeps?|kept) (?:stepping|going|falling|moving|getting) (?:lower|down)\b|\b(?:each|every) (?:successive|subsequent|next|following) note (?:is |sits |lands )?(?:lower|below)\b",
                 "descending",
             ),
         ),
@@ -133,6 +129,7 @@ CLAIMS = (
             "peak",
             "valley",
             "low point",
+            "high point",
             "up",
             "down",
             "ris",
@@ -141,14 +138,22 @@ CLAIMS = (
             "descend",
             "climb",
             "drop",
+            "dip",
+            "sink",
             "each note",
+            "every note",
             "先",
             "拱",
             "谷",
             "上行",
             "下行",
+            "越来越",
+            "higher",
+            "lower",
+            "successive",
         ),
         compound=("arch", "valley"),
+        value_words={"ascending": "ascending", "descending": "descending", "arch": "arch", "valley": "valley"},
     ),  # rise then fall in one sentence is one arch
 )
 

@@ -64,14 +64,36 @@ CLAIMS = (
         "beats_per_bar",
         patterns=(
             (
-                (
-                    r"\bin (three|four|3|4)s\b|\bgroups? of (three|four|3|4)\b|\b([34])/4\b|"
-                    r"every (third|fourth) beat|([34])拍子"
-                ),
+                r"\bin (three|four|3|4)s\b|\bgroups? of (three|four|3|4)\b|\b([34])/4\b|\bevery (third|fourth) beat",
                 None,
             ),
+            (
+                r"\bevery (three|four|3|4) beats\b|\bbars? of (three|four|3|4)\b|\b(three|four|3|4)[- ]beat (?:bars?|cycles?|groups?|patterns?|measures?|groupings?)\b",
+                None,
+            ),
+            (
+                r"\b(three|four|3|4) beats (?:per|a|in each|in every|to the|to a|in a) (?:bar|measure)\b|\b(?:bar|measure) (?:has|holds|contains|of) (three|four|3|4) beats\b|\bone (?:beat )?in (three|four)\b|\bcount of (three|four|3|4)\b",
+                None,
+            ),
+            (r"([34三四])拍子|每小节([三四34])拍|每隔([三四34])拍", None),
+            (r"每小节有?\s*([三四34])\s*拍|([三四34])拍一小节", None),
         ),
-        triggers=("in three", "in four", "in 3", "in 4", "group", "/4", "every third", "every fourth", "拍子"),
+        triggers=(
+            "in three",
+            "in four",
+            "in 3",
+            "in 4",
+            "group",
+            "/4",
+            "every third",
+            "every fourth",
+            "beat",
+            "bar",
+            "measure",
+            "one in",
+            "count of",
+            "拍",
+        ),
         integer=True,
     ),
 )

@@ -119,29 +119,52 @@ CLAIMS = (
     ClaimSpec(
         "tremor",
         patterns=(
-            (r"\bno tremor\b|\bsteady pitch\b|\bwithout (?:a )?tremor\b", False),
-            (r"\btremor\b|\btrembl\w*|\bwaver\w*|\bshaky\b|\bquaver\w*|颤抖|发颤", True),
+            (r"\bno tremor\b|\bsteady pitch\b|\bwithout (?:a )?tremor\b|没有颤抖|不颤抖", False),
+            (
+                r"\btremor\b|\btrembl\w*|\bwaver\w*|\bshaky\b|\bshak(?:es|ing)\b|\bquaver\w*|\bwobbl\w*|颤抖|发颤|颤音",
+                True,
+            ),
         ),
-        triggers=("tremor", "trembl", "waver", "shaky", "quaver", "steady pitch", "颤"),
+        triggers=("tremor", "trembl", "waver", "shak", "quaver", "wobbl", "steady pitch", "颤"),
+        value_words={"trembling": True, "shaky": True, "steady": False},
     ),
     ClaimSpec(
         "pitch_range",
         patterns=(
-            (r"\bwide (?:pitch )?range\b|\blarge pitch swings\b|音域宽", "wide"),
-            (r"\bnarrow (?:pitch )?range\b|\bmonoton\w*|音域窄|单调", "narrow"),
+            (
+                r"\b(wide|narrow|broad|small|limited|big|large)[, ]+(?:\w+[, ]+){0,2}?(?:pitch )?range\b|\brange is (wide|narrow)\b",
+                None,
+            ),
+            (r"\blarge pitch swings\b|音域宽|起伏大", "wide"),
+            (r"\bmonoton\w*|音域窄|单调", "narrow"),
         ),
-        triggers=("range", "pitch swings", "monoton", "音域", "单调"),
+        triggers=("range", "pitch swings", "monoton", "音域", "单调", "起伏"),
+        value_words={"wide": "wide", "narrow": "narrow"},
+        synonyms={"broad": "wide", "big": "wide", "large": "wide", "small": "narrow", "limited": "narrow"},
     ),
     ClaimSpec(
         "loudness",
-        patterns=((r"\bthe voice is (loud|soft|moderate)\b|\b(loud|soft|quiet) voice\b|\bshouting\b", None),),
-        triggers=("voice", "shouting"),
-        synonyms={"quiet": "soft", "shouting": "loud"},
+        patterns=(
+            (
+                r"\bthe voice is (loud|soft|moderate)\b|\b(loud|soft|quiet)[, ]+(?:\w+[, ]+){0,3}?voice\b|\bat (?:a )?(moderate|low|high) (?:loudness|volume|level)\b|\bshouting\b",
+                None,
+            ),
+            (r"声音(?:很)?(?:响亮|响|大)", "loud"),
+            (r"声音(?:很)?(?:轻|小)", "soft"),
+        ),
+        triggers=("voice", "shouting", "loudness", "volume", "声音"),
+        synonyms={"quiet": "soft", "shouting": "loud", "low": "soft", "high": "loud"},
+        value_words={"loud": "loud", "soft": "soft", "quiet": "soft"},
     ),
     ClaimSpec(
         "pauses",
-        patterns=((r"\blong pauses\b|\bpauses between\b|长时间停顿", True),),
-        triggers=("pause", "停顿"),
+        patterns=(
+            (
+                r"\blong pauses\b|\bpauses between\b|\b(?:long|frequent|lengthy) (?:gaps|silences|breaks)\b|长时间停顿|停顿很长",
+                True,
+            ),
+        ),
+        triggers=("pause", "gaps", "silences", "breaks", "停顿"),
     ),
 )
 

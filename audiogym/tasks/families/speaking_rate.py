@@ -61,7 +61,18 @@ def rate_grounded(task: AudioTask, facts: dict) -> str:
 CLAIMS = (
     ClaimSpec(
         "syllables_per_s",
-        patterns=((r"(\d+(?:\.\d+)?)\s*syllables? per second|每秒\s*(\d+(?:\.\d+)?)\s*个?音节", None),),
+        patterns=(
+            (
+                r"(\d+(?:\.\d+)?)\s*syllables?\s*(?:per|a|each|every)\s*second|(\d+(?:\.\d+)?)\s*syllables?\s*/\s*s\b",
+                None,
+            ),
+            (
+                r"\bsyllables?\b[^.;]{0,30}?\b(\d+(?:\.\d+)?)\s*(?:a|per|each) second|\bsyllable rate\b[^;]{0,25}?\b(\d+(?:\.\d+)?)\b",
+                None,
+            ),
+            (r"每秒\s*(?:大约|约)?\s*(\d+(?:\.\d+)?)\s*个?音节|(\d+(?:\.\d+)?)\s*个音节每秒", None),
+            (r"\bsyllabl\w*\)?[^.;]{0,40}?\b(\d+(?:\.\d+)?)\s*hz\b", None),
+        ),
         triggers=("syllable", "音节"),
         tolerance=0.25,
     ),
@@ -69,18 +80,30 @@ CLAIMS = (
         "rate_class",
         patterns=(
             (
-                (
-                    r"\b(slow|normal|moderate|fast|rapid)\s+(?:speaking rate|speech rate|"
-                    r"rate of speech)\b|\bspeaking rate is (slow|normal|moderate|fast)\b|"
-                    r"\bspeaking (slowly|quickly|fast)\b|语速(快|慢)"
-                ),
+                r"\b(slow|normal|moderate|fast|rapid)\s+(?:speaking rate|speech rate|rate of speech|pace of speech)\b|\bspeaking rate is (slow|normal|moderate|fast)\b|\bspeaking (slowly|quickly|fast)\b",
+                None,
+            ),
+            (
+                r"\b(slow|unhurried|fast|rapid|brisk|quick|normal)\s+(?:delivery|speech|talking|speaking)\b|\bat a (normal|moderate|slow|fast|quick) pace\b|语速(快|慢|适中|正常)",
                 None,
             ),
         ),
-        triggers=("rate", "speech", "speaking", "语速"),
-        synonyms={"rapid": "fast", "quickly": "fast", "slowly": "slow", "快": "fast", "慢": "slow"},
+        triggers=("rate", "speech", "speaking", "delivery", "talking", "pace", "语速"),
+        synonyms={
+            "rapid": "fast",
+            "quickly": "fast",
+            "slowly": "slow",
+            "unhurried": "slow",
+            "brisk": "fast",
+            "quick": "fast",
+            "快": "fast",
+            "慢": "slow",
+            "适中": "normal",
+            "正常": "normal",
+        },
         aliases=("rate",),  # SpeakerEmotion's name for it
         equivalent=(("normal", "moderate"), ("moderate", "normal")),
+        value_words={"slow": "slow", "normal": "normal", "fast": "fast"},
     ),
 )
 

@@ -69,8 +69,15 @@ def tempo_grounded(task: AudioTask, facts: dict) -> str:
 CLAIMS = (
     ClaimSpec(
         "tempo_bpm",
-        patterns=((r"(\d{2,3}(?:\.\d+)?)\s*(?:bpm|beats per minute)|每分钟\s*(\d{2,3})\s*拍", None),),
-        triggers=("bpm", "beats per minute", "每分钟"),
+        patterns=(
+            (r"(\d{2,3}(?:\.\d+)?)\s*(?:bpm|beats?\s*(?:per|a|each|every|/)\s*min(?:ute)?)\b", None),
+            (
+                r"(\d{2,3}(?:\.\d+)?)\s*(?:kicks?|hits?|beats?|pulses?|strokes?)?\s*(?:per|a|each|every)\s+minute\b",
+                None,
+            ),
+            (r"每分钟\s*(?:大约|约)?\s*(\d{2,3})\s*拍|(\d{2,3})\s*拍每分钟", None),
+        ),
+        triggers=("bpm", "minute", "每分钟", "拍每分钟"),
         tolerance=0.15,
     ),
     ClaimSpec(
@@ -87,6 +94,7 @@ CLAIMS = (
         triggers=("tempo", "beat", "pace"),
         synonyms={"quick": "fast", "brisk": "fast"},
         derive=lambda f: tempo_class(f["tempo_bpm"]) if isinstance(f.get("tempo_bpm"), (int, float)) else None,
+        value_words={"slow": "slow", "moderate": "moderate", "fast": "fast", "quick": "fast", "brisk": "fast"},
     ),
 )
 

@@ -65,15 +65,13 @@ CLAIMS = (
         triggers=("pitched", "voice", "音调"),
         synonyms={"deep": "low", "低": "low", "高": "high"},
         aliases=("pitch_level",),
+        value_words={"low": "low", "medium": "medium", "high": "high"},
     ),  # SpeakerEmotion's name for it
     ClaimSpec(
         "f0_hz",
         patterns=(
             (
-                (
-                    r"(?:fundamental|pitch|f0|voice)[^.]{0,40}?(\d{2,4})\s*hz|"
-                    r"基频[^。]{0,10}?(\d{2,4})\s*赫兹"
-                ),
+                r"(?:fundamental|pitch|f0|voice|speaker|frequency)[^.;]{0,40}?(\d{2,4})\s*hz\b|基频[^。]{0,10}?(\d{2,4})\s*赫兹",
                 None,
             ),
         ),
