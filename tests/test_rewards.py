@@ -257,3 +257,13 @@ def test_transcript_policy_is_not_grounded_and_oracle_is():
         task = fam.make(21)
         assert R.is_grounded(task, OraclePolicy().act(task))[0], name
         assert not R.is_grounded(task, TranscriptPolicy().act(task))[0], name
+
+
+def test_filler_words_do_not_earn_the_format_term():
+    from audiogym.rewards.outcome import reasoning_present
+    for filler in ("<think>hmm hmm let me think about it ok so</think>B",
+                   "<think>um uh so well let me think now okay yeah right</think>B",
+                   "<think>嗯嗯嗯啊啊哦哦吧吧呢</think>B"):
+        assert reasoning_present(filler)[0] is False, filler
+    assert reasoning_present("<think>The chords are minor triads, so the mood is sad.</think>B")[0]
+    assert reasoning_present("<think>和弦是小三和弦，所以情绪悲伤。</think>B")[0]

@@ -127,7 +127,8 @@ def drop_echoes(claims: list[Claim], think: str, choices: list[str] | None,
     spans = [(m.start(), m.end()) for o in options for m in re.finditer(re.escape(o), text)]
     heads = {re.split(r"\s*\(", o)[0] for o in options} | {o.split("-")[0] for o in options}
     specs = {s.key: s for s in claim_specs()}
-    evidence, echoes = [], []
+    evidence: list[Claim] = []
+    echoes: list[Claim] = []
     for c in claims:
         inside = any(a <= c.start and c.end <= b for a, b in spans)
         own_word = (c.key in answer_keys and not specs[c.key].numeric

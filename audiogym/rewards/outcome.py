@@ -25,12 +25,20 @@ def is_correct(completion: str, answer: str, choices: list[str] | None = None) -
     return answers_match(parsed.answer, answer)
 
 
+# Words that carry no reasoning on their own: eight of them are not a chain of thought.
+FILLERS = frozenset("""hmm hm um uh er erm ok okay so well let me think thinking about it this that the a an and
+is i to of just like yeah yes right now then wait see maybe really very quite sure guess answer question""".split()
+                    + list("嗯呃啊哦吧呢嘛"))
+
+
 def reasoning_present(completion: str, question: str = "", min_words: int = 8,
-                      max_question_overlap: float = 0.8, min_distinct: float = 0.3) -> tuple[bool, str]:
-    """Real reasoning, not merely tags: a closed think block with at least `min_words` words that
-    is not the question repeated (share of its words found in the question below
-    `max_question_overlap`) nor one word over and over (distinct/total at least `min_distinct`).
-    Returns (present, reason)."""
+                      max_question_overlap: float = 0.8, min_distinct: float = 0.3,
+                      min_content: int = 4) -> tuple[bool, str]:
+    """Real reasoning, not merely tags (the presence the composite reward's format term asks for,
+    kept cheap): a closed think block with at least `min_words` words, of which at least
+    `min_content` are not filler ("hmm", "let me think", "嗯"), that is not the question repeated
+    (share of its words found in the question below `max_question_overlap`) nor one word over and
+    over (distinct/total at least `min_distinct`). Returns (present, reason)."""
     parsed = parse_completion(completion)
     if parsed.think is None:
         return False, "no think block"
@@ -41,6 +49,8 @@ def reasoning_present(completion: str, question: str = "", min_words: int = 8,
         return False, f"{len(words)} words < {min_words}"
     if len(set(words)) / len(words) < min_distinct:
         return False, "repetitive"
+    if sum(w not in FILLERS for w in words) < min_content:
+        return False, "filler words only"
     qwords = {w.lower() for w in _TOKEN.findall(_CJK.sub(" ", question))} | set(_CJK.findall(question))
     if qwords and sum(w in qwords for w in words) / len(words) >= max_question_overlap:
         return False, "repeats the question"

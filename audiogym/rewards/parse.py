@@ -29,6 +29,7 @@ number" as rule 3.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ def split_think(completion: str) -> tuple[str | None, bool, str]:
     return None, True, text.strip()
 
 
+@functools.lru_cache(maxsize=8192)  # choices repeat across every completion of a task
 def _norm(s: str) -> str:
     return re.sub(r"[\s*_`\"'()\[\]{}.:,;!?]+", " ", s.lower()).strip()
 
@@ -110,11 +112,16 @@ def _choice_in(token: str, choices: list[str]) -> set[int]:
     return named | _mentions(tok, choices)
 
 
+@functools.lru_cache(maxsize=4096)
+def _whole_words(norm_choice: str) -> re.Pattern:
+    return re.compile(rf"(?<![A-Za-z0-9_-]){re.escape(norm_choice)}(?![A-Za-z0-9_-])")
+
+
 def _mentions(norm_text: str, choices: list[str]) -> set[int]:
     found = set()
     for k, c in enumerate(choices):
         nc = _norm(c)
-        if nc and re.search(rf"(?<![A-Za-z0-9_-]){re.escape(nc)}(?![A-Za-z0-9_-])", norm_text):
+        if nc and _whole_words(nc).search(norm_text):
             found.add(k)
     # A longer choice that contains a shorter one ("very fast" vs "fast") wins.
     return {k for k in found if not any(j != k and _norm(choices[k]) in _norm(choices[j]) for j in found)}
