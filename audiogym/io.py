@@ -36,17 +36,18 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> Path:
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    """The rows of a JSONL file ([] when it does not exist), up to a last line cut by a kill."""
+    """The rows of a JSONL file ([] when it does not exist), up to a line cut by a kill (even one
+    cut inside a multi-byte UTF-8 character): everything before it is whole and kept."""
     path = Path(path)
     rows: list[dict[str, Any]] = []
     if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
+        for raw in path.read_bytes().split(b"\n"):
+            if not raw.strip():
                 continue
             try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break  # a line cut by a kill: everything before it is whole
+                rows.append(json.loads(raw.decode("utf-8")))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                break
     return rows
 
 

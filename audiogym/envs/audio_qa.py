@@ -8,12 +8,12 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from audiogym.errors import AudiogymError
+from audiogym.errors import AudiogymError, ConfigError
 from audiogym.rewards import build_reward, exact_answer, is_correct, score
 from audiogym.rewards.parse import parse_completion
 from audiogym.tasks.core import SAMPLE_RATE, AudioTask, render_prompt
 from audiogym.tasks.manifest import Manifest
-from audiogym.tasks.sources import make_source, source_seconds
+from audiogym.tasks.sources import Mixture, make_source, source_seconds
 
 MAX_TEXT = 4096
 MAX_ACTION = 100_000
@@ -35,10 +35,10 @@ class AudioQAEnv(gym.Env):
     def __init__(self, source: Any = "Mixed", config: Any = None, reward: Callable | list | None = None,
                  show_transcript: bool = True, max_seconds: float | None = None, path: str | None = None,
                  skip_invalid: bool = False, weights: dict[str, float] | None = None,
-                 instruction: str | None = None, render_mode: str | None = None):
+                 instruction: str | None = None, render_mode: str | None = None, **config_fields: Any):
         self.source = make_source(source, path=path, skip_invalid=skip_invalid, weights=weights,
                                   max_seconds=max_seconds)
-        self.config = config
+        self.config = self._config(config, config_fields)
         if isinstance(reward, (str, dict)):
             reward = build_reward(reward)
         self.reward_fns = list(reward) if isinstance(reward, (list, tuple)) else [reward or exact_answer]
@@ -61,6 +61,21 @@ class AudioQAEnv(gym.Env):
         self.task: AudioTask | None = None
         self._last: dict[str, Any] | None = None
 
+    def _config(self, config: Any, fields: dict[str, Any]) -> Any:
+        """A family config from `config=` (an instance or a mapping) and/or its fields as keyword
+        arguments (`gym.make(id, difficulty="hard", conflict_rate=0.5)`)."""
+        if isinstance(config, dict) or fields:
+            if config is not None and not isinstance(config, dict):
+                raise ConfigError("give config=<instance> or config fields as keywords, not both")
+            overrides = {**(config or {}), **fields}
+            if isinstance(self.source, Mixture):
+                self.source.check_config(overrides)
+                return overrides
+            if not hasattr(self.source, "make_config"):
+                raise ConfigError(f"{type(self.source).__name__} takes no config ({', '.join(overrides)})")
+            return self.source.make_config(overrides)
+        return config
+
     # -- episode ----------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -74,25 +89,32 @@ class AudioQAEnv(gym.Env):
             task_seed = int(self.np_random.integers(0, 2**31 - 1))
         self.task = self.source.make(task_seed, self.config) if self.config is not None else self.source.make(task_seed)
         self._last = None
+        self._done = False
         return self._observation(), self._reset_info()
 
     def step(self, action: str):
         if self.task is None:
             raise AudiogymError("call reset() before step()")
+        if getattr(self, "_done", False):
+            raise AudiogymError("the episode is over (one step per episode); call reset() before step()")
         if not isinstance(action, str):
             raise AudiogymError(f"the action is the completion text (a str), got {type(action).__name__}")
         task = self.task
         prompt = self.prompt()
         total, breakdown, details = score(self.reward_fns, prompt, action, task)
         parsed = parse_completion(action, task.choices or None)
+        # Every value has one type whatever the completion, so vector envs can stack infos:
+        # no answer is parsed_choice -1 and parsed_answer "" (answered: False).
         info = {
-            "task_id": task.id, "answer": task.answer, "answer_letter": task.answer_letter,
-            "parsed_answer": parsed.answer, "parsed_choice": parsed.choice,
+            "task_id": task.id, "answer": task.answer, "answer_letter": task.answer_letter or "",
+            "answered": parsed.answer is not None,
+            "parsed_answer": parsed.answer or "", "parsed_choice": -1 if parsed.choice is None else int(parsed.choice),
             "correct": is_correct(action, task.answer, task.choices),
             "reward_breakdown": breakdown, "reward_details": details, "conflict": task.conflict, "family": task.family,
             "category": task.category,
         }
         self._last = {"action": action, **info}
+        self._done = True
         return self._observation(), float(total), True, False, info
 
     # -- views ------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ import json
 import math
 from typing import Any, Callable
 
+from audiogym.errors import ConfigError
+
 
 def completion_text(completion: Any) -> str:
     """Plain text of a completion: a string, or TRL's conversational form (a list of messages)."""
@@ -22,9 +24,9 @@ def completion_text(completion: Any) -> str:
         return completion
     if isinstance(completion, list) and completion and isinstance(completion[-1], dict):
         content = completion[-1].get("content", "")
-        if isinstance(content, list):  # multimodal content parts
-            return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        return str(content)
+        if isinstance(content, list):  # multimodal content parts; a part's text may be None
+            return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict))
+        return "" if content is None else str(content)
     return "" if completion is None else str(completion)
 
 
@@ -65,7 +67,10 @@ class Reward:
                  log_metric: Callable[[str, float], None] | None = None, **columns: Any) -> list[float | None]:
         completions = list(completions or [])
         n = len(completions)
-        lists = {k: v for k, v in columns.items() if isinstance(v, (list, tuple)) and len(v) == n}
+        lists = {k: v for k, v in columns.items() if isinstance(v, (list, tuple))}
+        for k, v in lists.items():
+            if len(v) != n:  # a silently dropped column would score every sample as 'not applicable'
+                raise ConfigError(f"reward {self.name}: column {k!r} has {len(v)} values for {n} completions")
         values, details = [], []
         for i, c in enumerate(completions):
             row = {k: v[i] for k, v in lists.items()}

@@ -176,6 +176,8 @@ def verify(claims: list[Claim], facts: dict[str, Any]) -> tuple[list[Claim], lis
             wrong.append(c)
             continue
         fact = next((facts[k] for k in spec.fact_keys if facts.get(k) is not None), None)
+        if spec.tolerance is not None and not (isinstance(fact, (int, float)) and not isinstance(fact, bool)):
+            fact = None  # a user's facts may hold a label where a number belongs ({"tempo_bpm": "fast"})
         if fact is None:
             unknown.append(c)
         elif spec.tolerance is not None:

@@ -25,6 +25,7 @@ def is_correct(completion: str, answer: str, choices: list[str] | None = None) -
     return answers_match(parsed.answer, answer)
 
 
+THINK_READ = 20_000  # characters of the think block read for "reasoning present" (a 10 MB block costs the same)
 # Words that carry no reasoning on their own: eight of them are not a chain of thought.
 FILLERS = frozenset("""hmm hm um uh er erm ok okay so well let me think thinking about it this that the a an and
 is i to of just like yeah yes right now then wait see maybe really very quite sure guess answer question""".split()
@@ -44,7 +45,8 @@ def reasoning_present(completion: str, question: str = "", min_words: int = 8,
         return False, "no think block"
     if not parsed.closed:
         return False, "think block never closed"
-    words = [w.lower() for w in _TOKEN.findall(_CJK.sub(" ", parsed.think))] + _CJK.findall(parsed.think)
+    think = parsed.think[:THINK_READ]
+    words = [w.lower() for w in _TOKEN.findall(_CJK.sub(" ", think))] + _CJK.findall(think)
     if len(words) < min_words:
         return False, f"{len(words)} words < {min_words}"
     if len(set(words)) / len(words) < min_distinct:

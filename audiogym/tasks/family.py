@@ -158,13 +158,30 @@ class Family:
     claims: tuple[ClaimSpec, ...] = ()
 
     def make(self, seed: int, cfg: Any = None) -> AudioTask:
-        """The task of this family for `seed`: same seed and config, same task bit for bit."""
-        cfg = (cfg or self.config()).validate()
+        """The task of this family for `seed`: same seed and config, same task bit for bit. `cfg` is
+        the family's config, or a mapping of its fields ({"difficulty": "hard"})."""
+        cfg = self.make_config(cfg) if isinstance(cfg, dict) else (cfg or self.config()).validate()
         rng = np.random.default_rng([hash_name(self.name), int(seed)])
         task = self.generate(rng, cfg)
         task.id = f"{self.name}-{seed}"
         task.family = self.name
         return task
+
+    def make_config(self, overrides: dict[str, Any] | None = None, strict: bool = True) -> Any:
+        """The family's config with `overrides` applied and validated; unknown keys are an error
+        (or, with strict=False, left out: a mixture passes each family the keys it has)."""
+        from dataclasses import fields
+        names = {f.name for f in fields(self.config)}
+        overrides = dict(overrides or {})
+        unknown = sorted(set(overrides) - names)
+        if unknown and strict:
+            raise ConfigError(f"{self.name}: unknown config key {unknown[0]!r}; known: {', '.join(sorted(names))}")
+        return self.config(**{k: v for k, v in overrides.items() if k in names}).validate()
+
+    def __reduce__(self) -> tuple:
+        """Pickled by name (environments and vector env workers carry families)."""
+        from audiogym.tasks.registry import get_family
+        return (get_family, (self.name,))
 
     def transcript_answer(self, task: AudioTask) -> str | None:
         """The answer the transcript's words point to (None when they point nowhere)."""

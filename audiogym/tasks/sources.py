@@ -59,8 +59,22 @@ class Mixture:
         rng = np.random.default_rng([hash_name(self.name), int(seed)])
         return FAMILIES[names[int(rng.choice(len(names), p=p / p.sum()))]]
 
-    def make(self, seed: int, cfg: FamilyConfig | None = None) -> AudioTask:
-        return self.family_for(seed).make(seed, cfg)
+    def make(self, seed: int, cfg: FamilyConfig | dict[str, Any] | None = None) -> AudioTask:
+        """The drawn family's task; a mapping `cfg` gives each family the keys its config has."""
+        family = self.family_for(seed)
+        if isinstance(cfg, dict):
+            return family.make(seed, family.make_config(cfg, strict=False))
+        return family.make(seed, cfg)
+
+    def check_config(self, cfg: dict[str, Any]) -> None:
+        """Every key of a mapping config belongs to at least one family of the mixture."""
+        from dataclasses import fields
+        names = {f.name for n in self.weights for f in fields(FAMILIES[n].config)}
+        for k in cfg:
+            if k not in names:
+                raise ConfigError(f"{self.name}: unknown config key {k!r}; known: {', '.join(sorted(names))}")
+        for n in self.weights:
+            FAMILIES[n].make_config(cfg, strict=False)
 
 
 def make_source(source: Any, path: str | None = None, skip_invalid: bool = False,

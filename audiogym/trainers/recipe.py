@@ -10,7 +10,9 @@ from its partial rollouts file.
 from __future__ import annotations
 
 import json
+import logging
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from audiogym.errors import ConfigError
@@ -21,6 +23,8 @@ from audiogym.trainers.heldout import HeldOut
 from audiogym.trainers.seeds import stage_offset
 from audiogym.trainers.stages import StageContext, recipe_stages
 from audiogym.trainers.tracking import Tracker
+
+log = logging.getLogger(__name__)
 
 # Saved config keys that do not have to match on --resume: where the run folder sits, and (in runs
 # made before it became a run option) the tracking choice.
@@ -38,8 +42,8 @@ class Recipe:
         self.report_to = report_to
         if report_to not in ("wandb", "none"):
             raise ConfigError(f"report_to={report_to!r}: expected 'wandb' or 'none'")
-        finished = sorted(self.folder.glob("*/metrics.json"))
-        if finished and not resume:
+        done = sorted(self.folder.glob("*/metrics.json"))
+        if done and not resume:
             raise ConfigError(f"{self.folder} already holds finished stages; pass --resume to continue it, "
                               "or choose another recipe.name (nothing was changed)")
         saved = self.folder / "config.json"
@@ -72,7 +76,7 @@ class Recipe:
         for stage in self.stages:
             folder = self.folder / stage.name
             done = folder / "metrics.json"
-            if not done.exists():
+            if not finished(folder):
                 folder.mkdir(parents=True, exist_ok=True)
                 started = time.time()
                 ctx = StageContext(stage.name, folder, model or folder / "model", self.cfg,
@@ -100,3 +104,24 @@ class Recipe:
 
 def _quiet(_: str) -> None:
     pass
+
+
+def finished(folder: Path) -> bool:
+    """A stage is finished when its metrics.json is whole and its model folder is there. A torn or
+    empty metrics file, or a deleted model, makes it unfinished: --resume redoes it (its partial
+    rollouts are kept) instead of failing on it."""
+    done = folder / "metrics.json"
+    if not done.exists():
+        return False
+    try:
+        metrics = json.loads(done.read_text())
+        whole = isinstance(metrics, dict) and isinstance(metrics.get("eval"), dict)
+    except (OSError, ValueError):
+        whole = False
+    if not whole or not (folder / "model" / "config.json").is_file():
+        log.warning("%s: unfinished (%s); it will be redone", folder.name,
+                    "metrics.json is torn or empty" if not whole else "its model folder is missing")
+        if dist.is_main():
+            done.unlink(missing_ok=True)
+        return False
+    return True
