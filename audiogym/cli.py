@@ -81,9 +81,23 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from audiogym.evaluation import eval_tasks, evaluate, load_policy
     if bool(args.env) == bool(args.manifest):
         raise AudiogymError("give exactly one of --env ID or --manifest PATH")
+    if (Path(args.out) / "eval.json").exists() and not args.force:
+        raise AudiogymError(f"{args.out} already holds an eval (eval.json); pass --force to replace it, or another --out")
     policy = load_policy(args.policy)
-    tasks = eval_tasks(args.env, args.manifest, n=args.n, seed=args.seed)
+    skipped: list[str] = []
+    if args.manifest:
+        from audiogym.tasks.manifest import Manifest
+        m = Manifest(args.manifest, skip_invalid=True)
+        tasks = [m.task(i) for i in range(min(args.n, len(m)))]
+        skipped = [msg for _, msg in m.skipped] + [f"note: {n}" for n in m.notes]
+        if m.skipped:
+            print(f"skipped {len(m.skipped)} invalid rows of {args.manifest} (listed in eval.json / eval.md)")
+    else:
+        tasks = eval_tasks(args.env, None, n=args.n, seed=args.seed)
     report = evaluate(policy, tasks, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
+    report.skipped = skipped
+    for w in report.warnings:
+        print(f"warning: {w}")
     out = report.write(args.out)
     print(report.markdown())
     print(f"wrote {out / 'eval.json'} and {out / 'eval.md'}")
@@ -140,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-new-tokens", type=int, default=96)
     p.add_argument("--out", default="runs/eval")
+    p.add_argument("--force", action="store_true", help="replace an existing eval in --out")
     p.set_defaults(fn=cmd_eval)
     p = sub.add_parser("train", help="run the MGRD recipe (cold start, grounding rounds, self-cognition)")
     p.add_argument("--config", default=None, help="recipe YAML (default: the embedded tiny recipe, as in configs/tiny.yaml)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,21 +67,50 @@ class ItemResult:
     claims_correct: int
     claims_wrong: int
     self_cognition_error: bool
+    skill: str = ""
+    difficulty: str = ""
+    mmau_correct: bool | None = None   # MMAU's own answer matching (`mmau_string_match`), for comparison
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"\b\w+\b", text.lower()))
+
+
+def mmau_string_match(answer: str, prediction: str, choices: list[str]) -> bool:
+    """MMAU's evaluation rule (its `string_match`): every word of the answer is in the prediction,
+    and no word of a wrong choice that the answer lacks is. Looser and stricter than audiogym's
+    parser in different places (it reads words, not letters: "(B)" alone is wrong there), so eval
+    reports both."""
+    pred, ans = _tokens(prediction), _tokens(answer)
+    if not pred:
+        return False
+    wrong = set()
+    for c in choices:
+        ct = _tokens(c)
+        if ct != ans:
+            wrong |= ct - ans
+    return ans <= pred and pred.isdisjoint(wrong)
 
 
 @dataclass
 class EvalReport:
     policy: str
     items: list[ItemResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)    # input rows left out, and why
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         items = self.items
         audio = [r for r in items if r.category != "text"]
         acc = lambda rs: float(np.mean([r.correct for r in rs])) if rs else None  # noqa: E731
-        groups: dict[str, dict[str, list[ItemResult]]] = {"category": defaultdict(list), "family": defaultdict(list)}
+        groups: dict[str, dict[str, list[ItemResult]]] = {k: defaultdict(list) for k in ("category", "family", "skill",
+                                                                                          "difficulty")}
         for r in items:
             groups["category"][r.category].append(r)
             groups["family"][r.family].append(r)
+            groups["skill"][r.skill].append(r)
+            groups["difficulty"][r.difficulty].append(r)
+        mmau = [r for r in items if r.mmau_correct is not None]
         ok, bad = sum(r.claims_correct for r in audio), sum(r.claims_wrong for r in audio)
         return {
             "policy": self.policy, "n": len(items),
@@ -98,6 +128,10 @@ class EvalReport:
             "self_cognition_error_rate": float(np.mean([r.self_cognition_error for r in items])) if items else 0.0,
             "by_category": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["category"].items())},
             "by_family": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["family"].items())},
+            "by_skill": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["skill"].items())},
+            "by_difficulty": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["difficulty"].items())},
+            "mmau_accuracy": float(np.mean([r.mmau_correct for r in mmau])) if mmau else None,
+            "skipped": len(self.skipped), "warnings": list(self.warnings),
         }
 
     def markdown(self) -> str:
@@ -108,15 +142,25 @@ class EvalReport:
                  "|---|---|---|---|---|---|---|---|",
                  f"| {f(s['accuracy'])} | {f(s['accuracy_aligned'])} | {f(s['accuracy_conflict'])} | {f(s['accuracy_text'])} "
                  f"| {s['mean_think_words']:.1f} | {f(s['grounding_rate'])} | {f(s['verified_claim_precision'])} "
-                 f"| {f(s['self_cognition_error_rate'])} |", "", "| family | n | accuracy |", "|---|---|---|"]
-        lines += [f"| {k} | {v['n']} | {f(v['accuracy'])} |" for k, v in s["by_family"].items()]
-        return "\n".join(lines) + "\n"
+                 f"| {f(s['self_cognition_error_rate'])} |", ""]
+        if s["mmau_accuracy"] is not None:
+            lines += [f"Accuracy under MMAU's answer matching (its string_match rule): {f(s['mmau_accuracy'])}", ""]
+        for title, key in (("category (MMAU task)", "by_category"), ("family", "by_family"),
+                           ("skill (MMAU sub-category)", "by_skill"), ("difficulty", "by_difficulty")):
+            if len(s[key]) > 1 or key in ("by_category", "by_family"):
+                lines += [f"| {title} | n | accuracy |", "|---|---|---|"]
+                lines += [f"| {k} | {v['n']} | {f(v['accuracy'])} |" for k, v in s[key].items()] + [""]
+        if self.warnings:
+            lines += ["Warnings:", *[f"- {w}" for w in self.warnings], ""]
+        if self.skipped:
+            lines += [f"Skipped input rows ({len(self.skipped)}):", *[f"- {m}" for m in self.skipped], ""]
+        return "\n".join(lines)
 
     def write(self, folder: str | Path) -> Path:
         from audiogym.io import atomic_write_text
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(folder / "eval.json", json.dumps({"summary": self.summary(),
+        atomic_write_text(folder / "eval.json", json.dumps({"summary": self.summary(), "skipped": self.skipped,
                                                              "items": [r.__dict__ for r in self.items]}, indent=1))
         atomic_write_text(folder / "eval.md", self.markdown())
         return folder
@@ -130,9 +174,11 @@ def score_item(task: AudioTask, completion: str, tokens: int, grounding_filter: 
         g = grounding_of_row(completion, task_row(task))
         score, ok, bad = g.score, len(g.correct), len(g.wrong)
         grounded = (grounding_filter or GroundingFilter()).judge(g)[0]
+    answer_part = split_think(completion)[2]
     return ItemResult(task.id, task.family, task.category, task.conflict, len(task.choices), task.answer, completion, tokens,
                       is_correct(completion, task.answer, task.choices), count_words(think or ""), grounded, score,
-                      ok, bad, self_cognition_error(completion) is not None)
+                      ok, bad, self_cognition_error(completion) is not None, task.skill, task.difficulty,
+                      mmau_string_match(task.answer, answer_part, task.choices) if task.choices else None)
 
 
 def evaluate(policy: Any, tasks: list[AudioTask], batch_size: int = 32, progress: bool = True,
@@ -148,6 +194,12 @@ def evaluate(policy: Any, tasks: list[AudioTask], batch_size: int = 32, progress
             report.items.append(score_item(task, gens[0].text, gens[0].tokens))
         bar.update(len(batch))
     bar.close()
+    can_answer = getattr(policy, "can_answer", None)
+    if can_answer is not None:
+        unanswerable = sum(not can_answer(t) for t in tasks)
+        if unanswerable:
+            report.warnings.append(f"the {report.policy} policy cannot answer {unanswerable} of {len(tasks)} items "
+                                   "(no procedural family behind them, e.g. manifest rows); they count as wrong")
     return report
 
 

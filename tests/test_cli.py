@@ -50,3 +50,46 @@ def test_compare_prints_each_run_and_the_pool(tmp_path, capsys):
     for bad in ("broken", "missing"):
         assert main(["compare", str(tmp_path / "seed0"), str(tmp_path / bad)]) == 2
         assert f"{bad}: no finished recipe" in capsys.readouterr().err
+
+
+def test_eval_on_a_hostile_manifest_records_skips_breakdowns_and_warnings(tmp_path, capsys):
+    import json
+
+    import numpy as np
+    import soundfile as sf
+    y = (0.3 * np.sin(np.arange(8000) * 0.05)).astype(np.float32)
+    sf.write(str(tmp_path / "ok.wav"), y, 16000, subtype="FLOAT")
+    bad = y.copy()
+    bad[5] = np.nan
+    sf.write(str(tmp_path / "nan.wav"), bad, 16000, subtype="FLOAT")
+    rows = [{"id": "a", "audio_id": "ok.wav", "question": "Which?", "choices": ["x", "y"], "answer": "y",
+             "task": "sound", "sub-category": "counting", "difficulty": "easy"},
+            {"id": "a", "audio_id": "ok.wav", "question": "Which?", "choices": ["x", "y"], "answer": 0,
+             "task": "music", "sub-category": "tempo", "difficulty": "hard"},
+            {"id": "n", "audio_id": "nan.wav", "question": "Which?", "choices": ["x", "y"], "answer": "x"},
+            {"id": "m", "audio_id": "ok.wav", "question": "Which?", "choices": [f"c{i}" for i in range(30)], "answer": "c1"}]
+    manifest = tmp_path / "mmau.json"
+    manifest.write_bytes(b"\xef\xbb\xbf" + json.dumps(rows).encode())
+    out = tmp_path / "eval"
+    assert main(["eval", "--manifest", str(manifest), "--policy", "oracle", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "skipped 2 invalid rows" in printed and "cannot answer 2 of 2 items" in printed
+    report = json.loads((out / "eval.json").read_text())
+    assert len(report["skipped"]) == 3  # two invalid rows and the note on the renamed repeated id
+    assert report["summary"]["n"] == 2 and set(report["summary"]["by_category"]) == {"sound", "music"}
+    assert set(report["summary"]["by_skill"]) == {"counting", "tempo"} and "mmau_accuracy" in report["summary"]
+    md = (out / "eval.md").read_text()
+    assert "category (MMAU task)" in md and "skill (MMAU sub-category)" in md and "Skipped input rows (3)" in md
+    # an existing eval is not overwritten silently
+    assert main(["eval", "--manifest", str(manifest), "--out", str(out)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["eval", "--manifest", str(manifest), "--out", str(out), "--force"]) == 0
+
+
+def test_mmau_string_match_rule():
+    from audiogym.evaluation import mmau_string_match
+    choices = ["Man", "Woman", "Child", "Robot"]
+    assert mmau_string_match("Woman", "The speaker is a woman.", choices)
+    assert not mmau_string_match("Woman", "A man or a woman.", choices)
+    assert not mmau_string_match("Woman", "(B)", choices)  # letters are not words of the answer
+    assert mmau_string_match("Dog barking", "I hear a dog barking", ["Dog barking", "Cat meowing"])

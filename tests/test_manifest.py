@@ -70,3 +70,48 @@ def test_load_audio_errors(tmp_path):
         load_audio(tmp_path / "x.wav")
     with pytest.raises(AudioError, match="not found"):
         load_audio(tmp_path / "y.wav")
+
+
+def _wav(path, seconds=0.5, sr=16000, value=None):
+    import soundfile as sf
+    y = np.sin(np.arange(int(seconds * sr)) * 0.05).astype(np.float32) * 0.3
+    if value is not None:
+        y[10] = value
+    sf.write(str(path), y, sr, subtype="FLOAT")
+    return path.name
+
+
+def test_hostile_manifest_rows_load_or_skip_as_documented(tmp_path):
+    """NaN / Inf audio, a repeated id, 30 choices, a byte-order mark and index answers."""
+    rows = [
+        {"id": "ok", "audio_id": _wav(tmp_path / "ok.wav"), "question": "q?", "choices": ["a", "b"], "answer": "b"},
+        {"id": "nan", "audio_id": _wav(tmp_path / "nan.wav", value=np.nan), "question": "q?", "choices": ["a", "b"], "answer": "a"},
+        {"id": "inf", "audio_id": _wav(tmp_path / "inf.wav", value=np.inf), "question": "q?", "choices": ["a", "b"], "answer": "a"},
+        {"id": "ok", "audio_id": "ok.wav", "question": "again?", "choices": ["a", "b"], "answer": 0},
+        {"id": "many", "audio_id": "ok.wav", "question": "q?", "choices": [f"c{i}" for i in range(30)], "answer": "c3"},
+        {"id": "index", "audio_id": "ok.wav", "question": "q?", "choices": ["x", "y", "z"], "answer": 2},
+        {"id": "badindex", "audio_id": "ok.wav", "question": "q?", "choices": ["x", "y"], "answer": 5},
+    ]
+    p = tmp_path / "hostile.json"
+    p.write_bytes(b"\xef\xbb\xbf" + json.dumps(rows).encode())  # with a UTF-8 byte-order mark
+    m = Manifest(p, skip_invalid=True)
+    assert [r.id for r in m.rows] == ["ok", "ok#4", "index"]
+    assert [r.answer for r in m.rows] == ["b", "a", "z"]  # integer answers are 0-based indices
+    reasons = dict(m.skipped)
+    assert set(reasons) == {2, 3, 5, 7}
+    assert "NaN or infinite" in reasons[2] and "NaN or infinite" in reasons[3]
+    assert "at most 26" in reasons[5] and "outside the 2 choices" in reasons[7]
+    assert any("repeats an earlier row" in n for n in m.notes) and "note:" in m.report()
+    with pytest.raises(ManifestError, match="row 2"):
+        Manifest(p)
+
+
+def test_long_clips_are_read_up_to_the_cap_and_paths_can_be_confined(tmp_path):
+    (tmp_path / "inner").mkdir()
+    _wav(tmp_path / "long.wav", seconds=40)
+    p = tmp_path / "inner" / "m.jsonl"
+    p.write_text(json.dumps({"audio": "../long.wav", "question": "q?", "choices": ["a", "b"], "answer": "a"}) + "\n")
+    assert len(Manifest(p).task(0).audio) == 30 * 16000
+    assert len(Manifest(p, max_seconds=None).task(0).audio) == 40 * 16000
+    with pytest.raises(ManifestError, match="outside the manifest's folder"):
+        Manifest(p, confine=True)

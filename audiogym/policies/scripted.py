@@ -42,6 +42,10 @@ class ScriptedPolicy:
 class OraclePolicy(ScriptedPolicy):
     name = "oracle"
 
+    def can_answer(self, task: AudioTask) -> bool:
+        """Only procedural families have a reader (a manifest's questions do not)."""
+        return task.family in FAMILIES
+
     def act(self, task: AudioTask) -> str:
         family = FAMILIES.get(task.family)
         if family is None:
@@ -57,6 +61,10 @@ class OraclePolicy(ScriptedPolicy):
 
 class TranscriptPolicy(ScriptedPolicy):
     name = "transcript"
+
+    def can_answer(self, task: AudioTask) -> bool:
+        """It reads a family's transcript cues; a manifest's transcripts have none to read."""
+        return task.family in FAMILIES
 
     def act(self, task: AudioTask) -> str:
         family = FAMILIES.get(task.family)

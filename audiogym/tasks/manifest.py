@@ -6,9 +6,21 @@ line with `audio`, `question`, `choices`, `answer`, optional `category`, `transc
 Audio paths are relative to the manifest's folder; audio is read with soundfile, mixed to mono and
 resampled to 16 kHz.
 
-Rows are validated when the manifest loads (audio headers included). A bad row raises a
-`ManifestError` naming the file, row and field; with `skip_invalid=True` the rest loads and
-`skipped` lists every row left out and why. Nothing is dropped silently.
+Rows are validated when the manifest loads (audio headers included, and the samples of float
+WAVs, which can hold NaN or Inf). A bad row raises a `ManifestError` naming the file, row and
+field; with `skip_invalid=True` the rest loads and `skipped` lists every row left out and why.
+Nothing is dropped silently. The policy, row by row:
+- a UTF-8 byte-order mark is allowed; `answer` is a choice's text, or an integer index into
+  `choices` (0-based);
+- at most 26 choices (they are lettered A-Z): more is an invalid row;
+- audio with NaN or infinite samples, or no samples, is an invalid row;
+- a repeated `id` is kept, renamed `<id>#<row>` (noted in `notes`), so no two rows share a task id
+  (the grounding reward caches what it measures per task id);
+- clips are read up to `max_seconds` (30 s by default; None reads everything), so a 10-minute file
+  costs what 30 s cost;
+- audio paths are relative to the manifest's folder or absolute, and may point anywhere the user
+  can read (MMAU's layout keeps audio beside the JSON); `confine=True` makes a path that resolves
+  outside the manifest's folder an invalid row.
 """
 from __future__ import annotations
 
@@ -30,19 +42,19 @@ CATEGORY_FIELDS = ("category", "task", "modality")
 
 
 def load_audio(path: str | Path, sr: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray:
-    """Mono float32 at `sr` in [-1, 1]. Raises AudioError naming the file on any failure."""
+    """Mono float32 at `sr` in [-1, 1], the first `max_seconds` only (None: all). Raises AudioError
+    naming the file on any failure."""
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: audio file not found")
     try:
-        data, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
+        frames = -1 if max_seconds is None else int(max_seconds * sf.info(str(path)).samplerate)
+        data, file_sr = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)  # reads no more
     except Exception as e:  # noqa: BLE001 - libsndfile raises several types; all mean unreadable
         raise AudioError(f"{path}: cannot read audio ({e})") from None
     if data.size == 0:
         raise AudioError(f"{path}: audio file has no samples")
     y = data.mean(axis=1)
-    if max_seconds is not None:
-        y = y[: int(max_seconds * file_sr)]
     if file_sr != sr:
         import librosa
         y = librosa.resample(y, orig_sr=file_sr, target_sr=sr)
@@ -67,7 +79,7 @@ class ManifestRow:
 def _read_records(path: Path) -> list[tuple[int, Any, str | None]]:
     """(row number, parsed record or None, JSON error or None) for each row of the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not an error
     except FileNotFoundError:
         raise ManifestError(path, "manifest file not found") from None
     except (OSError, UnicodeDecodeError) as e:
@@ -93,7 +105,10 @@ def _read_records(path: Path) -> list[tuple[int, Any, str | None]]:
     return [(i, rec, None) for i, rec in enumerate(data, start=1)]
 
 
-def _validate(path: Path, row: int, rec: Any) -> ManifestRow:
+MAX_CHOICES = 26  # lettered A-Z
+
+
+def _validate(path: Path, row: int, rec: Any, confine: bool = False, max_seconds: float | None = None) -> ManifestRow:
     def fail(msg: str, fld: str | None = None) -> ManifestError:
         return ManifestError(path, msg, row=row, field=fld)
 
@@ -111,14 +126,22 @@ def _validate(path: Path, row: int, rec: Any) -> ManifestRow:
     choices = [c.strip() for c in choices]
     if len(set(choices)) != len(choices):
         raise fail("choices repeat", "choices")
+    if len(choices) > MAX_CHOICES:
+        raise fail(f"{len(choices)} choices: at most {MAX_CHOICES} (lettered A-Z)", "choices")
     answer = rec.get("answer")
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        if not 0 <= answer < len(choices):
+            raise fail(f"answer index {answer} is outside the {len(choices)} choices (0-based)", "answer")
+        answer = choices[answer]
     if not isinstance(answer, str) or not answer.strip():
-        raise fail("missing answer", "answer")
+        raise fail("missing answer (a choice's text or its 0-based index)", "answer")
     if answer.strip() not in choices:
         raise fail(f"answer {answer.strip()!r} is not among the choices {choices}", "answer")
     audio_path = Path(rec[audio_key])
     if not audio_path.is_absolute():
         audio_path = path.parent / audio_path
+    if confine and not audio_path.resolve().is_relative_to(path.parent.resolve()):
+        raise fail(f"audio path {rec[audio_key]!r} leads outside the manifest's folder (confine=True)", audio_key)
     if not audio_path.is_file():
         raise fail(f"audio file not found: {audio_path}", audio_key)
     try:
@@ -127,6 +150,11 @@ def _validate(path: Path, row: int, rec: Any) -> ManifestRow:
         raise fail(f"cannot read audio {audio_path} ({e})", audio_key) from None
     if info.frames == 0:
         raise fail(f"audio file {audio_path} has no samples", audio_key)
+    if info.subtype in ("FLOAT", "DOUBLE"):  # only float samples can be NaN or infinite
+        try:
+            load_audio(audio_path, max_seconds=max_seconds)
+        except AudioError as e:
+            raise fail(str(e), audio_key) from None
     category = next((str(rec[k]) for k in CATEGORY_FIELDS if isinstance(rec.get(k), str)), "unknown").lower()
     transcript = rec.get("transcript", "")
     known = set(AUDIO_FIELDS) | set(CATEGORY_FIELDS) | {"id", "question", "choices", "answer", "transcript"}
@@ -142,20 +170,29 @@ class Manifest:
     name = "Manifest"
     category = "mixed"
 
-    def __init__(self, path: str | Path, skip_invalid: bool = False, max_seconds: float | None = None):
+    def __init__(self, path: str | Path, skip_invalid: bool = False, max_seconds: float | None = 30.0,
+                 confine: bool = False):
         self.path = Path(path)
         self.max_seconds = max_seconds
         self.rows: list[ManifestRow] = []
         self.skipped: list[tuple[int, str]] = []
+        self.notes: list[str] = []
+        ids: set[str] = set()
         for row, rec, json_error in _read_records(self.path):
             try:
                 if json_error:
                     raise ManifestError(self.path, json_error, row=row)
-                self.rows.append(_validate(self.path, row, rec))
+                r = _validate(self.path, row, rec, confine=confine, max_seconds=max_seconds)
             except ManifestError as e:
                 if not skip_invalid:
                     raise
                 self.skipped.append((row, str(e)))
+                continue
+            if r.id in ids:
+                self.notes.append(f"{self.path}, row {row}: id {r.id!r} repeats an earlier row; renamed {r.id}#{row}")
+                r.id = f"{r.id}#{row}"
+            ids.add(r.id)
+            self.rows.append(r)
         for row, msg in self.skipped:
             log.warning("skipped %s", msg)
         if not self.rows:
@@ -167,7 +204,7 @@ class Manifest:
 
     def report(self) -> str:
         lines = [f"{self.path}: loaded {len(self.rows)} rows, skipped {len(self.skipped)}"]
-        lines += [f"  {msg}" for _, msg in self.skipped]
+        lines += [f"  {msg}" for _, msg in self.skipped] + [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def task(self, index: int) -> AudioTask:

@@ -86,7 +86,7 @@ def make_source(source: Any, path: str | None = None, skip_invalid: bool = False
         from audiogym.tasks.manifest import Manifest
         if not path:
             raise ConfigError("audiogym/Manifest-v0 needs path=<manifest .json or .jsonl>")
-        return Manifest(path, skip_invalid=skip_invalid, max_seconds=max_seconds)
+        return Manifest(path, skip_invalid=skip_invalid, max_seconds=max_seconds or 30.0)
     if source == "Mixed":
         return Mixture(weights) if weights else Mixture()
     return get_family(source)
