@@ -68,16 +68,32 @@ def source_name(env_id: str) -> str:
 
 
 def to_dataset(env_id: str, n: int, seed: int = 0, show_transcript: bool = True, system: str | None = None,
-               **env_kwargs: Any):
-    """`n` tasks of an environment as a `datasets.Dataset` (same arguments, same rows)."""
+               audio_format: str = "wav", **env_kwargs: Any):
+    """`n` tasks of an environment as a `datasets.Dataset` (same arguments, same rows).
+
+    `audio_format="wav"` (default): an `Audio(decode=False)` column of WAV bytes, compact and what
+    the trainers read (`audiogym.decode_audio(row["audio"])` gives the samples). `"array"`: a plain
+    struct column, so `ds[0]["audio"]["array"]` and `["sampling_rate"]` work as HF users expect. Why
+    not a decoding `Audio` column: datasets 4+ decodes audio with torchcodec, which audiogym does not
+    require and whose PyPI build needs CUDA libraries on CPU machines; `cast_column("audio",
+    Audio())` works where torchcodec is installed. Family config fields go in `env_kwargs`
+    (`difficulty="hard"`) or `config={...}`."""
     import datasets
 
     from audiogym.errors import ConfigError
-    from audiogym.tasks.sources import make_source, source_tasks
+    from audiogym.tasks.sources import make_source, resolve_config, source_tasks
 
     if n < 1:
         raise ConfigError(f"n={n}: expected at least one row")
+    if audio_format not in ("wav", "array"):
+        raise ConfigError(f"audio_format={audio_format!r}: expected 'wav' or 'array'")
     config = env_kwargs.pop("config", None)
-    tasks = source_tasks(make_source(source_name(env_id), **env_kwargs), n, seed, config)
-    ds = datasets.Dataset.from_dict(task_rows(tasks, show_transcript, system))
+    source_kwargs = {k: env_kwargs.pop(k) for k in ("path", "skip_invalid", "weights", "max_seconds") if k in env_kwargs}
+    source = make_source(source_name(env_id), **source_kwargs)
+    tasks = source_tasks(source, n, seed, resolve_config(source, config, env_kwargs))
+    rows = task_rows(tasks, show_transcript, system)
+    if audio_format == "array":
+        rows["audio"] = [{"array": t.audio, "sampling_rate": SAMPLE_RATE} for t in tasks]
+        return datasets.Dataset.from_dict(rows)
+    ds = datasets.Dataset.from_dict(rows)
     return ds.cast_column("audio", datasets.Audio(sampling_rate=SAMPLE_RATE, decode=False))

@@ -33,3 +33,14 @@ def test_to_dataset_text_and_manifest(good_manifest):
 def test_to_dataset_rejects_bad_n():
     with pytest.raises(ConfigError):
         to_dataset("audiogym/Tempo-v0", 0)
+
+
+def test_array_audio_format_reads_as_hf_users_expect():
+    import numpy as np
+
+    import audiogym
+    ds = audiogym.to_dataset("audiogym/Tempo-v0", 2, audio_format="array", difficulty="hard")
+    cell = ds[0]["audio"]
+    assert cell["sampling_rate"] == 16000 and len(cell["array"]) == 64000 and ds[0]["difficulty"] == "hard"
+    wav = audiogym.to_dataset("audiogym/Tempo-v0", 2, difficulty="hard")[0]["audio"]
+    assert np.allclose(audiogym.decode_audio(cell), audiogym.decode_audio(wav))

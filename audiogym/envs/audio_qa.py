@@ -8,12 +8,12 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from audiogym.errors import AudiogymError, ConfigError
+from audiogym.errors import AudiogymError
 from audiogym.rewards import build_reward, exact_answer, is_correct, score
 from audiogym.rewards.parse import parse_completion
 from audiogym.tasks.core import SAMPLE_RATE, AudioTask, render_prompt
 from audiogym.tasks.manifest import Manifest
-from audiogym.tasks.sources import Mixture, make_source, source_seconds
+from audiogym.tasks.sources import make_source, resolve_config, source_seconds
 
 MAX_TEXT = 4096
 MAX_ACTION = 100_000
@@ -38,7 +38,7 @@ class AudioQAEnv(gym.Env):
                  instruction: str | None = None, render_mode: str | None = None, **config_fields: Any):
         self.source = make_source(source, path=path, skip_invalid=skip_invalid, weights=weights,
                                   max_seconds=max_seconds)
-        self.config = self._config(config, config_fields)
+        self.config = resolve_config(self.source, config, config_fields)  # gym.make(id, difficulty="hard")
         if isinstance(reward, (str, dict)):
             reward = build_reward(reward)
         self.reward_fns = list(reward) if isinstance(reward, (list, tuple)) else [reward or exact_answer]
@@ -60,21 +60,6 @@ class AudioQAEnv(gym.Env):
         self.action_space = spaces.Text(max_length=MAX_ACTION, min_length=0, charset=string.printable)
         self.task: AudioTask | None = None
         self._last: dict[str, Any] | None = None
-
-    def _config(self, config: Any, fields: dict[str, Any]) -> Any:
-        """A family config from `config=` (an instance or a mapping) and/or its fields as keyword
-        arguments (`gym.make(id, difficulty="hard", conflict_rate=0.5)`)."""
-        if isinstance(config, dict) or fields:
-            if config is not None and not isinstance(config, dict):
-                raise ConfigError("give config=<instance> or config fields as keywords, not both")
-            overrides = {**(config or {}), **fields}
-            if isinstance(self.source, Mixture):
-                self.source.check_config(overrides)
-                return overrides
-            if not hasattr(self.source, "make_config"):
-                raise ConfigError(f"{type(self.source).__name__} takes no config ({', '.join(overrides)})")
-            return self.source.make_config(overrides)
-        return config
 
     # -- episode ----------------------------------------------------------------------------
 

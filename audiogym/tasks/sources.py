@@ -92,6 +92,23 @@ def make_source(source: Any, path: str | None = None, skip_invalid: bool = False
     return get_family(source)
 
 
+def resolve_config(source: Any, config: Any = None, fields: dict[str, Any] | None = None) -> Any:
+    """The config a source makes tasks with, from `config` (an instance or a mapping) and/or config
+    fields given as keywords (`difficulty="hard"`): a validated family config, or for a mixture a
+    checked mapping (each family takes the keys its config has)."""
+    if not (isinstance(config, dict) or fields):
+        return config
+    if config is not None and not isinstance(config, dict):
+        raise ConfigError("give config=<instance> or config fields as keywords, not both")
+    overrides = {**(config or {}), **(fields or {})}
+    if isinstance(source, Mixture):
+        source.check_config(overrides)
+        return overrides
+    if not hasattr(source, "make_config"):
+        raise ConfigError(f"{type(source).__name__} takes no config ({', '.join(overrides)})")
+    return source.make_config(overrides)
+
+
 def source_seconds(source: Any, config: Any = None) -> float:
     """The longest clip a source makes (what an observation's audio box must hold)."""
     from audiogym.tasks.manifest import Manifest
