@@ -5,11 +5,15 @@ Errors a user can cause print one line and exit with status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
 
 from audiogym.errors import AudiogymError
+
+# OS errors a user's machine causes (not audiogym's bugs): one line, exit 2.
+USER_OS_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT, errno.EPERM}
 
 
 def cmd_list(args: argparse.Namespace) -> None:
@@ -171,6 +175,13 @@ def main(argv: list[str] | None = None) -> int:
         args.fn(args)
     except AudiogymError as e:
         print(f"audiogym: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        if e.errno not in USER_OS_ERRORS:
+            raise
+        # a full disk, a read-only folder: what was finished stays, and --resume continues from it
+        print(f"audiogym: error: cannot write {e.filename or ''}: {e.strerror}".replace("write : ", "write: "),
+              file=sys.stderr)
         return 2
     return 0
 

@@ -82,3 +82,30 @@ def test_the_numba_cache_is_keyed_by_numba_version_and_interpreter(monkeypatch):
     monkeypatch.setattr("sys.executable", "/some/other/python")
     third = numba_cache_dir()
     assert len({here, other, third}) == 3 and "0.65.0" in other.name
+
+
+def test_a_full_disk_or_read_only_folder_is_one_line_and_exit_2(monkeypatch, capsys):
+    import errno
+
+    from audiogym import cli
+
+    def full(_args):
+        raise OSError(errno.ENOSPC, "No space left on device", "/runs/tiny/cold_start_sft/model.tmp")
+    monkeypatch.setattr(cli, "cmd_list", full)
+    assert cli.main(["list"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err and "model.tmp" in err
+
+
+def test_a_failed_save_leaves_no_partial_model(tmp_path, monkeypatch):
+    from audiogym.trainers import model_io
+
+    class Trainer:
+        def save_model(self, path):
+            from pathlib import Path
+            Path(path).mkdir(parents=True)
+            (Path(path) / "model.safetensors").write_bytes(b"half")
+            raise OSError(28, "No space left on device")
+    with pytest.raises(OSError):
+        model_io.save(Trainer(), None, tmp_path / "model")
+    assert not (tmp_path / "model.tmp").exists() and not (tmp_path / "model").exists()

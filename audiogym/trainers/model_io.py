@@ -34,11 +34,15 @@ def save(trainer: Any, processor: Any, out: Path) -> Path:
     if dist.is_main():
         shutil.rmtree(tmp, ignore_errors=True)
     dist.barrier()
-    trainer.save_model(str(tmp))
-    if dist.is_main():
-        processor.save_pretrained(tmp)
-        shutil.rmtree(out, ignore_errors=True)
-        os.replace(tmp, out)
+    try:
+        trainer.save_model(str(tmp))
+        if dist.is_main():
+            processor.save_pretrained(tmp)
+            shutil.rmtree(out, ignore_errors=True)
+            os.replace(tmp, out)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # a full disk leaves no half-written model.tmp behind
+        raise
     dist.barrier()
     return out
 
