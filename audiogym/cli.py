@@ -118,6 +118,15 @@ def cmd_train(args: argparse.Namespace) -> None:
         print(f"wrote {recipe.folder / 'table.md'}, table.json and curves.png")
 
 
+def cmd_sweep(args: argparse.Namespace) -> None:
+    """A sweep of recipe variants over seeds on Ray Tune (configs/sweeps/*.yaml)."""
+    from audiogym.trainers.sweep import run_sweep
+    result = run_sweep(args.config, resume=args.resume, address=args.address, run_dir=args.run_dir, cpus=args.cpus)
+    for p in result["pooled"].values():
+        print(p["line"])
+    print(f"wrote {Path(args.run_dir) / result['sweep'] / 'results.md'}, results.json and results.png")
+
+
 def cmd_compare(args: argparse.Namespace) -> None:
     """Each run's paired conflict-item line, then all runs pooled (e.g. the recipe over seeds)."""
     from audiogym.evaluation import change_line, pooled_change
@@ -167,6 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--report-to", choices=["wandb", "none"], default="wandb",
                    help="tracking (wandb, offline unless configured; the default) or none")
     p.set_defaults(fn=cmd_train)
+    p = sub.add_parser("sweep", help="recipe variants over seeds on Ray Tune, tracked in wandb")
+    p.add_argument("--config", required=True, help="a sweep file, e.g. configs/sweeps/minute.yaml")
+    p.add_argument("--resume", action="store_true", help="continue: finished trials are not run again")
+    p.add_argument("--address", default=None, help="an existing Ray cluster (default: RAY_ADDRESS, else local)")
+    p.add_argument("--run-dir", default="runs", help="where runs/<sweep>/ goes")
+    p.add_argument("--cpus", type=int, default=None, help="CPUs for a local Ray (default: all)")
+    p.set_defaults(fn=cmd_sweep)
     p = sub.add_parser("compare", help="paired conflict-item change of finished runs, and of all of them pooled")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="runs/<name> folders of finished `audiogym train` runs")
     p.set_defaults(fn=cmd_compare)

@@ -56,9 +56,11 @@ class Recipe:
             atomic_write_json(saved, cfg.to_dict())
         self.held_out = HeldOut(cfg.recipe)
 
-    def run(self, progress: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    def run(self, progress: Callable[[str], None] = print, stop_after: str | None = None,
+            on_stage: Callable[[str, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
         """Every rank runs every stage (the trainers need them all); evaluation, files, printing
-        and tracking are the main process's (see `dist`)."""
+        and tracking are the main process's (see `dist`). `stop_after` ends the run after that stage
+        (a sweep's shared prefix); `on_stage(name, row)` hears each stage's table row (Tune reports)."""
         t0 = time.time()
         main = dist.is_main()
         if not main:
@@ -92,7 +94,12 @@ class Recipe:
                 dist.barrier()
             rows.append(report.stage_row(stage.name, json.loads(done.read_text())))
             progress(report.format_row(rows[-1]))
+            if on_stage is not None:
+                on_stage(stage.name, rows[-1])
             model = folder / "model"
+            if stage.name == stop_after:
+                tracker.finish()
+                return rows
         if main:
             change = report.conflict_change(self.folder, [s.name for s in self.stages], self.cfg.recipe.rounds.T)
             if change:

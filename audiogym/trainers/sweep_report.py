@@ -1,0 +1,100 @@
+"""A sweep's results: one row per trial (settings and metrics), the metric against each swept
+parameter (points per seed, mean per value), and the pooled paired test per variant."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from audiogym.io import atomic_write_json, atomic_write_text
+from audiogym.trainers.sweep_config import SweepConfig
+
+
+def _value(v: Any) -> str:
+    return json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else str(v)
+
+
+def collect(sweep: SweepConfig, sweep_dir: Path) -> list[dict[str, Any]]:
+    """Every trial folder's settings and results (unfinished trials have no metrics yet)."""
+    from audiogym.trainers.sweep import TRIAL_FILE, _objective
+    rows = []
+    for marker in sorted(sweep_dir.glob(f"*/{TRIAL_FILE}")):
+        trial = json.loads(marker.read_text())
+        table_path = marker.parent / "table.json"
+        row: dict[str, Any] = {"trial": trial["name"], "seed": trial["seed"], **trial["values"], "finished": False}
+        if table_path.exists():
+            table = json.loads(table_path.read_text())
+            last = [r for r in table["rows"] if not r["stage"].startswith("baseline")][-1]
+            row.update(finished=True, objective=_objective(sweep, table), conflict_change=table.get("conflict_change"),
+                       last_stage=last["stage"], accuracy=last.get("accuracy"),
+                       accuracy_conflict=last.get("accuracy_conflict"), grounding_rate=last.get("grounding_rate"),
+                       minutes=round(table.get("seconds", 0) / 60, 2))
+        rows.append(row)
+    return rows
+
+
+def variants(sweep: SweepConfig, rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Finished trials grouped by their swept values (seeds pooled)."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r["finished"]:
+            out[", ".join(f"{k}={_value(r[k])}" for k in sweep.space)].append(r)
+    return dict(out)
+
+
+def write_results(sweep: SweepConfig, sweep_dir: Path, seconds: float) -> dict[str, Any]:
+    from audiogym.evaluation import change_line, pooled_change
+    rows = collect(sweep, sweep_dir)
+    pooled = {}
+    for name, group in variants(sweep, rows).items():
+        changes = [r["conflict_change"] for r in group if r.get("conflict_change")]
+        if changes:
+            c = pooled_change(changes)
+            pooled[name] = {**c, "line": change_line(f"{name}, {len(changes)} seeds pooled", c)}
+    metric = sweep.metric.get("column") and f"{sweep.metric['stage']}.{sweep.metric['column']}" or "conflict gain"
+    result = {"sweep": sweep.name, "metric": metric, "mode": sweep.mode, "seconds": seconds, "trials": rows,
+              "pooled": pooled}
+    atomic_write_json(sweep_dir / "results.json", result)
+    keys = list(sweep.space)
+    head = ["trial", *keys, "seed", "objective", "conflict", "grounded", "minutes"]
+    lines = [f"# Sweep {sweep.name}", "", f"Metric: {metric} ({sweep.mode}); {len(rows)} trials, "
+             f"{sum(r['finished'] for r in rows)} finished, {seconds / 60:.1f} min.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    fmt = lambda v: "-" if v is None else f"{v:.3f}" if isinstance(v, float) else _value(v)  # noqa: E731
+    for r in rows:
+        settings = [_value(r.get(k)) for k in ["trial", *keys, "seed"]]  # swept values as given (1e-4 stays 0.0001)
+        metrics = [fmt(r.get(k)) for k in ["objective", "accuracy_conflict", "grounding_rate", "minutes"]]
+        lines.append("| " + " | ".join(settings + metrics) + " |")
+    if pooled:
+        lines += ["", "Pooled paired test on the conflict items, cold start -> last round, per variant:", "",
+                  *[f"- {p['line']}" for p in pooled.values()]]
+    atomic_write_text(sweep_dir / "results.md", "\n".join(lines) + "\n")
+    plot(sweep, rows, sweep_dir / "results.png", metric)
+    return result
+
+
+def plot(sweep: SweepConfig, rows: list[dict[str, Any]], path: Path, metric: str) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    keys = list(sweep.space)
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.8), squeeze=False)
+    done = [r for r in rows if r["finished"] and r.get("objective") is not None]
+    for ax, key in zip(axes[0], keys):
+        labels = sorted({_value(r[key]) for r in done})
+        for seed in sorted({r["seed"] for r in done}):
+            pts = [(labels.index(_value(r[key])), r["objective"]) for r in done if r["seed"] == seed]
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], label=f"seed {seed}", alpha=0.7)
+        means = [sum(r["objective"] for r in done if _value(r[key]) == lab) / max(1, sum(_value(r[key]) == lab for r in done))
+                 for lab in labels]
+        ax.plot(range(len(labels)), means, "k-", marker="_", markersize=20, label="mean")
+        ax.set_xticks(range(len(labels)), [lab[:24] for lab in labels], rotation=20, ha="right", fontsize=8)
+        ax.set_xlabel(key.split("recipe.")[-1], fontsize=8)
+        ax.set_ylabel(metric)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"sweep {sweep.name}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,115 @@
+"""`audiogym sweep` on Ray Tune: sweep files are checked up front, Ray listens on loopback only,
+and a killed sweep resumes without re-running finished trials."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from audiogym.errors import ConfigError
+from audiogym.trainers.sweep_config import load_sweep, trial_name
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path, **over):
+    data = {"name": "t", "space": {"recipe.rounds.rl.lr": {"grid": [1e-4, 5e-5]}}, "seeds": [0, 1],
+            "metric": {"paired": "conflict"}, **over}
+    p = tmp_path / "sweep.yaml"
+    p.write_text(yaml.safe_dump(data))
+    return p
+
+
+def test_the_shipped_sweeps_load():
+    for name in ("minute", "format_reward"):
+        s = load_sweep(ROOT / "configs" / "sweeps" / f"{name}.yaml")
+        assert s.share_prefix == "cold_start_rlvr" and len(s.seeds) >= 2
+
+
+@pytest.mark.parametrize("over, match", [
+    ({"space": {}}, "at least one recipe key"),
+    ({"space": {"recipe.seed": {"grid": [1, 2]}}}, "seeds go in 'seeds'"),
+    ({"space": {"recipe.rounds.rl.lr": {"range": [1, 2]}}}, "grid, choice, uniform, loguniform"),
+    ({"space": {"recipe.rounds.rl.lr": {"loguniform": [0, 1]}}}, "0 < low < high"),
+    ({"seeds": [0, 0]}, "distinct"),
+    ({"metric": {"stage": "round1_rl", "column": "vibes"}}, "metric.column"),
+    ({"mode": "best"}, "mode"),
+    ({"share_prefix": "cold_start_rlvr", "space": {"recipe.cold_start.sft.lr": {"grid": [1e-3, 1e-4]}}}, "cannot share"),
+    ({"base": "nope.yaml"}, "no such recipe file"),
+    ({"colour": "red"}, "unknown sweep key 'colour'"),
+])
+def test_bad_sweep_files_are_one_clear_error(tmp_path, over, match):
+    with pytest.raises(ConfigError, match=match):
+        load_sweep(write(tmp_path, **over))
+
+
+def test_trial_names_are_plain_stable_folder_names():
+    name = trial_name({"recipe.rounds.rl.reward.audio": {"composite_format": 1, "grounding": 0.5}}, 2)
+    assert name == trial_name({"recipe.rounds.rl.reward.audio": {"grounding": 0.5, "composite_format": 1}}, 2)
+    from audiogym.trainers.config import RUN_NAME
+    assert RUN_NAME.fullmatch(name) and name.endswith("seed-2")
+
+
+def _descendants():
+    import psutil
+    me = psutil.Process()
+    return {me.pid} | {p.pid for p in me.children(recursive=True)}
+
+
+@pytest.mark.slow
+def test_ray_listens_on_loopback_only(tmp_path):
+    import ray
+
+    from audiogym.trainers.sweep import _ray_init
+    _ray_init(None, tmp_path, 1)
+    try:
+        pids = _descendants()
+        out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
+        ours = [line for line in out.splitlines() if any(f"pid={p}," in line for p in pids)]
+        assert ours, "Ray opened no listener: nothing was checked"
+        for line in ours:
+            local = line.split()[3]
+            assert local.startswith(("127.", "[::ffff:127.", "[::1]")), line
+    finally:
+        ray.shutdown()
+
+
+MICRO = ["recipe.rounds.T=0", "recipe.cold_start.sft.max_steps=4", "recipe.cold_start.text=4",
+         "recipe.cold_start.audio_direct=4", "recipe.cold_start.reading=2", "recipe.cold_start.teacher_chains=4",
+         "recipe.cold_start.rlvr.max_steps=1", "recipe.cold_start.rlvr.questions=4",
+         "recipe.cold_start.rlvr.max_new_tokens=8", "recipe.self_cognition.probes=4", "recipe.self_cognition.max_new_tokens=8",
+         "recipe.self_cognition.dpo.max_steps=1", "recipe.eval.per_family=1", "recipe.eval.text=1",
+         "recipe.eval.max_new_tokens=8", "model.tokenizer_corpus_per_family=2", "model.vocab_size=500",
+         "model.hidden_size=64", "model.intermediate_size=128", "model.encoder_d_model=64", "model.encoder_ffn_dim=128",
+         "recipe.families=[Tempo]"]
+
+
+@pytest.mark.slow
+def test_a_killed_sweep_resumes_without_rerunning_finished_trials(tmp_path):
+    sweep = write(tmp_path, name="micro", set=MICRO, space={"recipe.self_cognition.dpo.lr": {"grid": [5e-5]}},
+                  seeds=[0, 1], metric={"stage": "self_cognition", "column": "accuracy"}, max_concurrent=1,
+                  share_prefix="cold_start_rlvr", report_to="none")
+    cmd = [sys.executable, "-m", "audiogym.cli", "sweep", "--config", str(sweep), "--run-dir", str(tmp_path / "runs"),
+           "--cpus", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    root = tmp_path / "runs" / "micro"
+    deadline = time.time() + 400
+    while time.time() < deadline and not list(root.glob("*/table.json")):
+        time.sleep(2)
+    first = list(root.glob("*/table.json"))
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and its Ray processes, as a crash would
+    proc.wait()
+    assert len(first) == 1, "the first trial did not finish in time"
+    stamp = first[0].stat().st_mtime_ns
+    r = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert first[0].stat().st_mtime_ns == stamp  # the finished trial was not run again
+    results = json.loads((root / "results.json").read_text())
+    assert [t["finished"] for t in results["trials"]] == [True, True]
+    assert (root / "results.md").exists() and (root / "results.png").read_bytes()[:4] == b"\x89PNG"
