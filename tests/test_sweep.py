@@ -63,9 +63,7 @@ def _descendants():
 
 @pytest.mark.slow
 def test_ray_listens_on_loopback_only(tmp_path):
-    import ray
-
-    from audiogym.trainers.sweep import _ray_init
+    from audiogym.trainers.sweep import _ray_init, shutdown_ray  # sets Ray's loopback-only mode before ray loads
     _ray_init(None, tmp_path, 1)
     try:
         pids = _descendants()
@@ -76,7 +74,7 @@ def test_ray_listens_on_loopback_only(tmp_path):
             local = line.split()[3]
             assert local.startswith(("127.", "[::ffff:127.", "[::1]")), line
     finally:
-        ray.shutdown()
+        shutdown_ray()
 
 
 MICRO = ["recipe.rounds.T=0", "recipe.cold_start.sft.max_steps=4", "recipe.cold_start.text=4",

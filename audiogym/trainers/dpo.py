@@ -67,6 +67,8 @@ def train_dpo(ctx: StageContext, ds: Any, section: DPOSection) -> dict[str, Any]
     model, proc = load(ctx.model_in, ctx.recipe.freeze_encoder)
     args = audio_dpo_config(**trainer_args(ctx, section.max_steps, section.batch, section.lr), beta=float(section.beta))
     trainer = audio_dpo_trainer(model, proc, ds, args)
+    for callback in ctx.callbacks:
+        trainer.add_callback(callback)
     out = trainer.train()
     save(trainer, proc, ctx.model_out)
     return {"train_loss": out.training_loss, "steps": out.global_step}

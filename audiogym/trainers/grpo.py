@@ -140,6 +140,8 @@ def train_grpo(ctx: StageContext, ds: Any, reward: Any, section: GRPOSection) ->
                       beta=float(section.beta), temperature=1.0, remove_unused_columns=False)
     trainer = AudioGRPOTrainer(model, reward_funcs=[reward], args=args, train_dataset=ds.shuffle(seed=ctx.seed),
                                processing_class=proc)
+    for callback in ctx.callbacks:
+        trainer.add_callback(callback)
     out = trainer.train()
     save(trainer, proc, ctx.model_out)
     rewards = [e[k] for e in trainer.state.log_history for k in e if k.endswith("/mean") and k.startswith("rewards/")]

@@ -59,6 +59,6 @@ def trainer_args(ctx: StageContext, max_steps: int, batch: int, lr: float) -> di
     return dict(output_dir=str(ctx.folder / "trainer"), max_steps=int(max_steps),
                 per_device_train_batch_size=int(batch), learning_rate=float(lr),
                 logging_steps=1, save_strategy="no", seed=ctx.seed,
-                report_to=[] if ctx.report_to == "none" else ["wandb"],
+                report_to=[],  # the run's tracker logs each stage's trainer as <stage>/* (ctx.callbacks)
                 use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(), dataloader_num_workers=0,
                 disable_tqdm=False, run_name=ctx.name, gradient_checkpointing=bool(ctx.recipe.gradient_checkpointing))

@@ -84,11 +84,14 @@ class Recipe:
                 ctx = StageContext(stage.name, folder, model or folder / "model", self.cfg,
                                    self.cfg.recipe.seed + stage_offset(stage.name, self.cfg.recipe.rounds.T),
                                    self.report_to)
+                callback = tracker.trainer_callback(stage.name)
+                ctx.callbacks = [callback] if callback is not None else []
                 metrics = stage.run(ctx)
                 if main:
                     summary = self.held_out.evaluate(ctx.model_out, folder / "eval")
                     numbers = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
-                    tracker.stage(stage.name, {**summary, **numbers}, read_jsonl(folder / "rollouts.jsonl"))
+                    tracker.stage(stage.name, self.stages.index(stage), {**summary, **numbers},
+                                  read_jsonl(folder / "rollouts.jsonl"))
                     atomic_write_json(done, {"stage": stage.name, "train": metrics, "eval": summary,
                                              "seconds": time.time() - started, "processes": dist.world()})
                 dist.barrier()
@@ -105,7 +108,7 @@ class Recipe:
             if change:
                 progress(change["line"])
             report.write_table(self.folder, self.cfg.recipe.name, rows, time.time() - t0, change)
-        tracker.finish()
+        tracker.finish(rows, report.COLUMNS)
         return rows
 
 

@@ -67,6 +67,8 @@ def train_sft(ctx: StageContext, ds: Any, section: SFTSection) -> dict[str, Any]
     model, proc = load(ctx.model_in, ctx.recipe.freeze_encoder)
     args = audio_sft_config(**trainer_args(ctx, section.max_steps, section.batch, section.lr))
     trainer = audio_sft_trainer(model, proc, ds.shuffle(seed=ctx.seed), args)
+    for callback in ctx.callbacks:
+        trainer.add_callback(callback)
     out = trainer.train()
     save(trainer, proc, ctx.model_out)
     return {"train_loss": out.training_loss, "train_rows": len(ds), "steps": out.global_step}

@@ -27,6 +27,9 @@ from audiogym.io import atomic_write_json
 from audiogym.trainers.sweep_config import PREFIX_STAGES, SweepConfig, load_sweep, trial_name
 
 TRIAL_FILE = "sweep_trial.json"
+# Ray reads this when it is imported: single-node mode, every listener on 127.0.0.1 (without it the
+# runtime-env agent listens on the host's external address). Set before anything imports ray.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 def _nested(values: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +137,10 @@ def _search_space(sweep: SweepConfig) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _ray_init(address: str | None, sweep_dir: Path, cpus: int | None) -> None:
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # single-node mode: every listener on loopback
+    import sys
+    if "ray" in sys.modules and os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER") != "0":
+        raise ConfigError("ray was imported before audiogym.trainers.sweep: set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 "
+                          "first, or Ray listens beyond 127.0.0.1")
     import ray
     if ray.is_initialized():
         return
@@ -146,6 +152,11 @@ def _ray_init(address: str | None, sweep_dir: Path, cpus: int | None) -> None:
     tmp = Path(tempfile.gettempdir()) / f"ag-ray-{hashlib.sha1(str(sweep_dir.resolve()).encode()).hexdigest()[:8]}"
     ray.init(num_cpus=cpus or os.cpu_count(), include_dashboard=False, _temp_dir=str(tmp), log_to_driver=False,
              _node_ip_address="127.0.0.1")
+
+
+def shutdown_ray() -> None:
+    import ray
+    ray.shutdown()
 
 
 def run_sweep(path: str | Path, resume: bool = False, address: str | None = None, run_dir: str = "runs",

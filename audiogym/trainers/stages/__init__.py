@@ -11,7 +11,7 @@ filtering use the same reward code as everything else. `recipe_stages` is the re
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ class StageContext:
     cfg: Config
     seed: int                 # recipe.seed + the stage's offset (audiogym.trainers.seeds)
     report_to: str            # "wandb" or "none": a run option, not part of the config
+    callbacks: list[Any] = field(default_factory=list)  # transformers TrainerCallbacks (tracking)
 
     @property
     def recipe(self) -> RecipeConfig:

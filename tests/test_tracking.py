@@ -1,0 +1,38 @@
+"""The wandb layout of one `audiogym train` run, read back from the offline run file."""
+import glob
+import os
+from pathlib import Path
+
+import pytest
+
+from audiogym.trainers.report import COLUMNS
+from audiogym.trainers.tracking import Tracker, read_offline_run
+
+
+@pytest.mark.slow
+def test_stage_evals_land_on_increasing_steps_in_the_run_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # anything staged outside the run folder would land here
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_PROJECT", "my-project")
+    for var in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_ARTIFACT_DIR", "WANDB_RUN_ID", "WANDB_NAME"):
+        monkeypatch.delenv(var, raising=False)
+    folder = tmp_path / "runs" / "tiny"
+    folder.mkdir(parents=True)
+    tracker = Tracker(True, folder, "tiny", {"recipe": {"seed": 0}})
+    assert tracker.run.project == "my-project" and tracker.run.id.startswith("tiny-")
+    rollouts = [{"task_id": "Tempo-3", "completion": "<think>x</think>A", "correct": True}]
+    rows = []
+    for i, stage in enumerate(["base", "cold_start_sft", "cold_start_rlvr"]):
+        row = {"stage": stage, "accuracy": 0.1 * i, "accuracy_conflict": 0.05 * i}
+        tracker.stage(stage, i, row, rollouts if i else None)
+        rows.append(row)
+    tracker.finish(rows, COLUMNS)
+    files = glob.glob(str(folder / "wandb" / "**" / "offline-run-*" / "*.wandb"), recursive=True)
+    assert len(files) == 1
+    history = read_offline_run(files[0])
+    evals = [(r["stage_index"], r["eval/accuracy"]) for r in history if "eval/accuracy" in r]
+    assert [i for i, _ in evals] == [0, 1, 2] and [a for _, a in evals] == pytest.approx([0.0, 0.1, 0.2])
+    assert any(k.startswith("stage_table/") for r in history for k in r)  # the stage table, as a wandb Table
+    staged = [p for p in Path(tmp_path / "home").rglob("*") if p.is_file()] if (tmp_path / "home").exists() else []
+    assert not staged, staged  # rollout audio is staged inside the run folder
+    os.environ.pop("WANDB_PROJECT", None)
