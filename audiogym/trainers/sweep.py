@@ -99,6 +99,10 @@ def run_trial(config: dict[str, Any]) -> None:
     name = trial_name(values, seed)
     cfg = trial_config(sweep, values, seed, sweep_dir, name)
     folder = cfg.recipe.folder
+    if (folder / "table.json").exists():  # finished before a kill Tune did not hear of: nothing to run again
+        objective = _objective(sweep, json.loads((folder / "table.json").read_text()))
+        tune.report({"stage_index": 0, "objective": objective if objective is not None else float("nan"), "done": 1})
+        return
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, int(sweep.resources.get("cpu", 1)))))
     import torch
     torch.set_num_threads(max(1, int(sweep.resources.get("cpu", 1))))
