@@ -72,3 +72,26 @@ def test_envs_pickle_and_round_trip():
         assert clone.source.name == env.source.name
         clone.reset(seed=3)
         assert np.array_equal(clone.task.audio, env.task.audio)
+
+
+def test_canonical_actions_normalised_features_mask_and_task_pool():
+    from audiogym.envs.wrappers import AudioFeatureObservation
+    options = ["flute-like", "clarinet-like", "string-like", "plucked", "brassy"]
+    env = AudioFeatureObservation(ChoiceIndexAction(gym.make("audiogym/Timbre-v0", task_pool=4), options=options),
+                                  normalize=True, action_mask=True)
+    obs, info = env.reset(seed=0)
+    task = env.unwrapped.task
+    assert env.observation_space.contains(obs) and np.abs(obs["features"]).max() <= 5.0
+    assert obs["action_mask"].tolist() == [1.0] * 5 and info["action_mask"].tolist() == [1] * 5
+    _, reward, *_ = env.step(options.index(task.answer))  # the answer's canonical index, wherever it was shuffled
+    assert reward == 1.0
+    seen = set()
+    for s in range(12):
+        env.reset(seed=s)
+        seen.add(env.unwrapped.task.id)
+    assert len(seen) <= 4  # episodes draw from the pool of 4 tasks
+    meter = ChoiceIndexAction(gym.make("audiogym/Meter-v0"), options=["march (groups of four)", "waltz (groups of three)", "polka"])
+    _, info = meter.reset(seed=1)
+    assert info["action_mask"].tolist() == [1, 1, 0] and meter.step(2)[1] == 0.0  # 'polka' names no choice
+    with pytest.raises(ConfigError, match="task_pool"):
+        gym.make("audiogym/Tempo-v0", task_pool=0)

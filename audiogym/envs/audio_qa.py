@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from audiogym.errors import AudiogymError
+from audiogym.errors import AudiogymError, ConfigError
 from audiogym.rewards import build_reward, exact_answer, is_correct, score
 from audiogym.rewards.parse import parse_completion
 from audiogym.tasks.core import SAMPLE_RATE, AudioTask, render_prompt
@@ -35,10 +35,17 @@ class AudioQAEnv(gym.Env):
     def __init__(self, source: Any = "Mixed", config: Any = None, reward: Callable | list | None = None,
                  show_transcript: bool = True, max_seconds: float | None = None, path: str | None = None,
                  skip_invalid: bool = False, weights: dict[str, float] | None = None,
-                 instruction: str | None = None, render_mode: str | None = None, **config_fields: Any):
+                 instruction: str | None = None, render_mode: str | None = None, task_pool: int | None = None,
+                 **config_fields: Any):
         self.source = make_source(source, path=path, skip_invalid=skip_invalid, weights=weights,
                                   max_seconds=max_seconds)
         self.config = resolve_config(self.source, config, config_fields)  # gym.make(id, difficulty="hard")
+        # task_pool=N: episodes draw from N fixed task seeds and reuse the made tasks (classic RL
+        # runs revisit tasks instead of synthesizing one per reset)
+        if task_pool is not None and not (isinstance(task_pool, int) and task_pool >= 1):
+            raise ConfigError(f"task_pool={task_pool!r}: expected an integer >= 1")
+        self.task_pool = task_pool
+        self._pool: dict[int, AudioTask] = {}
         if isinstance(reward, (str, dict)):
             reward = build_reward(reward)
         self.reward_fns = list(reward) if isinstance(reward, (list, tuple)) else [reward or exact_answer]
@@ -70,9 +77,16 @@ class AudioQAEnv(gym.Env):
             task_seed = int(options["task_seed"])
         elif "index" in options and isinstance(self.source, Manifest):
             task_seed = int(options["index"])
+        elif self.task_pool:
+            task_seed = int(self.np_random.integers(0, self.task_pool))
         else:
             task_seed = int(self.np_random.integers(0, 2**31 - 1))
-        self.task = self.source.make(task_seed, self.config) if self.config is not None else self.source.make(task_seed)
+        if self.task_pool and task_seed in self._pool:
+            self.task = self._pool[task_seed]
+        else:
+            self.task = self.source.make(task_seed, self.config) if self.config is not None else self.source.make(task_seed)
+            if self.task_pool:
+                self._pool[task_seed] = self.task
         self._last = None
         self._done = False
         return self._observation(), self._reset_info()
