@@ -129,3 +129,37 @@ def test_eval_writes_json_and_markdown(tmp_path, tiny_qwen2_audio, capsys):
     assert data["summary"]["n"] == 4 and len(data["items"]) == 4
     assert "| accuracy |" in (tmp_path / "eval.md").read_text()
     assert main(["eval", "--policy", "oracle"]) == 2  # neither --env nor --manifest
+
+
+def test_saved_tiny_model_runs_the_same_with_its_config_honoured(tiny_qwen2_audio):
+    """The config says what the weights are: the saved lm_head is not the embedding matrix, so the
+    tie flag is False, and a loader that honours the flag (vLLM does) runs the same model as
+    from_pretrained. Tied, the logits would differ."""
+    import copy
+    import json
+
+    import torch
+    from transformers import Qwen2AudioForConditionalGeneration
+    cfg = json.loads((tiny_qwen2_audio / "config.json").read_text())
+    loaded = Qwen2AudioForConditionalGeneration.from_pretrained(tiny_qwen2_audio).eval()
+    emb = loaded.get_input_embeddings().weight
+    assert not torch.equal(loaded.lm_head.weight, emb)  # untied weights...
+    assert cfg["text_config"]["tie_word_embeddings"] is False  # ...and a config that says so
+    honoured = copy.deepcopy(loaded)
+    if cfg["text_config"]["tie_word_embeddings"]:
+        honoured.lm_head.weight = honoured.get_input_embeddings().weight
+    tied = copy.deepcopy(loaded)
+    tied.lm_head.weight = tied.get_input_embeddings().weight
+    ids = torch.tensor([[1, 5, 9, 12, 7]])
+    with torch.no_grad():
+        ref = loaded(input_ids=ids).logits
+        assert torch.allclose(ref, honoured(input_ids=ids).logits)
+        assert not torch.allclose(ref, tied(input_ids=ids).logits)  # what a wrong flag would run
+
+
+def test_omni_placeholders_are_tokens_of_their_own(tiny_omni):
+    from transformers import AutoConfig, AutoTokenizer
+    cfg, tok = AutoConfig.from_pretrained(tiny_omni), AutoTokenizer.from_pretrained(tiny_omni)
+    assert tok.convert_ids_to_tokens(cfg.image_token_index) == "<|IMAGE|>"
+    assert tok.convert_ids_to_tokens(cfg.video_token_index) == "<|VIDEO|>"
+    assert "</think>" not in (tok.convert_ids_to_tokens(cfg.image_token_index), tok.convert_ids_to_tokens(cfg.video_token_index))

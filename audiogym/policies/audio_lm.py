@@ -8,6 +8,7 @@ Qwen2.5-Omni (thinker) folder, with the report's `<think>\\n` pre-fill.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,9 @@ def build_tiny_model(folder: str | Path, cfg: TinyModelConfig | None = None, tok
     text_cfg = Qwen2Config(
         vocab_size=len(tok), hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
         num_hidden_layers=cfg.decoder_layers, num_attention_heads=cfg.attention_heads, num_key_value_heads=cfg.kv_heads,
-        max_position_embeddings=2048, tie_word_embeddings=True, pad_token_id=tok.pad_token_id,
+        # untied, as the weights are (transformers builds this model untied whatever the flag says;
+        # an engine that honours a True flag, vLLM included, would run another model)
+        max_position_embeddings=2048, tie_word_embeddings=False, pad_token_id=tok.pad_token_id,
         eos_token_id=tok.eos_token_id, bos_token_id=None)
     config = Qwen2AudioConfig(audio_config=audio_cfg, text_config=text_cfg,
                               audio_token_index=tok.convert_tokens_to_ids(AUDIO_TOKEN))
@@ -232,7 +235,10 @@ def build_tiny_omni_thinker(folder: str | Path, max_seconds: int = 4, tokenizer=
     from audiogym.policies.tokenizer import corpus_texts, train_tokenizer
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tok = tokenizer or train_tokenizer(corpus_texts(5), 800)
+    tok = copy.deepcopy(tokenizer) if tokenizer is not None else train_tokenizer(corpus_texts(5), 800)
+    # Image and video placeholders of their own: TRL suppresses the image token while generating, so
+    # pointing it at a real token (it was </think>) silently forbids that token.
+    tok.add_tokens(["<|IMAGE|>", "<|VIDEO|>", "<|vision_start|>"], special_tokens=True)
     ids = tok.convert_tokens_to_ids
     config = Qwen2_5OmniThinkerConfig(
         audio_config=dict(num_mel_bins=128, encoder_layers=1, encoder_attention_heads=2, encoder_ffn_dim=64, d_model=32,
@@ -243,9 +249,9 @@ def build_tiny_omni_thinker(folder: str | Path, max_seconds: int = 4, tokenizer=
                          num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
                          rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}),
         audio_token_index=ids(AUDIO_TOKEN), audio_start_token_id=ids(AUDIO_BOS), audio_end_token_id=ids(AUDIO_EOS),
-        image_token_index=len(tok) - 1, video_token_index=len(tok) - 2, user_token_id=ids("<|im_start|>"))
+        image_token_index=ids("<|IMAGE|>"), video_token_index=ids("<|VIDEO|>"), user_token_id=ids("<|im_start|>"))
     # transformers 5.23's thinker config lacks vision_start_token_id, which its rope index reads.
-    config.vision_start_token_id = len(tok) - 3
+    config.vision_start_token_id = ids("<|vision_start|>")
     torch.manual_seed(seed)
     model = Qwen2_5OmniThinkerForConditionalGeneration(config)
     model.generation_config.pad_token_id = tok.pad_token_id
