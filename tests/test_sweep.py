@@ -111,3 +111,26 @@ def test_a_killed_sweep_resumes_without_rerunning_finished_trials(tmp_path):
     results = json.loads((root / "results.json").read_text())
     assert [t["finished"] for t in results["trials"]] == [True, True]
     assert (root / "results.md").exists() and (root / "results.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_results_table_plot_and_pooled_test_from_trial_folders(tmp_path):
+    from audiogym.trainers.sweep_report import write_results
+    sweep = load_sweep(write(tmp_path, name="fake"))
+    root = tmp_path / "runs" / "fake"
+    for lr, seed, gained, lost in [(1e-4, 0, 6, 1), (1e-4, 1, 5, 2), (5e-5, 0, 1, 4), (5e-5, 1, 2, 2)]:
+        folder = root / trial_name({"recipe.rounds.rl.lr": lr}, seed)
+        folder.mkdir(parents=True)
+        (folder / "sweep_trial.json").write_text(json.dumps({"name": folder.name, "seed": seed,
+                                                             "values": {"recipe.rounds.rl.lr": lr}}))
+        change = {"n": 20, "before": 0.4, "after": 0.4 + (gained - lost) / 20, "gained": gained, "lost": lost,
+                  "p_value": 1.0, "line": "x"}
+        rows = [{"stage": "baseline: random", "accuracy": 0.3}, {"stage": "round1_rl", "accuracy": 0.6,
+                                                               "accuracy_conflict": change["after"]}]
+        (folder / "table.json").write_text(json.dumps({"rows": rows, "seconds": 60, "conflict_change": change}))
+    out = write_results(sweep, root, 120.0)
+    pooled = out["pooled"]["recipe.rounds.rl.lr=0.0001"]
+    assert (pooled["gained"], pooled["lost"], pooled["runs"]) == (11, 3, 2)
+    assert [t["objective"] for t in out["trials"]] == pytest.approx([0.25, 0.15, -0.15, 0.0])
+    md = (root / "results.md").read_text()
+    assert "| 0.0001 |" in md and "2 seeds pooled" in md
+    assert (root / "results.png").read_bytes()[:4] == b"\x89PNG"
