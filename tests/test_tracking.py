@@ -1,6 +1,7 @@
 """The wandb layout of one `audiogym train` run, read back from the offline run file."""
 import glob
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,11 @@ def test_stage_evals_land_on_increasing_steps_in_the_run_folder(tmp_path, monkey
     tracker.finish(rows, COLUMNS)
     files = glob.glob(str(folder / "wandb" / "**" / "offline-run-*" / "*.wandb"), recursive=True)
     assert len(files) == 1
-    history = read_offline_run(files[0])
+    for _ in range(60):  # wandb's service may still be flushing the file when finish() returns (seen under load)
+        history = read_offline_run(files[0])
+        if any(k.startswith("stage_table/") for r in history for k in r):
+            break
+        time.sleep(0.5)
     evals = [(r["stage_index"], r["eval/accuracy"]) for r in history if "eval/accuracy" in r]
     assert [i for i, _ in evals] == [0, 1, 2] and [a for _, a in evals] == pytest.approx([0.0, 0.1, 0.2])
     assert any(k.startswith("stage_table/") for r in history for k in r)  # the stage table, as a wandb Table
