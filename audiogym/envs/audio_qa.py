@@ -67,6 +67,7 @@ class AudioQAEnv(gym.Env):
         self.action_space = spaces.Text(max_length=MAX_ACTION, min_length=0, charset=string.printable)
         self.task: AudioTask | None = None
         self._last: dict[str, Any] | None = None
+        self._done = False
 
     # -- episode ----------------------------------------------------------------------------
 
@@ -94,7 +95,7 @@ class AudioQAEnv(gym.Env):
     def step(self, action: str):
         if self.task is None:
             raise AudiogymError("call reset() before step()")
-        if getattr(self, "_done", False):
+        if self._done:
             raise AudiogymError("the episode is over (one step per episode); call reset() before step()")
         if not isinstance(action, str):
             raise AudiogymError(f"the action is the completion text (a str), got {type(action).__name__}")

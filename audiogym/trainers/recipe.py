@@ -82,8 +82,7 @@ class Recipe:
                 folder.mkdir(parents=True, exist_ok=True)
                 started = time.time()
                 ctx = StageContext(stage.name, folder, model or folder / "model", self.cfg,
-                                   self.cfg.recipe.seed + stage_offset(stage.name, self.cfg.recipe.rounds.T),
-                                   self.report_to)
+                                   self.cfg.recipe.seed + stage_offset(stage.name, self.cfg.recipe.rounds.T))
                 callback = tracker.trainer_callback(stage.name)
                 ctx.callbacks = [callback] if callback is not None else []
                 metrics = stage.run(ctx)

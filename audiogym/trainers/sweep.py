@@ -24,7 +24,7 @@ from typing import Any
 
 from audiogym.errors import ConfigError
 from audiogym.io import atomic_write_json
-from audiogym.trainers.sweep_config import PREFIX_STAGES, SweepConfig, load_sweep, trial_name
+from audiogym.trainers.sweep_config import PREFIX_STAGES, SweepConfig, load_sweep, objective, trial_name
 
 TRIAL_FILE = "sweep_trial.json"
 # Ray reads this when it is imported: single-node mode, every listener on 127.0.0.1 (without it the
@@ -51,15 +51,6 @@ def trial_config(sweep: SweepConfig, values: dict[str, Any], seed: int, run_dir:
     apply_mapping(cfg, _nested(values), "")
     cfg.recipe.seed, cfg.recipe.name, cfg.recipe.run_dir = int(seed), name, str(run_dir)
     return cfg.validate()
-
-
-def _objective(sweep: SweepConfig, table: dict[str, Any]) -> float | None:
-    if "paired" in sweep.metric:
-        c = table.get("conflict_change")
-        return None if not c or c.get("before") is None else float(c["after"] - c["before"])
-    row = next((r for r in table["rows"] if r["stage"] == sweep.metric["stage"]), None)
-    v = None if row is None else row.get(sweep.metric["column"])
-    return None if v is None else float(v)
 
 
 def _shared_prefix(sweep: SweepConfig, sweep_dir: Path, cfg: Any, folder: Path) -> None:
@@ -100,8 +91,8 @@ def run_trial(config: dict[str, Any]) -> None:
     cfg = trial_config(sweep, values, seed, sweep_dir, name)
     folder = cfg.recipe.folder
     if (folder / "table.json").exists():  # finished before a kill Tune did not hear of: nothing to run again
-        objective = _objective(sweep, json.loads((folder / "table.json").read_text()))
-        tune.report({"stage_index": 0, "objective": objective if objective is not None else float("nan"), "done": 1})
+        value = objective(sweep, json.loads((folder / "table.json").read_text()))
+        tune.report({"stage_index": 0, "objective": value if value is not None else float("nan"), "done": 1})
         return
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, int(sweep.resources.get("cpu", 1)))))
     import torch
@@ -120,8 +111,8 @@ def run_trial(config: dict[str, Any]) -> None:
 
     Recipe(cfg, resume=True, report_to="none").run(progress=lambda _: None, on_stage=on_stage)
     table = json.loads((folder / "table.json").read_text())
-    objective = _objective(sweep, table)
-    tune.report({"stage_index": index["i"] + 1, "objective": objective if objective is not None else float("nan"),
+    value = objective(sweep, table)
+    tune.report({"stage_index": index["i"] + 1, "objective": value if value is not None else float("nan"),
                  "done": 1})
 
 

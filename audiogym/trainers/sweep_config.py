@@ -143,3 +143,13 @@ def _short(v: Any) -> str:
     if isinstance(v, dict):
         return "+".join(f"{k}{_short(x)}" for k, x in sorted(v.items()))
     return str(v)
+
+
+def objective(sweep: SweepConfig, table: dict[str, Any]) -> float | None:
+    """The sweep's metric in one trial's table.json (None where it was not measured)."""
+    if "paired" in sweep.metric:
+        c = table.get("conflict_change")
+        return None if not c or c.get("before") is None else float(c["after"] - c["before"])
+    row = next((r for r in table["rows"] if r["stage"] == sweep.metric["stage"]), None)
+    v = None if row is None else row.get(sweep.metric["column"])
+    return None if v is None else float(v)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from audiogym.io import atomic_write_json, atomic_write_text
-from audiogym.trainers.sweep_config import SweepConfig
+from audiogym.trainers.sweep_config import SweepConfig, objective
 
 
 def _value(v: Any) -> str:
@@ -17,7 +17,7 @@ def _value(v: Any) -> str:
 
 def collect(sweep: SweepConfig, sweep_dir: Path) -> list[dict[str, Any]]:
     """Every trial folder's settings and results (unfinished trials have no metrics yet)."""
-    from audiogym.trainers.sweep import TRIAL_FILE, _objective
+    from audiogym.trainers.sweep import TRIAL_FILE
     rows = []
     for marker in sorted(sweep_dir.glob(f"*/{TRIAL_FILE}")):
         trial = json.loads(marker.read_text())
@@ -26,7 +26,7 @@ def collect(sweep: SweepConfig, sweep_dir: Path) -> list[dict[str, Any]]:
         if table_path.exists():
             table = json.loads(table_path.read_text())
             last = [r for r in table["rows"] if not r["stage"].startswith("baseline")][-1]
-            row.update(finished=True, objective=_objective(sweep, table), conflict_change=table.get("conflict_change"),
+            row.update(finished=True, objective=objective(sweep, table), conflict_change=table.get("conflict_change"),
                        last_stage=last["stage"], accuracy=last.get("accuracy"),
                        accuracy_conflict=last.get("accuracy_conflict"), grounding_rate=last.get("grounding_rate"),
                        minutes=round(table.get("seconds", 0) / 60, 2))

@@ -25,7 +25,6 @@ class StageContext:
     model_in: Path            # the model folder this stage starts from (None-like for base)
     cfg: Config
     seed: int                 # recipe.seed + the stage's offset (audiogym.trainers.seeds)
-    report_to: str            # "wandb" or "none": a run option, not part of the config
     callbacks: list[Any] = field(default_factory=list)  # transformers TrainerCallbacks (tracking)
 
     @property
