@@ -128,20 +128,36 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    """Each run's paired conflict-item line, then all runs pooled (e.g. the recipe over seeds)."""
+    """Each run's paired conflict-item line, then all runs pooled (e.g. the recipe over seeds); the
+    same for each round's RL stage (the model before it against the model after it), and each run's
+    self-cognition error after the cold start, the rounds and DPO."""
     from audiogym.evaluation import change_line, pooled_change
-    changes = []
+    changes, rl, tables = [], {}, []
     for run in args.runs:
-        table = Path(run) / "table.json"
+        path = Path(run) / "table.json"
         try:
-            change = json.loads(table.read_text()).get("conflict_change")
+            table = json.loads(path.read_text())
+            change = table.get("conflict_change")
         except (OSError, ValueError, AttributeError):
             change = None
         if not change:
-            raise AudiogymError(f"{run}: no finished recipe with rounds here (no conflict_change in {table})")
+            raise AudiogymError(f"{run}: no finished recipe with rounds here (no conflict_change in {path})")
         print(f"{run}: {change['line']}")
         changes.append(change)
+        tables.append((run, table))
+        for stage, c in (table.get("rl_changes") or {}).items():
+            rl.setdefault(stage, []).append(c)
     print(change_line(f"{len(changes)} runs pooled", pooled_change(changes)))
+    for stage, cs in rl.items():
+        print(change_line(f"{stage} (before -> after the stage), {len(cs)} runs pooled", pooled_change(cs)))
+    if rl:
+        every = [c for cs in rl.values() for c in cs]
+        print(change_line(f"every RL stage, {len(every)} stages pooled", pooled_change(every)))
+    for run, table in tables:
+        sc = table.get("self_cognition") or {}
+        if sc:
+            print(f"{run}: self-cognition error " + ", ".join(
+                f"{k.replace('_', ' ')} {v:.3f}" for k, v in sc.items() if v is not None))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,6 +45,19 @@ def test_compare_prints_each_run_and_the_pool(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].endswith("round1_rl: seed0") and out[1].endswith("round1_rl: seed1")
     assert out[2] == "Conflict items, 2 runs pooled: 0.400 -> 0.500 (8 gained, 4 lost of 40; exact sign test p = 0.388)"
+    # with each round's RL stage and the self-cognition path recorded, they are pooled and listed too
+    for name, (g, lost) in {"seed0": (3, 0), "seed1": (1, 2)}.items():
+        table = json.loads((tmp_path / name / "table.json").read_text())
+        table["rl_changes"] = {"round1_rl": {"n": 20, "before": 0.4, "after": 0.4 + (g - lost) / 20, "gained": g,
+                                             "lost": lost, "p_value": 1.0, "line": "x"}}
+        table["self_cognition"] = {"cold_start": 0.9, "rounds": 0.5, "dpo": 0.0}
+        (tmp_path / name / "table.json").write_text(json.dumps(table))
+    assert main(["compare", str(tmp_path / "seed0"), str(tmp_path / "seed1")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[3] == ("Conflict items, round1_rl (before -> after the stage), 2 runs pooled: 0.400 -> 0.450 "
+                      "(4 gained, 2 lost of 40; exact sign test p = 0.688)")
+    assert out[4].startswith("Conflict items, every RL stage, 2 stages pooled: 0.400 -> 0.450")
+    assert out[5].endswith("seed0: self-cognition error cold start 0.900, rounds 0.500, dpo 0.000")
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "table.json").write_text("{not json")
     for bad in ("broken", "missing"):

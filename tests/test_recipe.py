@@ -57,6 +57,17 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     change = json.loads((run / "table.json").read_text())["conflict_change"]
     assert change["n"] > 0 and 0.0 <= change["p_value"] <= 1.0
     assert "Conflict items, cold_start_rlvr -> round1_rl" in r.stdout
+    # the RL stage reports what it did: its held-out change, its curve, its band before and after
+    rl = json.loads((run / "table.json").read_text())["rl_changes"]["round1_rl"]
+    assert rl["n"] == change["n"] and "round1_distill -> round1_rl" in rl["line"] and rl["line"] in r.stdout
+    metrics = json.loads((run / "round1_rl" / "metrics.json").read_text())["train"]
+    assert metrics["curve"]["step"] == [1.0] and len(metrics["curve"]["entropy"]) == 1
+    if metrics["band_selected"]:
+        assert 0.0 <= metrics["band_correct_after"] <= 1.0
+        assert len(jsonl(run / "round1_rl" / "band_after" / "rollouts.jsonl")) == 4 * metrics["band_selected"]
+    sc = json.loads((run / "table.json").read_text())["self_cognition"]
+    assert set(sc) == {"cold_start", "rounds", "dpo"} and all(0.0 <= v <= 1.0 for v in sc.values())
+    assert "Self-cognition error on the probes: after cold start" in (run / "table.md").read_text()
 
 
 def test_paired_change_counts_flips_and_tests_them():
@@ -245,3 +256,40 @@ def test_reward_spec_keys_do_not_loosen_other_keys_of_the_same_name():
     with pytest.raises(ConfigError, match="recipe.rounds.distill.text"):
         load_config(None, ["recipe.rounds.distill.text=many"])
     assert load_config(None, ["recipe.rounds.distill.text=8"]).recipe.rounds.distill.text == 8
+
+
+def test_round_replay_answers_probes_from_the_audio_and_never_refuses():
+    """The cold start teaches the text prior's refusal; the rounds' replay must not (the report
+    filters wrong self-cognition out of the distillation data)."""
+    from audiogym.rewards import is_correct, self_cognition_error
+    from audiogym.trainers.rows import direct_rows
+    fams = ["VoicePitch", "Meter"]
+    cold = direct_rows(fams, 60, 0.3, seed=5)
+    rounds = direct_rows(fams, 60, 0.3, seed=5, refuse=False)
+    assert [t.question for t in cold[0]] == [t.question for t in rounds[0]]  # the same probes, answered otherwise
+    probes = [i for i, k in enumerate(cold[2]) if k == "refusal"]
+    assert 8 <= len(probes) <= 30 and [k for k in rounds[2] if k != "direct"] == ["probe_answered"] * len(probes)
+    assert all(self_cognition_error(cold[1][i]) is not None for i in probes)
+    assert not any(self_cognition_error(c) for c in rounds[1])
+    assert all(is_correct(c, t.answer, t.choices) for t, c in zip(*rounds[:2]))
+
+
+def test_training_curve_reads_trl_logs_and_its_ends_average_quarters():
+    from audiogym.trainers.grpo import ends, training_curve
+    history = [{"step": s, "reward": s / 10, "entropy": 1.0 - s / 100, "mgrd/audio/reward": s / 8 if s % 2 else None,
+                "loss": 0.1} for s in range(1, 9)]
+    for e in history:
+        if e["mgrd/audio/reward"] is None:
+            del e["mgrd/audio/reward"]
+    history.append({"train_runtime": 3.0, "step": 8})  # TRL's closing summary is no step of the curve
+    curve = training_curve(history)
+    assert curve["step"] == [float(s) for s in range(1, 9)] and "kl" not in curve
+    assert curve["audio_reward"][:3] == [1 / 8, None, 3 / 8]
+    assert ends(curve["reward"]) == (pytest.approx(0.15), pytest.approx(0.75))
+    assert ends(curve["audio_reward"]) == (1 / 8, 7 / 8) and ends([None, None]) == (None, None)
+
+
+def test_distillation_without_the_grounding_filter_keeps_correct_coherent_chains():
+    cfg = load_config(None, ["recipe.rounds.distill.require_grounded=false"])
+    assert cfg.recipe.rounds.distill.require_grounded is False
+    assert load_config(None, []).recipe.rounds.distill.require_grounded is True

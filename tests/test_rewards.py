@@ -215,6 +215,19 @@ def test_reward_logs_extra_metrics_through_log_metric():
     assert logged["grounding/correct_claims"] >= 1 and "grounding/surrogate" in logged
 
 
+def test_routed_reward_logs_each_modality_apart():
+    """An RL stage's curve on its audio items is `mgrd/audio/reward`: text rows must not leak in."""
+    audio, text = AUDIO_FAMILIES["Tempo"].make(1), audiogym.get_family("TextReasoning").make(1)
+    cols = {k: columns(audio)[k] + columns(text)[k] for k in columns(audio)}
+    logged = {}
+    mgrd = R.build_reward({"audio": "binary", "text": "binary"})  # the same reward on both sides
+    values = mgrd(prompts=["p", "q"], completions=[OraclePolicy().act(audio), "<think>\n\n</think>\nno idea"],
+                  log_metric=lambda k, v: logged.__setitem__(k, v), **cols)
+    assert values == [1.0, 0.0]
+    assert logged["mgrd/audio/reward"] == 1.0 and logged["mgrd/text/reward"] == 0.0
+    assert logged["mgrd/audio/think_words"] > 5 and logged["mgrd/text/think_words"] == 0
+
+
 # ---- hostile input -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", list(HOSTILE))

@@ -11,7 +11,7 @@ from typing import Any
 from audiogym.errors import ConfigError
 from audiogym.rewards.base import Reward
 from audiogym.rewards.grounding import GroundingReward
-from audiogym.rewards.outcome import Binary, CompositeFormat, ReasoningFormat
+from audiogym.rewards.outcome import Binary, CompositeFormat, ReasoningFormat, think_words
 from audiogym.rewards.selfcog import SelfCognitionPenalty
 
 REWARDS: dict[str, type[Reward]] = {
@@ -64,10 +64,14 @@ class ByModality(Reward):
         self.bounds = (min(audio.bounds[0], text.bounds[0]), max(audio.bounds[1], text.bounds[1]))
 
     def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
-        branch = self.text if row.get("category") == "text" else self.audio
+        route = "text" if row.get("category") == "text" else "audio"
+        branch = self.text if route == "text" else self.audio
         v, d = branch.score(text, row)
-        return v, {"route": "text" if branch is self.text else "audio", branch.name: v, **{
-            k: x for k, x in d.items() if isinstance(x, (int, float, bool))}}
+        # `<route>/reward` and `<route>/think_words` keep the two kinds apart in the logged means
+        # (TRL logs `<name>/<detail>`), whatever rewards the branches are: an RL stage's curve on
+        # its audio items is `mgrd/audio/reward`.
+        return v, {"route": route, branch.name: v, f"{route}/reward": v, f"{route}/think_words": think_words(text),
+                   **{k: x for k, x in d.items() if isinstance(x, (int, float, bool))}}
 
 
 def _weighted(spec: dict[str, Any], name: str) -> Reward:

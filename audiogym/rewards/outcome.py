@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from audiogym.rewards.base import Reward
-from audiogym.rewards.parse import answers_match, parse_completion
+from audiogym.rewards.parse import answers_match, parse_completion, split_think
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -15,6 +15,11 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 def count_words(text: str) -> int:
     """Words, with each CJK character counted as one (Chinese has no spaces)."""
     return len(_TOKEN.findall(_CJK.sub(" ", text))) + len(_CJK.findall(text))
+
+
+def think_words(completion: str) -> int:
+    """Words in the completion's think block (0 without one): the think length the tables report."""
+    return count_words(split_think(completion)[0] or "")
 
 
 def is_correct(completion: str, answer: str, choices: list[str] | None = None) -> bool:

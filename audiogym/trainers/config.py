@@ -25,6 +25,7 @@ __all__ = ["Config", "RecipeConfig", "from_dict", "load_config", "parse_set"]
 MAX_ITEMS = 100_000     # any count of questions, rows or probes
 MAX_TOKENS = 32_768
 MAX_STEPS = 10_000_000
+GRPO_LOSSES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo")  # the TRL losses a stage may choose
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -61,10 +62,15 @@ class GRPOSection:
     lr: float = 2e-4
     max_new_tokens: int = 48
     beta: float = 0.0  # KL to the reference; 0 skips the reference model
+    temperature: float = 1.0   # sampling temperature of the rollouts
+    loss_type: str = "dapo"    # TRL's GRPO loss (grpo, dr_grpo, dapo, bnpo, ...)
 
     def validate(self, key: str) -> None:
         check_train(key, self.max_steps, self.batch, self.lr)
         check(f"{key}.num_generations", self.num_generations, 2, 256)
+        check(f"{key}.temperature", self.temperature, 0.0, 10.0, lo_open=True)
+        if self.loss_type not in GRPO_LOSSES:
+            raise ConfigError(f"{key}.loss_type={self.loss_type!r}: expected one of {', '.join(GRPO_LOSSES)}")
         if self.batch % self.num_generations:
             raise ConfigError(f"{key}: batch ({self.batch}) must be a multiple of num_generations "
                               f"({self.num_generations})")
@@ -122,9 +128,11 @@ class DistillSection:
     text: int = 100
     conflict_share: float = 0.5          # questions the transcript cannot solve; the rest aligned
     direct: int = 50                     # cold-start direct rows replayed beside the kept chains
+    probe_share: float = 0.15            # of those: "can you hear this?" answered from the audio (never a refusal)
     chain_repeats: int = 2               # kept chains repeated so they are not swamped
     max_per_question: int | None = None  # distinct kept chains trained per question (None: all)
     balance_answers: bool = True         # each answer of a family gets as many kept chains
+    require_grounded: bool = True        # the grounding filter (false: correct and coherent chains, an ablation)
     sft: SFTSection = field(default_factory=lambda: SFTSection(max_steps=150, batch=16, lr=5e-4))
 
     def validate(self, key: str) -> None:
@@ -135,6 +143,7 @@ class DistillSection:
         check(f"{key}.text", self.text, 0, MAX_ITEMS)
         check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
         check(f"{key}.direct", self.direct, 0, MAX_ITEMS)
+        check(f"{key}.probe_share", self.probe_share, 0.0, 1.0)
         check(f"{key}.chain_repeats", self.chain_repeats, 1, 100)
         if self.max_per_question is not None:
             check(f"{key}.max_per_question", self.max_per_question, 1, 256)

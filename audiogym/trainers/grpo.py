@@ -128,22 +128,55 @@ class AudioGRPOTrainer(GRPOTrainer):
                 torch.stack(all_aux).mean() if compute_aux_loss else None)
 
 
+# Per-step series an RL stage reports (TRL's log keys -> ours); `mgrd/audio/*` are the means over
+# the audio (band-selected) rows of each step, logged by the modality-routed reward.
+CURVE_KEYS = {"reward": "reward", "mgrd/audio/reward": "audio_reward", "mgrd/text/reward": "text_reward",
+              "mgrd/audio/think_words": "audio_think_words", "completions/mean_length": "completion_tokens",
+              "entropy": "entropy", "kl": "kl"}
+
+
+def training_curve(log_history: list[dict[str, Any]]) -> dict[str, list[float | None]]:
+    """The per-step series of CURVE_KEYS from a trainer's log history (None where a step lacks one:
+    a step with no audio row has no audio reward; kl exists only with beta > 0)."""
+    steps = [e for e in log_history if "step" in e and any(k in e for k in CURVE_KEYS)]
+    curve: dict[str, list[float | None]] = {"step": [float(e["step"]) for e in steps]}
+    for key, name in CURVE_KEYS.items():
+        if any(key in e for e in steps):
+            curve[name] = [float(e[key]) if key in e else None for e in steps]
+    return curve
+
+
+def ends(values: list[float | None], share: float = 0.25) -> tuple[float | None, float | None]:
+    """Mean of the first and of the last `share` of a series' logged values (one step holds a few
+    questions only, so single steps are noise)."""
+    xs = [v for v in values if v is not None]
+    if not xs:
+        return None, None
+    k = max(1, round(len(xs) * share))
+    return sum(xs[:k]) / k, sum(xs[-k:]) / k
+
+
 def train_grpo(ctx: StageContext, ds: Any, reward: Any, section: GRPOSection) -> dict[str, Any]:
     """A stage's GRPO: the input model on `ds` (shuffled by the stage seed) under `reward`, saved to
-    ctx.model_out; the mean reward of the first and last logged step."""
+    ctx.model_out; its per-step curve (CURVE_KEYS) and the mean of its first and last quarter."""
     from trl import GRPOConfig
 
     from audiogym.trainers.model_io import load, save, trainer_args
     model, proc = load(ctx.model_in, ctx.recipe.freeze_encoder)
     args = GRPOConfig(**trainer_args(ctx, section.max_steps, section.batch, section.lr),
                       num_generations=int(section.num_generations), max_completion_length=int(section.max_new_tokens),
-                      beta=float(section.beta), temperature=1.0, remove_unused_columns=False)
+                      beta=float(section.beta), temperature=float(section.temperature), loss_type=section.loss_type,
+                      remove_unused_columns=False)
     trainer = AudioGRPOTrainer(model, reward_funcs=[reward], args=args, train_dataset=ds.shuffle(seed=ctx.seed),
                                processing_class=proc)
     for callback in ctx.callbacks:
         trainer.add_callback(callback)
     out = trainer.train()
     save(trainer, proc, ctx.model_out)
-    rewards = [e[k] for e in trainer.state.log_history for k in e if k.endswith("/mean") and k.startswith("rewards/")]
-    return {"train_loss": out.training_loss, "steps": out.global_step, "train_rows": len(ds),
-            "reward_first": float(rewards[0]) if rewards else None, "reward_last": float(rewards[-1]) if rewards else None}
+    curve = training_curve(trainer.state.log_history)
+    metrics: dict[str, Any] = {"train_loss": out.training_loss, "steps": out.global_step, "train_rows": len(ds),
+                               "curve": curve}
+    for name in ("reward", "audio_reward", "audio_think_words", "entropy", "kl"):
+        first, last = ends(curve.get(name, []))
+        metrics[f"{name}_first"], metrics[f"{name}_last"] = first, last
+    return metrics

@@ -103,10 +103,12 @@ class Recipe:
                 tracker.finish()
                 return rows
         if main:
-            change = report.conflict_change(self.folder, [s.name for s in self.stages], self.cfg.recipe.rounds.T)
-            if change:
-                progress(change["line"])
-            report.write_table(self.folder, self.cfg.recipe.name, rows, time.time() - t0, change)
+            names = [s.name for s in self.stages]
+            change = report.conflict_change(self.folder, names, self.cfg.recipe.rounds.T)
+            rl = report.rl_changes(self.folder, names)
+            for line in ([change["line"]] if change else []) + [c["line"] for c in rl.values()]:
+                progress(line)
+            report.write_table(self.folder, self.cfg.recipe.name, rows, time.time() - t0, change, rl)
         tracker.finish(rows, report.COLUMNS)
         return rows
 

@@ -44,13 +44,41 @@ def conflict_change(folder: Path, stage_names: list[str], rounds: int) -> dict[s
     return c
 
 
+def rl_changes(folder: Path, stage_names: list[str]) -> dict[str, dict[str, Any]]:
+    """What each round's RL stage did to held-out conflict accuracy: its model against the model it
+    started from (the round's distillation), item by item."""
+    from audiogym.evaluation import change_line, paired_change
+    out = {}
+    for name in stage_names:
+        if name.endswith("_rl") and name.replace("_rl", "_distill") in stage_names:
+            before = name.replace("_rl", "_distill")
+            items = [json.loads((folder / n / "eval" / "eval.json").read_text())["items"] for n in (before, name)]
+            c = paired_change(*items)
+            c["line"] = change_line(f"{before} -> {name}", c)
+            out[name] = c
+    return out
+
+
+def self_cognition_path(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """The probe error after the cold start, after the rounds and after DPO (the report's Table 3)."""
+    err = {r["stage"]: r.get("self_cognition_error_rate") for r in rows}
+    rounds = [r["stage"] for r in rows if r["stage"].startswith("round")]
+    return {"cold_start": err.get("cold_start_rlvr"), "rounds": err.get(rounds[-1]) if rounds else None,
+            "dpo": err.get("self_cognition")}
+
+
 def write_table(folder: Path, name: str, rows: list[dict[str, Any]], seconds: float,
-                change: dict[str, Any] | None = None) -> None:
+                change: dict[str, Any] | None = None, rl: dict[str, dict[str, Any]] | None = None) -> None:
     md = "\n".join([header()] + [format_row(r) for r in rows])
+    sc = self_cognition_path(rows)
+    sc_line = "Self-cognition error on the probes: " + ", ".join(
+        f"after {k.replace('_', ' ')} {v:.3f}" for k, v in sc.items() if v is not None)
     atomic_write_text(folder / "table.md", f"# MGRD recipe: {name}\n\n{md}\n\n"
                                            + (f"{change['line']}\n\n" if change else "")
-                                           + f"Total time: {seconds / 60:.1f} min\n")
-    atomic_write_json(folder / "table.json", {"rows": rows, "seconds": seconds, "conflict_change": change})
+                                           + "".join(f"{c['line']}\n" for c in (rl or {}).values())
+                                           + f"\n{sc_line}\n\nTotal time: {seconds / 60:.1f} min\n")
+    atomic_write_json(folder / "table.json", {"rows": rows, "seconds": seconds, "conflict_change": change,
+                                              "rl_changes": rl or {}, "self_cognition": sc})
     plot_curves(rows, folder / "curves.png")
 
 

@@ -48,16 +48,20 @@ def direct(task: AudioTask) -> str:
     return format_completion("", task, task.answer)
 
 
-def direct_rows(families: list[str], n: int, refusal_share: float, seed: int) -> tuple[list[AudioTask], list[str], list[str]]:
-    """Audio questions answered in the empty think format; a `refusal_share` of them instead ask
-    whether the model can hear, answered with the 'I can't hear audio' a text-LLM prior brings."""
+def direct_rows(families: list[str], n: int, probe_share: float, seed: int,
+                refuse: bool = True) -> tuple[list[AudioTask], list[str], list[str]]:
+    """Audio questions answered in the empty think format; a `probe_share` of them instead ask
+    whether the model can hear. With `refuse` (the cold start) those are answered with the "I can't
+    hear audio" a text-LLM prior brings; without it (the rounds' self-cognition data) they are
+    answered from the audio like any other question."""
     rng = np.random.default_rng(seed)
     tasks, comps, kinds = make_tasks(families, n, seed), [], []
     for i, t in enumerate(tasks):
-        if rng.random() < refusal_share:
+        if rng.random() < probe_share:
             t.question = PROBE_TEMPLATES[i % len(PROBE_TEMPLATES)].format(q=t.question)
-            comps.append(empty_think(rng.choice(REFUSALS)))
-            kinds.append("refusal")
+            refusal = empty_think(rng.choice(REFUSALS))
+            comps.append(refusal if refuse else direct(t))
+            kinds.append("refusal" if refuse else "probe_answered")
         else:
             comps.append(direct(t))
             kinds.append("direct")

@@ -6,12 +6,17 @@ them with the composite reward (eq. 7) mixed with text under the binary reward (
 """
 from __future__ import annotations
 
-from typing import Any
+import shutil
+from typing import Any, Callable
 
 import numpy as np
 
-from audiogym.rewards import build_reward, is_correct
+from audiogym.rewards import build_reward, is_correct, task_row
+from audiogym.rewards.base import Reward
+from audiogym.rewards.outcome import think_words
+from audiogym.tasks import AudioTask
 from audiogym.tasks.sources import make_tasks
+from audiogym.trainers import dist
 from audiogym.trainers.grpo import train_grpo
 from audiogym.trainers.rollouts import sample
 from audiogym.trainers.rows import rows_for
@@ -26,9 +31,10 @@ class BandRL:
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         band, rl, t = ctx.recipe.rounds.band, ctx.recipe.rounds.rl, self.round_t
+        reward = build_reward(rl.reward)
         tasks = make_tasks(ctx.recipe.audio_families, band.candidates, stream(ctx.seed, "band_rl", "candidates", t))
         rollouts = sample(self.name, ctx.folder, ctx.model_in, ctx.seed, tasks, band.samples, 1.0, band.max_new_tokens,
-                          lambda task, text: {"correct": is_correct(text, task.answer, task.choices)})
+                          scorer(reward))
         correct: dict[str, int] = {}
         for row in rollouts:
             correct[row["task_id"]] = correct.get(row["task_id"], 0) + int(row["correct"])
@@ -39,6 +45,27 @@ class BandRL:
         rl_tasks = selected + text
         if len(rl_tasks) < rl.batch:  # too few in the band: fill with text so the stage still trains
             rl_tasks += make_tasks(["TextReasoning"], rl.batch, stream(ctx.seed, "band_rl", "fill", t))
-        metrics = train_grpo(ctx, rows_for(rl_tasks), build_reward(rl.reward), rl)
+        metrics = train_grpo(ctx, rows_for(rl_tasks), reward, rl)
         metrics.update(band_selected=len(selected), candidates=len(tasks), correct_histogram=histogram)
+        if selected:  # what RL did on what it trained on: the band questions resampled from the new model
+            folder = ctx.folder / "band_after"  # a fresh model: an earlier attempt's samples do not count
+            if dist.is_main():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+            dist.barrier()
+            after = sample(f"{self.name} (band, after)", folder, ctx.model_out, ctx.seed + 1,
+                           selected, band.samples, 1.0, band.max_new_tokens, scorer(reward))
+            chosen = {task.id for task in selected}
+            before = [r for r in rollouts if r["task_id"] in chosen]
+            for key in ("correct", "reward"):
+                metrics[f"band_{key}_before"] = float(np.mean([r[key] for r in before]))
+                metrics[f"band_{key}_after"] = float(np.mean([r[key] for r in after]))
         return metrics
+
+
+def scorer(reward: Reward) -> Callable[[AudioTask, str], dict[str, Any]]:
+    """Each band sample's correctness and the stage's reward of it."""
+    def score(task: AudioTask, text: str) -> dict[str, Any]:
+        return {"correct": is_correct(text, task.answer, task.choices), "reward": reward.score(text, task_row(task))[0],
+                "think_words": think_words(text)}
+    return score

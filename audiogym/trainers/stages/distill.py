@@ -115,7 +115,8 @@ class Distill:
             ok = is_correct(text, task.answer, task.choices)
             g_ok, reasons = grounded(task_row(task), text)
             coh = coherent(text, task) and self_cognition_error(text) is None  # "I can't hear" contradicts a cited sound
-            return {"correct": ok, "grounded": g_ok, "coherent": coh, "kept": ok and g_ok and coh, "reasons": reasons}
+            kept = ok and coh and (g_ok or not c.require_grounded)
+            return {"correct": ok, "grounded": g_ok, "coherent": coh, "kept": kept, "reasons": reasons}
 
         rollouts = sample(self.name, ctx.folder, ctx.model_in, ctx.seed, tasks, c.K, c.temperature, c.max_new_tokens,
                           score)
@@ -125,11 +126,14 @@ class Distill:
             kept = balance_answers(kept, tasks)
         write_selected(ctx, kept)
         # Eq. 5: the kept chains plus text. The kept chains are repeated so they are not swamped, and
-        # the cold start's direct rows (refusals included) are replayed so a small model keeps its
-        # perception while it learns to reason from it (without them that skill is lost in a round).
+        # direct rows like the cold start's are replayed so a small model keeps its perception while
+        # it learns to reason from it (without them that skill is lost in a round). Wrong
+        # self-cognition is filtered out of this data, as the report does: the "can you hear this?"
+        # questions among them are answered from the audio, never with the cold start's refusal
+        # (replaying those refusals made the probe error rise over the rounds).
         text = make_tasks(["TextReasoning"], c.text, stream(ctx.seed, "distill", "text", t))
-        replay, replay_comps, _ = direct_rows(ctx.recipe.audio_families, c.direct, ctx.recipe.cold_start.refusal_share,
-                                              stream(ctx.seed, "distill", "direct", t))
+        replay, replay_comps, _ = direct_rows(ctx.recipe.audio_families, c.direct, c.probe_share,
+                                              stream(ctx.seed, "distill", "direct", t), refuse=False)
         train_tasks = [by_id[r["task_id"]] for r in kept] * c.chain_repeats + text + replay
         comps = ([r["completion"] for r in kept] * c.chain_repeats + [OraclePolicy().act(x) for x in text]
                  + replay_comps)
