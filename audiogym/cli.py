@@ -132,7 +132,9 @@ def cmd_compare(args: argparse.Namespace) -> None:
     same for each round's RL stage (the model before it against the model after it), and each run's
     self-cognition error after the cold start, the rounds and DPO."""
     from audiogym.evaluation import change_line, pooled_change
-    changes, rl, tables = [], {}, []
+    changes: list[dict] = []
+    rl: dict[str, list[dict]] = {}
+    tables: list[tuple[str, dict]] = []
     for run in args.runs:
         path = Path(run) / "table.json"
         try:
