@@ -26,7 +26,7 @@ def write(tmp_path, **over):
 
 
 def test_the_shipped_sweeps_load():
-    for name in ("minute", "format_reward"):
+    for name in ("minute", "format_reward", "band", "grounding_filter", "rounds"):
         s = load_sweep(ROOT / "configs" / "sweeps" / f"{name}.yaml")
         assert s.share_prefix == "cold_start_rlvr" and len(s.seeds) >= 2
 
@@ -126,11 +126,21 @@ def test_results_table_plot_and_pooled_test_from_trial_folders(tmp_path):
                   "p_value": 1.0, "line": "x"}
         rows = [{"stage": "baseline: random", "accuracy": 0.3}, {"stage": "round1_rl", "accuracy": 0.6,
                                                                "accuracy_conflict": change["after"]}]
-        (folder / "table.json").write_text(json.dumps({"rows": rows, "seconds": 60, "conflict_change": change}))
+        rl = {"round1_rl": {**change, "gained": gained - 1, "lost": 0}}
+        (folder / "table.json").write_text(json.dumps({"rows": rows, "seconds": 60, "conflict_change": change,
+                                                       "rl_changes": rl}))
+        (folder / "round1_rl").mkdir()
+        curve = {"step": [1.0, 2.0], "audio_reward": [0.4, 0.6 if seed else None], "audio_think_words": [2.0, 3.0]}
+        (folder / "round1_rl" / "metrics.json").write_text(json.dumps({"train": {
+            "curve": curve, "band_selected": 5, "band_correct_before": 0.5, "band_correct_after": 0.5 + lr * 1000}}))
     out = write_results(sweep, root, 120.0)
     pooled = out["pooled"]["recipe.rounds.rl.lr=0.0001"]
     assert (pooled["gained"], pooled["lost"], pooled["runs"]) == (11, 3, 2)
     assert [t["objective"] for t in out["trials"]] == pytest.approx([0.25, 0.15, -0.15, 0.0])
     md = (root / "results.md").read_text()
     assert "| 0.0001 |" in md and "2 seeds pooled" in md
+    # the RL stages pooled per variant, the per-stage table with the band resampling, the RL curves
+    assert "recipe.rounds.rl.lr=0.0001, every RL stage of 2 seeds: 0.400 -> 0.600 (9 gained, 0 lost of 40" in md
+    assert "| round1_rl | 0.60 / - / - / -; band 0.50 -> 0.60 | 0.33 / - / - / -; band 0.50 -> 0.55 |" in md
+    assert (root / "rl_curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (root / "results.png").read_bytes()[:4] == b"\x89PNG"

@@ -29,9 +29,26 @@ def collect(sweep: SweepConfig, sweep_dir: Path) -> list[dict[str, Any]]:
             row.update(finished=True, objective=objective(sweep, table), conflict_change=table.get("conflict_change"),
                        last_stage=last["stage"], accuracy=last.get("accuracy"),
                        accuracy_conflict=last.get("accuracy_conflict"), grounding_rate=last.get("grounding_rate"),
-                       minutes=round(table.get("seconds", 0) / 60, 2))
+                       minutes=round(table.get("seconds", 0) / 60, 2), rl_changes=table.get("rl_changes") or {},
+                       stages={r["stage"]: {k: r.get(k) for k in STAGE_KEYS} for r in table["rows"]},
+                       rl=rl_stages(marker.parent))
         rows.append(row)
     return rows
+
+
+# What the per-stage table of a sweep shows, averaged over a variant's seeds.
+STAGE_KEYS = ("accuracy_conflict", "grounding_rate", "mean_think_words", "self_cognition_error_rate")
+
+
+def rl_stages(trial: Path) -> dict[str, dict[str, Any]]:
+    """Each RL stage's training curve and band resampling (its metrics.json), by stage."""
+    out = {}
+    for path in sorted(trial.glob("round*_rl/metrics.json")):
+        train = json.loads(path.read_text()).get("train", {})
+        out[path.parent.name] = {k: train.get(k) for k in ("curve", "band_selected", "band_correct_before",
+                                                           "band_correct_after", "band_reward_before",
+                                                           "band_reward_after")}
+    return out
 
 
 def variants(sweep: SweepConfig, rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -69,9 +86,72 @@ def write_results(sweep: SweepConfig, sweep_dir: Path, seconds: float) -> dict[s
     if pooled:
         lines += ["", "Pooled paired test on the conflict items, cold start -> last round, per variant:", "",
                   *[f"- {p['line']}" for p in pooled.values()]]
+    groups = variants(sweep, rows)
+    rl_lines = []
+    for name, group in groups.items():
+        stage_changes = [c for r in group for c in (r.get("rl_changes") or {}).values()]
+        if stage_changes:
+            rl_lines.append(f"- {change_line(f'{name}, every RL stage of {len(group)} seeds', pooled_change(stage_changes))}")
+    if rl_lines:
+        lines += ["", "What the RL stages did (each round's RL model against its distillation model, pooled):", "",
+                  *rl_lines]
+    lines += ["", "Per stage, mean over each variant's seeds (conflict accuracy / grounding rate / think words / "
+              "self-cognition error; band correct before -> after on RL stages):", "", *stage_table(groups)]
     atomic_write_text(sweep_dir / "results.md", "\n".join(lines) + "\n")
     plot(sweep, rows, sweep_dir / "results.png", metric)
+    plot_rl(groups, sweep_dir / "rl_curves.png")
     return result
+
+
+def _mean(xs: list[Any]) -> float | None:
+    vals = [float(x) for x in xs if x is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def stage_table(groups: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """One markdown row per stage, one column per variant."""
+    names = list(groups)
+    stages: list[str] = []
+    for group in groups.values():
+        for r in group:
+            stages += [s for s in r.get("stages", {}) if s not in stages and not s.startswith("baseline")]
+    out = ["| stage | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for stage in stages:
+        cells = []
+        for group in groups.values():
+            vals = [_mean([r.get("stages", {}).get(stage, {}).get(k) for r in group]) for k in STAGE_KEYS]
+            cell = " / ".join("-" if v is None else f"{v:.2f}" if v <= 1 else f"{v:.1f}" for v in vals)
+            band = [_mean([r.get("rl", {}).get(stage, {}).get(k) for r in group])
+                    for k in ("band_correct_before", "band_correct_after")]
+            if None not in band:
+                cell += f"; band {band[0]:.2f} -> {band[1]:.2f}"
+            cells.append(cell)
+        out.append(f"| {stage} | " + " | ".join(cells) + " |")
+    return out
+
+
+def plot_rl(groups: dict[str, list[dict[str, Any]]], path: Path) -> Path:
+    """The RL stages' per-step audio reward and think words, the rounds one after another, one
+    line per trial coloured by variant."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for i, (name, group) in enumerate(groups.items()):
+        for j, r in enumerate(group):
+            for ax, key in zip(axes, ("audio_reward", "audio_think_words")):
+                ys: list[float] = []
+                for stage in sorted(r.get("rl", {})):
+                    ys += [float("nan") if v is None else v for v in (r["rl"][stage].get("curve") or {}).get(key, [])]
+                ax.plot(range(1, len(ys) + 1), ys, color=f"C{i}", alpha=0.6, lw=1, label=name[:40] if j == 0 else None)
+    for ax, title in zip(axes, ("mean reward of the audio (band) items", "think words on the audio items")):
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("RL step (rounds one after another)", fontsize=8)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 def plot(sweep: SweepConfig, rows: list[dict[str, Any]], path: Path, metric: str) -> Path:
