@@ -280,3 +280,17 @@ def test_filler_words_do_not_earn_the_format_term():
         assert reasoning_present(filler)[0] is False, filler
     assert reasoning_present("<think>The chords are minor triads, so the mood is sad.</think>B")[0]
     assert reasoning_present("<think>和弦是小三和弦，所以情绪悲伤。</think>B")[0]
+
+
+def test_answers_stuffed_into_a_think_block_closed_twice_do_not_earn_the_format_term():
+    """What the tiny model learned under the composite reward (round 1 RL at lr 5e-4): close the
+    pre-filled think block, state answers, close it again, so the 'think block' had eight words."""
+    from audiogym.rewards.outcome import reasoning_present
+    for hack in ("<think>\n</think>\nThe answer is street\n</think>\nThe answer is words\nThe answer is street.",
+                 "<think>\n</think>\nThe answer is street,The answer is street.\n</think>\nThe answer is street.",
+                 "<think>so so</think> the level climbs and the hum is low and steady</think>(B)"):
+        assert reasoning_present(hack) == (False, "think block closed more than once"), hack
+    mgrd = R.mgrd_reward()
+    task = AUDIO_FAMILIES["AcousticScene"].make(3)
+    hacked = f"<think>\n</think>\nThe answer is {task.answer}, {task.answer} here.\n</think>\nThe answer is {task.answer}."
+    assert call(mgrd, task, [hacked]) == [pytest.approx(0.8)]  # correct, no format credit

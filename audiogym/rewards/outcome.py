@@ -50,6 +50,8 @@ def reasoning_present(completion: str, question: str = "", min_words: int = 8,
         return False, "no think block"
     if not parsed.closed:
         return False, "think block never closed"
+    if "</think>" in parsed.think:  # "<think></think>The answer is X</think>The answer is X": answers, not reasoning
+        return False, "think block closed more than once"
     think = parsed.think[:THINK_READ]
     words = [w.lower() for w in _TOKEN.findall(_CJK.sub(" ", think))] + _CJK.findall(think)
     if len(words) < min_words:
