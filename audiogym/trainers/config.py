@@ -152,14 +152,19 @@ class DistillSection:
 
 @dataclass
 class BandSection:
-    candidates: int = 64
+    candidates: int = 192
     samples: int = 8
     low: int = 3               # keep questions with low..high of `samples` correct
     high: int = 6
     max_new_tokens: int = 48
+    # Share of candidates the transcript cannot solve (null: the families' own mix). On aligned items
+    # an outcome reward pays reading the words as well as listening; only conflict items pay listening.
+    conflict_share: float | None = 0.75
 
     def validate(self, key: str) -> None:
         check(f"{key}.candidates", self.candidates, 1, MAX_ITEMS)
+        if self.conflict_share is not None:
+            check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
         check(f"{key}.samples", self.samples, 1, 256)
         check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
         if not 0 <= self.low <= self.high <= self.samples:
@@ -171,11 +176,11 @@ RewardSpec = Union[str, dict]
 
 @dataclass
 class RLSection(GRPOSection):
-    max_steps: int = 10
+    max_steps: int = 32
     batch: int = 32
-    lr: float = 5e-5
+    lr: float = 1e-4
     max_new_tokens: int = 64
-    text: int = 32
+    text: int = 8
     # eq. 8: composite (eq. 7) on audio, binary on text; e.g. audio: {composite_format: 1, grounding: 0.5}
     reward: dict[str, RewardSpec] = field(default_factory=lambda: {"audio": "composite_format", "text": "binary"})
 

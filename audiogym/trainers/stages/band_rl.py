@@ -22,6 +22,7 @@ from audiogym.trainers.rollouts import sample
 from audiogym.trainers.rows import rows_for
 from audiogym.trainers.seeds import stream
 from audiogym.trainers.stages import StageContext, write_selected
+from audiogym.trainers.stages.distill import distillation_tasks
 
 
 class BandRL:
@@ -32,7 +33,9 @@ class BandRL:
     def run(self, ctx: StageContext) -> dict[str, Any]:
         band, rl, t = ctx.recipe.rounds.band, ctx.recipe.rounds.rl, self.round_t
         reward = build_reward(rl.reward)
-        tasks = make_tasks(ctx.recipe.audio_families, band.candidates, stream(ctx.seed, "band_rl", "candidates", t))
+        seed = stream(ctx.seed, "band_rl", "candidates", t)
+        tasks = (make_tasks(ctx.recipe.audio_families, band.candidates, seed) if band.conflict_share is None
+                 else distillation_tasks(ctx.recipe.audio_families, band.candidates, seed, band.conflict_share))
         rollouts = sample(self.name, ctx.folder, ctx.model_in, ctx.seed, tasks, band.samples, 1.0, band.max_new_tokens,
                           scorer(reward))
         correct: dict[str, int] = {}
