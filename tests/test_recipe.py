@@ -60,6 +60,8 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     # the RL stage reports what it did: its held-out change, its curve, its band before and after
     rl = json.loads((run / "table.json").read_text())["rl_changes"]["round1_rl"]
     assert rl["n"] == change["n"] and "round1_distill -> round1_rl" in rl["line"] and rl["line"] in r.stdout
+    assert rl["train_line"].startswith("round1_rl on its ") and rl["train_line"] in r.stdout
+    assert (run / "rl_curves.png").read_bytes()[:4] == b"\x89PNG"
     metrics = json.loads((run / "round1_rl" / "metrics.json").read_text())["train"]
     assert metrics["curve"]["step"] == [1.0] and len(metrics["curve"]["entropy"]) == 1
     if metrics["band_selected"]:

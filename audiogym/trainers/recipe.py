@@ -106,7 +106,7 @@ class Recipe:
             names = [s.name for s in self.stages]
             change = report.conflict_change(self.folder, names, self.cfg.recipe.rounds.T)
             rl = report.rl_changes(self.folder, names)
-            for line in ([change["line"]] if change else []) + [c["line"] for c in rl.values()]:
+            for line in ([change["line"]] if change else []) + [x for c in rl.values() for x in (c["line"], c["train_line"])]:
                 progress(line)
             report.write_table(self.folder, self.cfg.recipe.name, rows, time.time() - t0, change, rl)
         tracker.finish(rows, report.COLUMNS)

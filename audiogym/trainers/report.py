@@ -44,9 +44,17 @@ def conflict_change(folder: Path, stage_names: list[str], rounds: int) -> dict[s
     return c
 
 
+# What an RL stage's metrics.json says about its training: the band questions resampled before and
+# after it, and the per-step series (first -> last quarter of the steps).
+RL_TRAIN_KEYS = ("band_selected", "band_correct_before", "band_correct_after", "band_reward_before",
+                 "band_reward_after", "audio_reward_first", "audio_reward_last", "audio_think_words_first",
+                 "audio_think_words_last", "entropy_first", "entropy_last", "kl_first", "kl_last")
+
+
 def rl_changes(folder: Path, stage_names: list[str]) -> dict[str, dict[str, Any]]:
-    """What each round's RL stage did to held-out conflict accuracy: its model against the model it
-    started from (the round's distillation), item by item."""
+    """What each round's RL stage did: held-out conflict accuracy of its model against the model it
+    started from (the round's distillation), item by item, beside what it did on its own training
+    questions (RL_TRAIN_KEYS)."""
     from audiogym.evaluation import change_line, paired_change
     out = {}
     for name in stage_names:
@@ -55,8 +63,55 @@ def rl_changes(folder: Path, stage_names: list[str]) -> dict[str, dict[str, Any]
             items = [json.loads((folder / n / "eval" / "eval.json").read_text())["items"] for n in (before, name)]
             c = paired_change(*items)
             c["line"] = change_line(f"{before} -> {name}", c)
+            train = rl_stages(folder).get(name, {})
+            c.update({k: train.get(k) for k in RL_TRAIN_KEYS})
+            c["train_line"] = training_line(name, c)
             out[name] = c
     return out
+
+
+def training_line(stage: str, m: dict[str, Any]) -> str:
+    """One line on what an RL stage did on what it trained on."""
+    def arrow(a: str, b: str, fmt: str = ".2f") -> str:
+        return "-" if m.get(a) is None or m.get(b) is None else f"{m[a]:{fmt}} -> {m[b]:{fmt}}"
+    return (f"{stage} on its {m.get('band_selected') or 0} band questions: reward {arrow('band_reward_before', 'band_reward_after')}"
+            f" (correct {arrow('band_correct_before', 'band_correct_after')}, resampled before and after); per step, "
+            f"first -> last quarter: audio reward {arrow('audio_reward_first', 'audio_reward_last')}, think words "
+            f"{arrow('audio_think_words_first', 'audio_think_words_last', '.1f')}, entropy "
+            f"{arrow('entropy_first', 'entropy_last')}, KL {arrow('kl_first', 'kl_last', '.3f')}")
+
+
+def rl_stages(trial: Path) -> dict[str, dict[str, Any]]:
+    """Each RL stage's training curve and band resampling (its metrics.json), by stage."""
+    out = {}
+    for path in sorted(trial.glob("round*_rl/metrics.json")):
+        train = json.loads(path.read_text()).get("train", {})
+        out[path.parent.name] = {k: train.get(k) for k in ("curve", *RL_TRAIN_KEYS)}
+    return out
+
+
+def plot_rl(groups: dict[str, list[dict[str, Any]]], path: Path) -> Path:
+    """The RL stages' per-step audio reward and think words, the rounds one after another, one
+    line per run coloured by group (a sweep's variants, or one run)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for i, (name, group) in enumerate(groups.items()):
+        for j, r in enumerate(group):
+            for ax, key in zip(axes, ("audio_reward", "audio_think_words")):
+                ys: list[float] = []
+                for stage in sorted(r.get("rl", {})):
+                    ys += [float("nan") if v is None else v for v in (r["rl"][stage].get("curve") or {}).get(key, [])]
+                ax.plot(range(1, len(ys) + 1), ys, color=f"C{i}", alpha=0.6, lw=1, label=name[:40] if j == 0 else None)
+    for ax, title in zip(axes, ("mean reward of the audio (band) items", "think words on the audio items")):
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("RL step (rounds one after another)", fontsize=8)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 def self_cognition_path(rows: list[dict[str, Any]]) -> dict[str, float | None]:
@@ -75,11 +130,13 @@ def write_table(folder: Path, name: str, rows: list[dict[str, Any]], seconds: fl
         f"after {k.replace('_', ' ')} {v:.3f}" for k, v in sc.items() if v is not None)
     atomic_write_text(folder / "table.md", f"# MGRD recipe: {name}\n\n{md}\n\n"
                                            + (f"{change['line']}\n\n" if change else "")
-                                           + "".join(f"{c['line']}\n" for c in (rl or {}).values())
+                                           + "".join(f"{c['line']}\n{c['train_line']}\n" for c in (rl or {}).values())
                                            + f"\n{sc_line}\n\nTotal time: {seconds / 60:.1f} min\n")
     atomic_write_json(folder / "table.json", {"rows": rows, "seconds": seconds, "conflict_change": change,
                                               "rl_changes": rl or {}, "self_cognition": sc})
     plot_curves(rows, folder / "curves.png")
+    if rl:
+        plot_rl({name: [{"rl": rl_stages(folder)}]}, folder / "rl_curves.png")
 
 
 def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from audiogym.io import atomic_write_json, atomic_write_text
+from audiogym.trainers.report import plot_rl, rl_stages
 from audiogym.trainers.sweep_config import SweepConfig, objective
 
 
@@ -38,17 +39,6 @@ def collect(sweep: SweepConfig, sweep_dir: Path) -> list[dict[str, Any]]:
 
 # What the per-stage table of a sweep shows, averaged over a variant's seeds.
 STAGE_KEYS = ("accuracy_conflict", "grounding_rate", "mean_think_words", "self_cognition_error_rate")
-
-
-def rl_stages(trial: Path) -> dict[str, dict[str, Any]]:
-    """Each RL stage's training curve and band resampling (its metrics.json), by stage."""
-    out = {}
-    for path in sorted(trial.glob("round*_rl/metrics.json")):
-        train = json.loads(path.read_text()).get("train", {})
-        out[path.parent.name] = {k: train.get(k) for k in ("curve", "band_selected", "band_correct_before",
-                                                           "band_correct_after", "band_reward_before",
-                                                           "band_reward_after")}
-    return out
 
 
 def variants(sweep: SweepConfig, rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -128,30 +118,6 @@ def stage_table(groups: dict[str, list[dict[str, Any]]]) -> list[str]:
             cells.append(cell)
         out.append(f"| {stage} | " + " | ".join(cells) + " |")
     return out
-
-
-def plot_rl(groups: dict[str, list[dict[str, Any]]], path: Path) -> Path:
-    """The RL stages' per-step audio reward and think words, the rounds one after another, one
-    line per trial coloured by variant."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    for i, (name, group) in enumerate(groups.items()):
-        for j, r in enumerate(group):
-            for ax, key in zip(axes, ("audio_reward", "audio_think_words")):
-                ys: list[float] = []
-                for stage in sorted(r.get("rl", {})):
-                    ys += [float("nan") if v is None else v for v in (r["rl"][stage].get("curve") or {}).get(key, [])]
-                ax.plot(range(1, len(ys) + 1), ys, color=f"C{i}", alpha=0.6, lw=1, label=name[:40] if j == 0 else None)
-    for ax, title in zip(axes, ("mean reward of the audio (band) items", "think words on the audio items")):
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("RL step (rounds one after another)", fontsize=8)
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
 
 
 def plot(sweep: SweepConfig, rows: list[dict[str, Any]], path: Path, metric: str) -> Path:
