@@ -56,15 +56,14 @@ def rl_changes(folder: Path, stage_names: list[str]) -> dict[str, dict[str, Any]
     started from (the round's distillation), item by item, beside what it did on its own training
     questions (RL_TRAIN_KEYS)."""
     from audiogym.evaluation import change_line, paired_change
-    out = {}
+    out, trained = {}, rl_stages(folder)
     for name in stage_names:
         if name.endswith("_rl") and name.replace("_rl", "_distill") in stage_names:
             before = name.replace("_rl", "_distill")
             items = [json.loads((folder / n / "eval" / "eval.json").read_text())["items"] for n in (before, name)]
             c = paired_change(*items)
             c["line"] = change_line(f"{before} -> {name}", c)
-            train = rl_stages(folder).get(name, {})
-            c.update({k: train.get(k) for k in RL_TRAIN_KEYS})
+            c.update({k: trained.get(name, {}).get(k) for k in RL_TRAIN_KEYS})
             c["train_line"] = training_line(name, c)
             out[name] = c
     return out
