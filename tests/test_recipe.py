@@ -295,3 +295,10 @@ def test_distillation_without_the_grounding_filter_keeps_correct_coherent_chains
     cfg = load_config(None, ["recipe.rounds.distill.require_grounded=false"])
     assert cfg.recipe.rounds.distill.require_grounded is False
     assert load_config(None, []).recipe.rounds.distill.require_grounded is True
+
+
+def test_band_candidates_conflict_share_is_a_checked_optional_number():
+    assert load_config(None, []).recipe.rounds.band.conflict_share == 0.75
+    assert load_config(None, ["recipe.rounds.band.conflict_share=null"]).recipe.rounds.band.conflict_share is None
+    with pytest.raises(ConfigError, match="recipe.rounds.band.conflict_share"):
+        load_config(None, ["recipe.rounds.band.conflict_share=2"])
