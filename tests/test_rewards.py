@@ -226,6 +226,8 @@ def test_routed_reward_logs_each_modality_apart():
     assert values == [1.0, 0.0]
     assert logged["mgrd/audio/reward"] == 1.0 and logged["mgrd/text/reward"] == 0.0
     assert logged["mgrd/audio/think_words"] > 5 and logged["mgrd/text/think_words"] == 0
+    from audiogym.rewards.outcome import THINK_READ, think_words
+    assert think_words("<think>" + "好" * 3_000_000 + "</think>B") == THINK_READ  # a hostile block is read up to the cap
 
 
 # ---- hostile input -------------------------------------------------------------------------------

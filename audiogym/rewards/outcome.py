@@ -18,8 +18,9 @@ def count_words(text: str) -> int:
 
 
 def think_words(completion: str) -> int:
-    """Words in the completion's think block (0 without one): the think length the tables report."""
-    return count_words(split_think(completion)[0] or "")
+    """Words in the completion's think block (0 without one), read up to THINK_READ characters: the
+    modality-routed reward logs it for every completion, so a 10 MB block must cost no more."""
+    return count_words((split_think(completion)[0] or "")[:THINK_READ])
 
 
 def is_correct(completion: str, answer: str, choices: list[str] | None = None) -> bool:
