@@ -296,3 +296,40 @@ def test_answers_stuffed_into_a_think_block_closed_twice_do_not_earn_the_format_
     task = AUDIO_FAMILIES["AcousticScene"].make(3)
     hacked = f"<think>\n</think>\nThe answer is {task.answer}, {task.answer} here.\n</think>\nThe answer is {task.answer}."
     assert call(mgrd, task, [hacked]) == [pytest.approx(0.8)]  # correct, no format credit
+
+
+# ---- the readers' speed-ups read exactly what the plain patterns read ----------------------------
+
+_PIECES = st.one_of(st.text(alphabet=list("ab .!?;\n。！？；不对更正歌词他说 "), max_size=12),
+                    st.sampled_from(["actually", "lyrics", "the speaker says", "歌词", "不对", "not", "rather than", "A", "(B)"]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=6).map("".join))
+def test_guarded_patterns_match_what_plain_alternations_match(text):
+    import re
+
+    from audiogym.rewards import parse as P
+    grounding = __import__("audiogym.rewards.grounding", fromlist=["_SENTENCE_END"])
+    plain_end = re.compile(r"[.!?;]+(?=\s|$)|[。！？；\n]+")
+    assert [m.span() for m in grounding._SENTENCE_END.finditer(text)] == [m.span() for m in plain_end.finditer(text)]
+    plain_corr = re.compile(r"\bno,? wait\b|\bactually\b|\bi mean\b|\bcorrection\b|\bscratch that\b|\bon second thought\b"
+                            r"|不对|更正|不，|改为", re.I)
+    assert [m.span() for m in P._CORRECTION.finditer(text)] == [m.span() for m in plain_corr.finditer(text)]
+    zh = grounding._SURROGATE_ZH
+    plain_zh = re.compile("|".join(zh))
+    assert [m.group(0) for m in re.compile(grounding.first_char_guard(zh)).finditer(text)] == \
+        [m.group(0) for m in plain_zh.finditer(text)]
+
+
+def test_answer_reading_is_cached_per_text_and_options_and_never_changes_the_result():
+    from audiogym.rewards import parse as P
+    P.clear_caches()
+    choices = ["slow", "fast"]
+    first = P.parse_choice("The answer is fast.", choices)
+    assert first == 1 and P._cached_choice.cache_info().misses == 1
+    assert P.parse_choice("The answer is fast.", choices) == 1 and P._cached_choice.cache_info().hits == 1
+    assert P.parse_choice("The answer is fast.", ["fast", "slow"]) == 0  # other options, other reading
+    assert P.parse_completion("The answer is fast.", [["unhashable"], "fast"]).choice is None  # a hostile row: no answer
+    long_tail = "x " * 400 + "The answer is slow."
+    assert P.parse_choice(long_tail, choices) == 0 and P._cached_choice.cache_info().currsize == 2

@@ -72,10 +72,13 @@ class Reward:
             if len(v) != n:  # a silently dropped column would score every sample as 'not applicable'
                 raise ConfigError(f"reward {self.name}: column {k!r} has {len(v)} values for {n} completions")
         values, details = [], []
-        for i, c in enumerate(completions):
-            row = {k: v[i] for k, v in lists.items()}
-            if prompts is not None and len(prompts) == n:
-                row.setdefault("prompt", prompts[i])
+        keys = list(lists)
+        with_prompt = prompts is not None and len(prompts) == n and "prompt" not in lists
+        cell_rows = zip(*lists.values()) if lists else [()] * n
+        for i, (c, cells) in enumerate(zip(completions, cell_rows)):
+            row = dict(zip(keys, cells))
+            if with_prompt:
+                row["prompt"] = prompts[i]  # type: ignore[index]
             value, detail = self.score(completion_text(c), row)
             if value is not None and not math.isfinite(value):
                 value = self.bounds[0]

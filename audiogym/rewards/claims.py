@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audiogym.tasks.family import ClaimSpec
-from audiogym.tasks.registry import claim_specs, read_measured
+from audiogym.tasks.registry import claim_spec, claim_specs, read_measured
 
 # English: a negator up to two words before; Chinese: right before, within the same clause.
 NEGATION_RE = re.compile(r"(?:\b(?:not|no|never|neither|nor|without|rather than|instead of|unlike)\b|n't)"
@@ -31,7 +31,8 @@ NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "se
              "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8}
 _NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])|\b(?:one|two|three|four|five|six|seven|eight)\b")
 _DISJUNCTION_RE = re.compile(r"\bor\b|\beither\b|\bsomewhere between\b|(?<!\d)/(?!\d)|或|还是")
-_SENTENCE_END = re.compile(r"[.!?;](?=\s|$)|[。！？；\n]")  # "2.4 syllables" stays one sentence
+# "2.4 syllables" stays one sentence; the guard skips, in one test, every character that ends none
+_SENTENCE_END = re.compile(r"(?=[.!?;。！？；\n])(?:[.!?;](?=\s|$)|[。！？；\n])")
 
 
 def _num(s: str) -> float | None:
@@ -68,8 +69,8 @@ def _hedged(spec: ClaimSpec, sentence: str, found: dict[Any, Claim]) -> bool:
     if spec.numeric:
         return len(found) > 1 or (len(set(_NUMBER_RE.findall(sentence))) > 1 and bool(_DISJUNCTION_RE.search(sentence)))
     named = set(found)
-    for word, value in spec.value_words.items():  # each word is a regex (plain words match as words)
-        for m in re.finditer(rf"(?<![\w-]){word}(?![\w-])", sentence):
+    for word_re, value in spec.compiled_words:  # each word is a regex (plain words match as words)
+        for m in word_re.finditer(sentence):
             if not NEGATION_RE.search(sentence[max(0, m.start() - 24):m.start()]):
                 named.add(value)
     if spec.compound and set(spec.compound) & named:
@@ -92,7 +93,7 @@ def read_claims(think: str) -> tuple[list[Claim], set[str]]:
     hedges: set[int] = set()
     hedged_keys: set[str] = set()
     for spec in claim_specs():
-        if not any(t in text for t in spec.triggers):
+        if not spec.trigger_re.search(text):
             continue
         by_sentence: dict[int, dict[Any, Claim]] = {}
         for pat, const in spec.compiled:
@@ -126,12 +127,11 @@ def drop_echoes(claims: list[Claim], think: str, choices: list[str] | None,
     options = [_norm(c) for c in choices if len(_norm(c)) >= 3 and not _norm(c).isdigit()]
     spans = [(m.start(), m.end()) for o in options for m in re.finditer(re.escape(o), text)]
     heads = {re.split(r"\s*\(", o)[0] for o in options} | {o.split("-")[0] for o in options}
-    specs = {s.key: s for s in claim_specs()}
     evidence: list[Claim] = []
     echoes: list[Claim] = []
     for c in claims:
         inside = any(a <= c.start and c.end <= b for a, b in spans)
-        own_word = (c.key in answer_keys and not specs[c.key].numeric
+        own_word = (c.key in answer_keys and not claim_spec(c.key).numeric
                     and any(re.search(rf"(?<![\w-]){re.escape(h)}(?![\w])", c.text) for h in heads if h))
         (echoes if inside or own_word else evidence).append(c)
     return evidence, echoes
@@ -163,7 +163,6 @@ def measured_facts(audio: Any) -> dict[str, Any]:
 
 def verify(claims: list[Claim], facts: dict[str, Any]) -> tuple[list[Claim], list[Claim], list[Claim]]:
     """(correct, wrong, unverifiable) claims. A categorical key claimed with two values is wrong in full."""
-    specs = {s.key: s for s in claim_specs()}
     by_key: dict[str, set] = {}
     for c in claims:
         by_key.setdefault(c.key, set()).add(c.value)
@@ -171,7 +170,7 @@ def verify(claims: list[Claim], facts: dict[str, Any]) -> tuple[list[Claim], lis
     wrong: list[Claim] = []
     unknown: list[Claim] = []
     for c in claims:
-        spec = specs[c.key]
+        spec = claim_spec(c.key)
         if len(by_key[c.key]) > 1 and spec.tolerance is None:
             wrong.append(c)
             continue

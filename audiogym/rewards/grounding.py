@@ -61,25 +61,38 @@ CATEGORY_TERMS: dict[str, tuple[str, ...]] = {
 }
 
 
+def first_char_guard(literals: list[str]) -> str:
+    """`(?=[...])(?:a|b|...)` over literal strings: the lookahead rejects, in one test, the positions
+    where none of them can start (a plain alternation tries every branch at every position)."""
+    if not literals:
+        return ""
+    firsts = "".join(sorted({re.escape(t[0]) for t in literals}))
+    return f"(?=[{firsts}])(?:{'|'.join(re.escape(t) for t in literals)})"
+
+
 def _term_regex(terms: tuple[str, ...]) -> re.Pattern:
     latin = [t for t in terms if t.isascii()]
-    cjk = [re.escape(t) for t in terms if not t.isascii()]
-    parts = ([rf"\b(?:{'|'.join(latin)})\b"] if latin else []) + cjk
+    cjk = [t for t in terms if not t.isascii()]
+    parts = ([rf"\b(?:{'|'.join(latin)})\b"] if latin else []) + ([first_char_guard(cjk)] if cjk else [])
     return re.compile("|".join(parts))  # matched against lowercased text
 
 
 CATEGORY_RE = {k: _term_regex(v) for k, v in CATEGORY_TERMS.items()}
 
-SURROGATE_RE = re.compile(  # matched against lowercased text: reasoning from the words, not the sound
-    r"\blyrics?\b|\btranscript\w*|\bcaptions?\b|\bsubtitles?\b|\bthe (?:spoken )?words\b|\bthe text\b|\bspoken content\b"
-    r"|\bwhat (?:is|was|gets) (?:said|sung|spoken)\b|\bwhat (?:he|she|they|the \w+) (?:says|said|sings|sang|talks about|means)\b"
-    r"|\b(?:he|she|they|the (?:speaker|singer|narrator|announcer|voice|song|verse|lines?|caption|text))"
+# Matched against lowercased text: reasoning from the words, not the sound. Every English cue starts
+# at a word boundary, tested once before the branches (the Chinese ones behind a first-character guard).
+_SURROGATE_EN = (
+    r"lyrics?\b|transcript\w*|captions?\b|subtitles?\b|the (?:spoken )?words\b|the text\b|spoken content\b"
+    r"|what (?:is|was|gets) (?:said|sung|spoken)\b|what (?:he|she|they|the \w+) (?:says|said|sings|sang|talks about|means)\b"
+    r"|(?:he|she|they|the (?:speaker|singer|narrator|announcer|voice|song|verse|lines?|caption|text))"
     r" (?:says|said|mentions|mentioned|states|sings|sang|tells|told|explains|describes|talks about|introduces"
     r"|announces|claims|suggests|is about|are about)\b"
-    r"|\btells us\b|\baccording to (?:the |what )?(?:speaker|singer|lyrics|transcript|words|text|caption|narrator|announcer|he|she)"
-    r"|\bgoing by (?:the words|what)|\bjudging (?:from|by) what\b|\bbased on (?:the )?(?:spoken|what is said|words)"
-    r"|\bin the words of\b|\bthe message of\b|\bthe announcer\b|\bthe narrator\b|\bsings about\b"
-    r"|歌词|转录|字幕|文字内容|文本|台词|字面|他说|她说|说话人说|说的内容|说话的内容|根据文字|根据歌词|唱的是|提到")
+    r"|tells us\b|according to (?:the |what )?(?:speaker|singer|lyrics|transcript|words|text|caption|narrator|announcer|he|she)"
+    r"|going by (?:the words|what)|judging (?:from|by) what\b|based on (?:the )?(?:spoken|what is said|words)"
+    r"|in the words of\b|the message of\b|the announcer\b|the narrator\b|sings about\b")
+_SURROGATE_ZH = ["歌词", "转录", "字幕", "文字内容", "文本", "台词", "字面", "他说", "她说", "说话人说", "说的内容", "说话的内容",
+                 "根据文字", "根据歌词", "唱的是", "提到"]
+SURROGATE_RE = re.compile(rf"\b(?:{_SURROGATE_EN})|{first_char_guard(_SURROGATE_ZH)}")
 # A cue the chain sets aside ("ignoring the words", "not what is said", "不看歌词") is not reliance on it.
 _SET_ASIDE = re.compile(r"(?:ignor\w*|setting|set|putting|leaving|aside from|regardless of|despite|whatever|beyond|past"
                         r"|not|never|instead of|rather than|without|forget|不看|不管|不论|无论|撇开|忽略|抛开|不是|而非)"
@@ -92,7 +105,9 @@ def _content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z']+", text.lower()) if len(w) > 2]
 
 
-_SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|[。！？；\n]+")  # "2.4 syllables" stays one sentence
+# "2.4 syllables" stays one sentence. The first character is matched once for both branches (a
+# lookbehind picks the branch), which scans a long chain ~3x faster than the plain alternation.
+_SENTENCE_END = re.compile(r"[.!?;。！？；\n](?:(?<=[.!?;])[.!?;]*(?=\s|$)|(?<=[。！？；\n])[。！？；\n]*)")
 
 
 def distinct_sentences(text: str) -> str:

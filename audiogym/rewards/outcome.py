@@ -46,14 +46,14 @@ def reasoning_present(completion: str, question: str = "", min_words: int = 8,
     `min_content` are not filler ("hmm", "let me think", "嗯"), that is not the question repeated
     (share of its words found in the question below `max_question_overlap`) nor one word over and
     over (distinct/total at least `min_distinct`). Returns (present, reason)."""
-    parsed = parse_completion(completion)
-    if parsed.think is None:
+    body, closed, _ = split_think(completion)  # the answer is not read here: the reasoning alone decides
+    if body is None:
         return False, "no think block"
-    if not parsed.closed:
+    if not closed:
         return False, "think block never closed"
-    if "</think>" in parsed.think:  # "<think></think>The answer is X</think>The answer is X": answers, not reasoning
+    if "</think>" in body:  # "<think></think>The answer is X</think>The answer is X": answers, not reasoning
         return False, "think block closed more than once"
-    think = parsed.think[:THINK_READ]
+    think = body[:THINK_READ]
     words = [w.lower() for w in _TOKEN.findall(_CJK.sub(" ", think))] + _CJK.findall(think)
     if len(words) < min_words:
         return False, f"{len(words)} words < {min_words}"

@@ -40,7 +40,7 @@ _BOXED = re.compile(r"\\boxed\{([^{}]{0,200})\}")
 # An explicit statement: the cue, then its value up to the end of the sentence (a list of options
 # separated by commas stays inside it). Chinese cues: 答案是 / 答案为 / 答案: / 选项 / 选 / 选择.
 _EXPLICIT = re.compile(
-    r"(?:(?:final answer|answer|option|choice)\s*(?:is|:|=)?\s*:?|(?:(?:最终)?答案|选项|选择|选)\s*(?:是|为|:)?\s*:?)"
+    r"(?=[faoc最答选])(?:(?:final answer|answer|option|choice)\s*(?:is|:|=)?\s*:?|(?:(?:最终)?答案|选项|选择|选)\s*(?:是|为|:)?\s*:?)"
     r"\s*(?:\*\*)?\s*\(?([^\n!?;]{1,160}?)(?:\.(?!\d)|$|\n|[!?;])", re.I)
 # "(B)", "B)", a leading "B" (not the article "A" / pronoun "I" before a word), "A or B", "A, B".
 _LETTER_MENTION = re.compile(
@@ -48,10 +48,13 @@ _LETTER_MENTION = re.compile(
     r"|(?<![A-Za-z0-9_(])([A-Z])(?=\s*(?:,|/|\bor\b|\band\b|或))|(?:,|/|\bor|\band|或)\s*([A-Z])(?![A-Za-z0-9_.'])")
 _LETTER_LIST = re.compile(r"\s*\(?[A-Z][).]?(?:\s*(?:,|/|&|\s|\band\b|\bor\b|或)\s*\(?[A-Z][).]?)+\s*")
 # A negated option is not named: "not cheerful", "rather than (A)", "instead of B", "不是A".
-_NEGATED = re.compile(r"(?:\bnot|\brather than|\binstead of|\bisn't|\bwasn't|不是|而非|并非)\s+(?:\(?[A-Z]\)?(?![A-Za-z])|[a-z][\w -]{0,40})", re.I)
+_NEGATED = re.compile(r"(?:\b(?:not|rather than|instead of|isn't|wasn't)|(?=[不而并])(?:不是|而非|并非))"
+                      r"\s+(?:\(?[A-Z]\)?(?![A-Za-z])|[a-z][\w -]{0,40})", re.I)
 # A correction ("A, no wait, C", "A. Actually, C", "A，不对，C") names both options.
-_CORRECTION = re.compile(r"\bno,? wait\b|\bactually\b|\bi mean\b|\bcorrection\b|\bscratch that\b|\bon second thought\b"
-                         r"|不对|更正|不，|改为", re.I)
+# (The English cues share one word-boundary test and the Chinese ones a first-character test, so a
+# position that can start none of them costs one test, not one per cue.)
+_CORRECTION = re.compile(r"\b(?:no,? wait\b|actually\b|i mean\b|correction\b|scratch that\b|on second thought\b)"
+                         r"|(?=[不更改])(?:不对|更正|不，|改为)", re.I)
 _FOLD = str.maketrans({"。": ".", "，": ",", "、": ",", "；": ";", "！": "!", "？": "?"})
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
@@ -82,10 +85,13 @@ def _norm(s: str) -> str:
     return re.sub(r"[\s*_`\"'()\[\]{}.:,;!?]+", " ", s.lower()).strip()
 
 
+_BARE_LETTER = re.compile(r"([A-Z])[.):]?|\(([A-Za-z])\)\.?")
+
+
 def _letter(token: str, n: int) -> int | None:
     """A bare option letter: "B", "(B)", "B.", "B)", "**B**" or "(b)"."""
     t = token.strip().strip("*").strip()
-    m = re.fullmatch(r"([A-Z])[.):]?|\(([A-Za-z])\)\.?", t)
+    m = _BARE_LETTER.fullmatch(t)
     if not m:
         return None
     i = ord((m.group(1) or m.group(2)).upper()) - ord("A")
@@ -148,7 +154,27 @@ def _loosely_named(text: str, choices: list[str]) -> set[int]:
 
 
 def parse_choice(answer_text: str, choices: list[str]) -> int | None:
-    text = _fold(answer_text[-ANSWER_WINDOW:])
+    tail = answer_text[-ANSWER_WINDOW:]
+    if len(tail) <= _CACHED_CHARS:
+        try:
+            return _cached_choice(tail, tuple(choices))
+        except TypeError:  # an option that is not hashable (a hostile row): read it uncached
+            pass
+    return _read_choice(tail, list(choices))
+
+
+# GRPO scores 8+ samples of every prompt, step after step, and most of them end in the same few
+# short answer texts ("The answer is sad."): each (answer text, options) pair is read once.
+_CACHED_CHARS = 256
+
+
+@functools.lru_cache(maxsize=16384)
+def _cached_choice(tail: str, choices: tuple) -> int | None:
+    return _read_choice(tail, list(choices))
+
+
+def _read_choice(tail: str, choices: list[str]) -> int | None:
+    text = _fold(tail)
     if _CORRECTION.search(text) and len(_loosely_named(text, choices)) > 1:
         return None
     rules = [_BOXED.findall(text), _EXPLICIT.findall(text), [text]]
@@ -199,7 +225,7 @@ def parse_completion(completion: str, choices: list[str] | None = None) -> Parse
         if think is not None and _several_answer_blocks(completion):
             return Parsed(think, closed, answer_text, None, None)
         if choices:
-            choice = parse_choice(answer_text, list(choices))
+            choice = parse_choice(answer_text, choices)
             return Parsed(think, closed, answer_text, choice, None if choice is None else choices[choice])
         return Parsed(think, closed, answer_text, None, parse_open(answer_text) if answer_text else None)
     except Exception:  # noqa: BLE001 - a reward must score any string; an unreadable one is wrong
@@ -214,3 +240,8 @@ def answers_match(parsed: str | None, reference: str) -> bool:
         return abs(float(parsed) - float(reference)) < 1e-9
     except ValueError:
         return _norm(parsed) == _norm(reference)
+
+
+def clear_caches() -> None:
+    """Forget every answer read so far (benchmarks time the first reading of each)."""
+    _cached_choice.cache_clear()

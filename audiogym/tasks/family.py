@@ -52,11 +52,16 @@ class ClaimSpec:
     derive: Callable[[dict[str, Any]], Any] | None = None
     value_words: dict[str, Any] = field(default_factory=dict)
     compiled: tuple[tuple[re.Pattern, Any], ...] = field(init=False, repr=False, compare=False)
+    trigger_re: re.Pattern = field(init=False, repr=False, compare=False)  # any trigger, in one C-level scan
+    compiled_words: tuple[tuple[re.Pattern, Any], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.triggers:
             raise ConfigError(f"claim spec {self.key!r}: needs at least one trigger word")
         object.__setattr__(self, "compiled", tuple((re.compile(p), v) for p, v in self.patterns))
+        object.__setattr__(self, "trigger_re", re.compile("|".join(re.escape(t) for t in self.triggers)))
+        object.__setattr__(self, "compiled_words", tuple((re.compile(rf"(?<![\w-]){w}(?![\w-])"), v)
+                                                         for w, v in self.value_words.items()))
 
     @property
     def numeric(self) -> bool:

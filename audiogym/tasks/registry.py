@@ -15,6 +15,7 @@ FAMILIES: dict[str, Family] = {}
 AUDIO_FAMILIES: dict[str, Family] = {}  # every family but the text ones, in registration order
 _LISTENERS: list[Callable[[Family], None]] = []
 _CLAIMS: dict[str, tuple[str, ClaimSpec]] = {}  # key -> (owning family, spec)
+_SPECS: list[tuple[ClaimSpec, ...]] = []  # claim_specs() as built since the last change (every reward call reads it)
 
 
 def register(family: Family) -> Family:
@@ -30,6 +31,7 @@ def register(family: Family) -> Family:
         AUDIO_FAMILIES[family.name] = family
     for spec in family.claims:
         _CLAIMS[spec.key] = (family.name, spec)
+    _SPECS.clear()
     for fn in _LISTENERS:
         fn(family)
     return family
@@ -41,6 +43,7 @@ def unregister(name: str) -> None:
     AUDIO_FAMILIES.pop(name, None)
     for key in [k for k, (owner, _) in _CLAIMS.items() if owner == name]:
         del _CLAIMS[key]
+    _SPECS.clear()
 
 
 def on_register(fn: Callable[[Family], None]) -> None:
@@ -57,9 +60,16 @@ def get_family(name: str) -> Family:
         raise ConfigError(f"unknown task family {name!r}; known: {', '.join(FAMILIES)}") from None
 
 
-def claim_specs() -> list[ClaimSpec]:
+def claim_specs() -> tuple[ClaimSpec, ...]:
     """Every registered claim spec, in registration order."""
-    return [spec for _, spec in _CLAIMS.values()]
+    if not _SPECS:
+        _SPECS.append(tuple(spec for _, spec in _CLAIMS.values()))
+    return _SPECS[0]
+
+
+def claim_spec(key: str) -> ClaimSpec:
+    """The registered claim spec of one attribute."""
+    return _CLAIMS[key][1]
 
 
 def read_measured(measurement: Any) -> dict[str, Any]:
