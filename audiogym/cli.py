@@ -160,6 +160,31 @@ def cmd_compare(args: argparse.Namespace) -> None:
         if sc:
             print(f"{run}: self-cognition error " + ", ".join(
                 f"{k.replace('_', ' ')} {v:.3f}" for k, v in sc.items() if v is not None))
+    if args.rounds:
+        _compare_rounds(tables, args.rounds)
+
+
+def _compare_rounds(tables: list[tuple[str, dict]], plot: str) -> None:
+    """`compare --rounds PNG`: conflict accuracy after T = 0..T rounds, pooled over the runs, each T
+    against the cold start, and its gap over the transcript baseline (the textual surrogate)."""
+    from audiogym.evaluation import change_line, pooled_change
+    from audiogym.trainers.report import plot_rounds, round_changes
+    per_run = {}
+    for run, table in tables:
+        try:
+            per_run[run] = round_changes(Path(run), [r["stage"] for r in table["rows"]])
+        except (OSError, ValueError, KeyError) as e:
+            raise AudiogymError(f"{run}: a stage's held-out evaluation cannot be read ({e})") from None
+    transcripts = [r.get("accuracy_conflict") for _, t in tables for r in t["rows"] if r["stage"] == "baseline: transcript"]
+    known = [x for x in transcripts if x is not None]
+    transcript = sum(known) / len(known) if known else 0.0
+    for t in sorted(set.intersection(*(set(c) for c in per_run.values()))):
+        pooled = pooled_change([c[t] for c in per_run.values()])
+        print(change_line(f"cold start -> T={t} rounds, {len(per_run)} runs pooled", pooled)
+              + f"; gap over the transcript baseline ({transcript:.3f}): {pooled['after'] - transcript:+.3f}")
+        if t:
+            print("  " + change_line(f"T={t - 1} -> T={t}", pooled_change([c[t]["from_previous"] for c in per_run.values()])))
+    print(f"wrote {plot_rounds(per_run, transcript, Path(plot))}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_sweep)
     p = sub.add_parser("compare", help="paired conflict-item change of finished runs, and of all of them pooled")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="runs/<name> folders of finished `audiogym train` runs")
+    p.add_argument("--rounds", metavar="PNG", default=None,
+                   help="also the rounds ablation read from the runs: conflict accuracy after T = 0..T rounds, plotted to PNG")
     p.set_defaults(fn=cmd_compare)
     args = parser.parse_args(argv)
     try:

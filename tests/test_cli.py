@@ -106,3 +106,29 @@ def test_mmau_string_match_rule():
     assert not mmau_string_match("Woman", "A man or a woman.", choices)
     assert not mmau_string_match("Woman", "(B)", choices)  # letters are not words of the answer
     assert mmau_string_match("Dog barking", "I hear a dog barking", ["Dog barking", "Cat meowing"])
+
+
+def test_compare_rounds_reads_each_rounds_model_against_the_cold_start(tmp_path, capsys):
+    def item(i, correct):
+        return {"task_id": f"t{i}", "category": "music", "conflict": True, "correct": correct}
+    # 10 conflict items; the cold start gets 2 right, round 1 six, round 2 five (one lost, none gained)
+    right = {"cold_start_rlvr": {0, 1}, "round1_rl": {0, 1, 2, 3, 4, 5}, "round2_rl": {0, 1, 2, 3, 4}}
+    for run in ("seed0", "seed1"):
+        rows = [{"stage": "baseline: transcript", "accuracy_conflict": 0.0}] + [{"stage": s} for s in right]
+        change = {"n": 10, "before": 0.2, "after": 0.5, "gained": 3, "lost": 0, "p_value": 0.25, "line": "x"}
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "table.json").write_text(json.dumps({"rows": rows, "conflict_change": change}))
+        for stage, ok in right.items():
+            (tmp_path / run / stage / "eval").mkdir(parents=True)
+            (tmp_path / run / stage / "eval" / "eval.json").write_text(
+                json.dumps({"items": [item(i, i in ok) for i in range(10)]}))
+    png = tmp_path / "rounds.png"
+    assert main(["compare", str(tmp_path / "seed0"), str(tmp_path / "seed1"), "--rounds", str(png)]) == 0
+    out = [line for line in capsys.readouterr().out.splitlines() if "T=" in line]
+    assert out[1].startswith("Conflict items, cold start -> T=1 rounds, 2 runs pooled: 0.200 -> 0.600 (8 gained, 0 lost of 20")
+    assert out[1].endswith("gap over the transcript baseline (0.000): +0.600")
+    assert out[4].strip().startswith("Conflict items, T=1 -> T=2: 0.600 -> 0.500 (0 gained, 2 lost of 20")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    (tmp_path / "seed1" / "round2_rl" / "eval" / "eval.json").unlink()
+    assert main(["compare", str(tmp_path / "seed0"), str(tmp_path / "seed1"), "--rounds", str(png)]) == 2
+    assert "seed1: a stage's held-out evaluation cannot be read" in capsys.readouterr().err

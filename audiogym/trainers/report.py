@@ -113,6 +113,54 @@ def plot_rl(groups: dict[str, list[dict[str, Any]]], path: Path) -> Path:
     return path
 
 
+def round_changes(folder: Path, stage_names: list[str]) -> dict[int, dict[str, Any]]:
+    """The rounds ablation read from one finished run: for T = 0 (the cold start), 1, 2, ... the
+    model after round T's RL stage against the cold-start model, item by item on the held-out
+    conflict items (and, as "from_previous", against the model after round T-1). A round's stages
+    do not depend on how many rounds follow (each stage's seed is fixed by its position), so this
+    run's round-T model is the final model of a T-round run before its DPO stage."""
+    from audiogym.evaluation import paired_change
+    if "cold_start_rlvr" not in stage_names:
+        return {}
+    def items(stage: str) -> list[dict[str, Any]]:
+        return json.loads((folder / stage / "eval" / "eval.json").read_text())["items"]
+    start = previous = items("cold_start_rlvr")
+    out = {0: paired_change(start, start)}
+    for name in stage_names:
+        if name.startswith("round") and name.endswith("_rl"):
+            now = items(name)
+            out[int(name[len("round"):-len("_rl")])] = {**paired_change(start, now),
+                                                         "from_previous": paired_change(previous, now)}
+            previous = now
+    return out
+
+
+def plot_rounds(per_run: dict[str, dict[int, dict[str, Any]]], transcript: float, path: Path) -> Path:
+    """Held-out conflict accuracy against the number of rounds T, one line per run and their pooled
+    mean, beside the transcript baseline (the textual surrogate)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for run, changes in per_run.items():
+        ts = sorted(changes)
+        ax.plot(ts, [changes[t]["after"] for t in ts], color="0.6", lw=1, marker=".", alpha=0.8)
+    ts = sorted(set.intersection(*(set(c) for c in per_run.values())))
+    pooled = [sum(c[t]["after"] * c[t]["n"] for c in per_run.values()) / sum(c[t]["n"] for c in per_run.values())
+              for t in ts]
+    ax.plot(ts, pooled, color="C0", lw=2.5, marker="o", label=f"model, {len(per_run)} runs pooled")
+    ax.axhline(transcript, color="C3", ls="--", label="transcript baseline (textual surrogate)")
+    ax.set_xticks(ts)
+    ax.set_xlabel("grounding rounds T")
+    ax.set_ylabel("held-out conflict accuracy")
+    ax.set_ylim(-0.02, 1.0)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def self_cognition_path(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     """The probe error after the cold start, after the rounds and after DPO (the report's Table 3)."""
     err = {r["stage"]: r.get("self_cognition_error_rate") for r in rows}
