@@ -5,6 +5,8 @@ randomness only from the `np.random.Generator` they are given (so a seed fixes e
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import signal
 
@@ -76,17 +78,24 @@ def noise(n: int, rng: np.random.Generator, color: str = "white") -> np.ndarray:
     return x / (np.sqrt(np.mean(x ** 2)) + 1e-12)
 
 
+@functools.lru_cache(maxsize=256)
+def _butter(order: int, cutoff: float | tuple[float, float], btype: str) -> np.ndarray:
+    """A Butterworth design, made once per (order, cutoff, type): the speech families filter every
+    syllable with the same few designs, and designing one costs more than filtering with it.
+    (Callers get a copy: sosfilt wants a writable array, and the cached one must stay as designed.)"""
+    return signal.butter(order, list(cutoff) if isinstance(cutoff, tuple) else cutoff, btype=btype, fs=SR, output="sos")
+
+
 def bandpass(x: np.ndarray, lo: float, hi: float, order: int = 4) -> np.ndarray:
-    sos = signal.butter(order, [lo, hi], btype="bandpass", fs=SR, output="sos")
-    return signal.sosfilt(sos, x)
+    return signal.sosfilt(_butter(order, (float(lo), float(hi)), "bandpass").copy(), x)
 
 
 def lowpass(x: np.ndarray, cutoff: float, order: int = 4) -> np.ndarray:
-    return signal.sosfilt(signal.butter(order, cutoff, btype="lowpass", fs=SR, output="sos"), x)
+    return signal.sosfilt(_butter(order, float(cutoff), "lowpass").copy(), x)
 
 
 def highpass(x: np.ndarray, cutoff: float, order: int = 4) -> np.ndarray:
-    return signal.sosfilt(signal.butter(order, cutoff, btype="highpass", fs=SR, output="sos"), x)
+    return signal.sosfilt(_butter(order, float(cutoff), "highpass").copy(), x)
 
 
 def reverb(x: np.ndarray, rt60: float, rng: np.random.Generator, wet: float = 0.6) -> np.ndarray:
