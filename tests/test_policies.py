@@ -163,3 +163,21 @@ def test_omni_placeholders_are_tokens_of_their_own(tiny_omni):
     assert tok.convert_ids_to_tokens(cfg.image_token_index) == "<|IMAGE|>"
     assert tok.convert_ids_to_tokens(cfg.video_token_index) == "<|VIDEO|>"
     assert "</think>" not in (tok.convert_ids_to_tokens(cfg.image_token_index), tok.convert_ids_to_tokens(cfg.video_token_index))
+
+
+def test_audio_features_are_computed_once_per_task(tiny_qwen2_audio):
+    import torch
+    from transformers import AutoProcessor
+
+    from audiogym.policies.encoding import AudioPromptEncoder
+    proc = AutoProcessor.from_pretrained(tiny_qwen2_audio)
+    enc = AudioPromptEncoder(proc.tokenizer, proc.feature_extractor)
+    task = get_family("Tempo").make(0)
+    conv = [{"role": "user", "content": task.question}]
+    first = enc.encode([conv] * 4, [task.audio] * 4, ["t0"] * 4)  # one prompt, four samples (a GRPO group)
+    assert (enc.cache_misses, enc.cache_hits) == (1, 3)
+    again = enc.encode([conv], [task.audio], ["t0"])  # a later pass over the same task
+    assert (enc.cache_misses, enc.cache_hits) == (1, 4)
+    assert torch.equal(first["input_features"][0], again["input_features"][0])
+    enc.encode([conv], [task.audio])  # no key: computed, not counted
+    assert (enc.cache_misses, enc.cache_hits) == (1, 4)

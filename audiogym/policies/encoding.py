@@ -44,6 +44,7 @@ class AudioPromptEncoder:
         self.audio_token_id = tokenizer.convert_tokens_to_ids(AUDIO_TOKEN)
         self._cache: OrderedDict[Any, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
         self.cache_size = cache_size
+        self.cache_hits = self.cache_misses = 0  # features served from the cache / computed (keyed calls)
 
     @property
     def n_frames(self) -> int:
@@ -59,7 +60,9 @@ class AudioPromptEncoder:
         """(mel features [n_mels, frames], frame mask [frames]) of one clip, cached under `key`."""
         if key is not None and key in self._cache:
             self._cache.move_to_end(key)
+            self.cache_hits += 1
             return self._cache[key]
+        self.cache_misses += key is not None
         out = self.feature_extractor([np.asarray(audio, np.float32)], sampling_rate=SAMPLE_RATE, return_attention_mask=True,
                                      padding="max_length", return_tensors="pt")
         value = (out["input_features"][0], out["attention_mask"][0])

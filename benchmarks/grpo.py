@@ -1,0 +1,130 @@
+"""Seconds per AudioGRPOTrainer step with audio, beside the same trainer on the same LM with
+text-only prompts of the same token length, measured in one run; and the feature cache's hit rate.
+
+Both arms: the tiny embedded model, the recipe's reward (eq. 8), `--prompts` prompts x
+`--generations` samples per step, `--new-tokens` new tokens; the first step (warm-up) is not
+counted. The text arm replaces each clip by filler words that take as many tokens as the clip's
+audio placeholders, so the two differ only in the audio (feature extraction, the encoder in every
+pass). The vLLM backend is reported as not available until it exists.
+Writes benchmarks/results/grpo.json (audio_step_s, text_step_s, ratio, feature_cache_hit_rate, ...).
+    python benchmarks/grpo.py [--steps 6] [--model runs/tiny-model]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+import torch  # noqa: E402
+from transformers import TrainerCallback  # noqa: E402
+
+import audiogym  # noqa: E402
+from audiogym.policies.audio_lm import build_tiny_model  # noqa: E402
+from audiogym.rewards import mgrd_reward  # noqa: E402
+
+
+class StepTimer(TrainerCallback):
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self._t0 = 0.0
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self._t0 = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.times.append(time.perf_counter() - self._t0)
+
+
+def text_only(ds, encoder):
+    """The same rows with the clip replaced by filler words of the same token count."""
+    from audiogym.data import decode_audio
+    filler = "so "
+    per_word = len(encoder.tokenizer(filler * 50, add_special_tokens=False)["input_ids"]) / 50
+
+    def length(conv, audio):
+        return len(encoder.encode([conv], [audio])["input_ids"][0])
+
+    def strip(row):
+        conv = row["prompt"]
+        want = length(conv, decode_audio(row["audio"]))
+        words = max(0, round((want - length(conv, None)) / per_word))
+        padded = [{**conv[0], "content": filler * words + conv[0]["content"]}] + conv[1:]
+        return {"prompt": padded, "audio": None, "task_id": None}
+    return ds.map(strip), length
+
+
+def run_arm(model_dir, ds, args, out_dir):
+    from trl import GRPOConfig
+
+    from audiogym.trainers.grpo import AudioGRPOTrainer
+    from audiogym.trainers.model_io import load
+    model, proc = load(model_dir, True)
+    cfg = GRPOConfig(output_dir=str(out_dir), max_steps=args.steps, per_device_train_batch_size=args.prompts * args.generations,
+                     num_generations=args.generations, max_completion_length=args.new_tokens, learning_rate=1e-5,
+                     beta=0.0, temperature=1.0, loss_type="dapo", remove_unused_columns=False, report_to="none",
+                     use_cpu=True, bf16=False, save_strategy="no", logging_steps=10_000, seed=0, disable_tqdm=True)
+    timer = StepTimer()
+    trainer = AudioGRPOTrainer(model, reward_funcs=[mgrd_reward()], args=cfg, train_dataset=ds, processing_class=proc,
+                               callbacks=[timer])
+    trainer.train()
+    steps = timer.times[1:]  # the first step warms up
+    enc = trainer.audio_encoder
+    keyed = enc.cache_hits + enc.cache_misses
+    return {"step_s": sum(steps) / len(steps), "steps_timed": len(steps), "cache_hits": enc.cache_hits,
+            "cache_misses": enc.cache_misses, "cache_hit_rate": enc.cache_hits / keyed if keyed else None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--prompts", type=int, default=4, help="prompts per step")
+    ap.add_argument("--generations", type=int, default=4, help="samples per prompt")
+    ap.add_argument("--new-tokens", type=int, default=48)
+    ap.add_argument("--model", default="runs/tiny-model")
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "grpo.json"))
+    args = ap.parse_args()
+    if not (Path(args.model) / "config.json").exists():
+        print(f"building the tiny model into {args.model} ...")
+        build_tiny_model(args.model)
+    from audiogym.policies.encoding import AudioPromptEncoder
+    from audiogym.trainers.model_io import load
+    _, proc = load(args.model, True)
+    encoder = AudioPromptEncoder(proc.tokenizer, proc.feature_extractor)
+    # as many distinct prompts as the steps use: the cache can only hit on repeats (num_generations)
+    audio_ds = audiogym.to_dataset("audiogym/Mixed-v0", args.steps * args.prompts, seed=0)
+    audio_ds = audio_ds.filter(lambda r: r["audio"] is not None)
+    text_ds, length = text_only(audio_ds, encoder)
+    from audiogym.data import decode_audio
+    a = [length(r["prompt"], decode_audio(r["audio"])) for r in audio_ds.select(range(4))]
+    t = [length(r["prompt"], None) for r in text_ds.select(range(4))]
+    with tempfile.TemporaryDirectory() as tmp:
+        audio = run_arm(args.model, audio_ds, args, Path(tmp) / "audio")
+        text = run_arm(args.model, text_ds, args, Path(tmp) / "text")
+    ratio = audio["step_s"] / text["step_s"]
+    print(f"AudioGRPOTrainer, tiny model, {args.prompts} prompts x {args.generations} samples x {args.new_tokens} "
+          f"new tokens per step, {torch.get_num_threads()} threads, prompt tokens audio {a} / text {t}")
+    print(f"  audio prompts      {audio['step_s']:7.2f} s/step  (feature cache: {audio['cache_hits']} hits, "
+          f"{audio['cache_misses']} misses)")
+    print(f"  text-only prompts  {text['step_s']:7.2f} s/step")
+    print(f"  audio / text       {ratio:7.2f}x")
+    print("  vLLM backend       not available (HF generate only)")
+    result = {"benchmark": "grpo", "audiogym": audiogym.__version__, "machine": platform.machine(),
+              "threads": torch.get_num_threads(), "prompts_per_step": args.prompts, "generations": args.generations,
+              "new_tokens": args.new_tokens, "prompt_tokens_audio": a, "prompt_tokens_text": t,
+              "audio_step_s": audio["step_s"], "text_step_s": text["step_s"], "ratio": ratio,
+              "feature_cache_hit_rate": audio["cache_hit_rate"], "feature_cache_hits": audio["cache_hits"],
+              "feature_cache_misses": audio["cache_misses"], "backend": "hf", "vllm_step_s": None,
+              "vllm": "not available: the vLLM generation backend is not built yet"}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
