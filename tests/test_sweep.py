@@ -133,7 +133,16 @@ def test_results_table_plot_and_pooled_test_from_trial_folders(tmp_path):
         curve = {"step": [1.0, 2.0], "audio_reward": [0.4, 0.6 if seed else None], "audio_think_words": [2.0, 3.0]}
         (folder / "round1_rl" / "metrics.json").write_text(json.dumps({"train": {
             "curve": curve, "band_selected": 5, "band_correct_before": 0.5, "band_correct_after": 0.5 + lr * 1000}}))
+        # held-out items of the round's model: the 5e-5 arm gets items 0-3 right, the 1e-4 arm items 0-5
+        (folder / "round1_rl" / "eval").mkdir()
+        (folder / "round1_rl" / "eval" / "eval.json").write_text(json.dumps({"items": [
+            {"task_id": f"t{i}", "category": "music", "conflict": True, "correct": i < (6 if lr == 1e-4 else 4)}
+            for i in range(10)]}))
     out = write_results(sweep, root, 120.0)
+    # each variant against the first, trial by trial on the same seed's items (first: lr 1e-4)
+    duel = {d["model"]: d for d in out["head_to_head"]}
+    assert (duel["last round"]["gained"], duel["last round"]["lost"], duel["last round"]["n"]) == (0, 4, 20)
+    assert duel["final"]["before"] == pytest.approx(0.6) and duel["final"]["after"] == pytest.approx(0.4)
     pooled = out["pooled"]["recipe.rounds.rl.lr=0.0001"]
     assert (pooled["gained"], pooled["lost"], pooled["runs"]) == (11, 3, 2)
     assert [t["objective"] for t in out["trials"]] == pytest.approx([0.25, 0.15, -0.15, 0.0])

@@ -85,12 +85,51 @@ def write_results(sweep: SweepConfig, sweep_dir: Path, seconds: float) -> dict[s
     if rl_lines:
         lines += ["", "What the RL stages did (each round's RL model against its distillation model, pooled):", "",
                   *rl_lines]
+    duel = head_to_head(groups, sweep_dir)
+    if duel:
+        lines += ["", f"Each variant against the first ({next(iter(groups))}), trial by trial on the same seed's "
+                  "held-out conflict items:", "", *[f"- {d['line']}" for d in duel]]
+        result["head_to_head"] = duel
+        atomic_write_json(sweep_dir / "results.json", result)
     lines += ["", "Per stage, mean over each variant's seeds (conflict accuracy / grounding rate / think words / "
               "self-cognition error; band correct before -> after on RL stages):", "", *stage_table(groups)]
     atomic_write_text(sweep_dir / "results.md", "\n".join(lines) + "\n")
     plot(sweep, rows, sweep_dir / "results.png", metric)
     plot_rl(groups, sweep_dir / "rl_curves.png")
     return result
+
+
+def head_to_head(groups: dict[str, list[dict[str, Any]]], sweep_dir: Path) -> list[dict[str, Any]]:
+    """Every variant against the first one, each trial paired with the first variant's trial of the
+    same seed, item by item on the held-out conflict items of the last round's model and of the final
+    model, pooled over seeds: the sweep's own paired test between its arms."""
+    from audiogym.evaluation import change_line, paired_change, pooled_change
+    names = list(groups)
+    if len(names) < 2:
+        return []
+    first = {r["seed"]: r for r in groups[names[0]]}
+
+    def items(row: dict[str, Any], stage: str) -> list[dict[str, Any]] | None:
+        path = sweep_dir / row["trial"] / stage / "eval" / "eval.json"
+        return json.loads(path.read_text())["items"] if path.exists() else None
+    out = []
+    for name in names[1:]:
+        for which in ("last round", "final"):
+            changes = []
+            for r in groups[name]:
+                ref = first.get(r["seed"])
+                if ref is None:
+                    continue
+                rounds = [st for st in r.get("stages", {}) if st.startswith("round") and st.endswith("_rl")]
+                stage = r.get("last_stage") if which == "final" else (rounds[-1] if rounds else None)
+                a, b = (items(ref, stage), items(r, stage)) if stage else (None, None)
+                if a and b:
+                    changes.append(paired_change(a, b))
+            if changes:
+                c = pooled_change(changes)
+                out.append({**c, "variant": name, "model": which,
+                            "line": change_line(f"{names[0]} -> {name}, {which} model, {len(changes)} seeds pooled", c)})
+    return out
 
 
 def _mean(xs: list[Any]) -> float | None:
