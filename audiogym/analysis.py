@@ -96,7 +96,8 @@ def measure(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Measurement:
     floored = np.maximum(P[:, loud], 1e-10)
     flat = np.exp(np.mean(np.log(floored), axis=0)) / np.mean(floored, axis=0)
     m.flatness = float(np.median(flat))
-    centroid = (freqs @ S[:, loud]) / np.maximum(S[:, loud].sum(0), np.finfo(np.float32).tiny)
+    loud_S = S[:, loud]
+    centroid = (freqs @ loud_S) / np.maximum(loud_S.sum(0), np.finfo(np.float32).tiny)
     m.centroid_hz = float(np.median(centroid))
 
     _onsets(m, env)

@@ -25,6 +25,7 @@ import torch  # noqa: E402
 from transformers import TrainerCallback  # noqa: E402
 
 import audiogym  # noqa: E402
+from audiogym.data import decode_audio  # noqa: E402
 from audiogym.policies.audio_lm import build_tiny_model  # noqa: E402
 from audiogym.rewards import mgrd_reward  # noqa: E402
 
@@ -43,7 +44,6 @@ class StepTimer(TrainerCallback):
 
 def text_only(ds, encoder):
     """The same rows with the clip replaced by filler words of the same token count."""
-    from audiogym.data import decode_audio
     filler = "so "
     per_word = len(encoder.tokenizer(filler * 50, add_special_tokens=False)["input_ids"]) / 50
 
@@ -100,7 +100,6 @@ def main() -> None:
     audio_ds = audiogym.to_dataset("audiogym/Mixed-v0", args.steps * args.prompts, seed=0)
     audio_ds = audio_ds.filter(lambda r: r["audio"] is not None)
     text_ds, length = text_only(audio_ds, encoder)
-    from audiogym.data import decode_audio
     a = [length(r["prompt"], decode_audio(r["audio"])) for r in audio_ds.select(range(4))]
     t = [length(r["prompt"], None) for r in text_ds.select(range(4))]
     with tempfile.TemporaryDirectory() as tmp:

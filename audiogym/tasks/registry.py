@@ -6,6 +6,7 @@ facts measured from audio (the union of the families' `read_facts`).
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 from audiogym.errors import ConfigError
@@ -15,7 +16,6 @@ FAMILIES: dict[str, Family] = {}
 AUDIO_FAMILIES: dict[str, Family] = {}  # every family but the text ones, in registration order
 _LISTENERS: list[Callable[[Family], None]] = []
 _CLAIMS: dict[str, tuple[str, ClaimSpec]] = {}  # key -> (owning family, spec)
-_SPECS: list[tuple[ClaimSpec, ...]] = []  # claim_specs() as built since the last change (every reward call reads it)
 
 
 def register(family: Family) -> Family:
@@ -31,7 +31,7 @@ def register(family: Family) -> Family:
         AUDIO_FAMILIES[family.name] = family
     for spec in family.claims:
         _CLAIMS[spec.key] = (family.name, spec)
-    _SPECS.clear()
+    claim_specs.cache_clear()
     for fn in _LISTENERS:
         fn(family)
     return family
@@ -43,7 +43,7 @@ def unregister(name: str) -> None:
     AUDIO_FAMILIES.pop(name, None)
     for key in [k for k, (owner, _) in _CLAIMS.items() if owner == name]:
         del _CLAIMS[key]
-    _SPECS.clear()
+    claim_specs.cache_clear()
 
 
 def on_register(fn: Callable[[Family], None]) -> None:
@@ -60,11 +60,10 @@ def get_family(name: str) -> Family:
         raise ConfigError(f"unknown task family {name!r}; known: {', '.join(FAMILIES)}") from None
 
 
+@functools.lru_cache(maxsize=1)  # every reward call reads it; (un)registering a family clears it
 def claim_specs() -> tuple[ClaimSpec, ...]:
     """Every registered claim spec, in registration order."""
-    if not _SPECS:
-        _SPECS.append(tuple(spec for _, spec in _CLAIMS.values()))
-    return _SPECS[0]
+    return tuple(spec for _, spec in _CLAIMS.values())
 
 
 def claim_spec(key: str) -> ClaimSpec:

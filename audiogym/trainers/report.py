@@ -32,14 +32,18 @@ def format_row(row: dict[str, Any]) -> str:
     return f"| {row['stage']:<22} | " + " | ".join(f"{fmt(row.get(k)):>12}" for k, _ in COLUMNS) + " |"
 
 
+def eval_items(folder: Path, stage: str) -> list[dict[str, Any]]:
+    """A stage's held-out evaluation, item by item (its `eval/eval.json`)."""
+    return json.loads((folder / stage / "eval" / "eval.json").read_text())["items"]
+
+
 def conflict_change(folder: Path, stage_names: list[str], rounds: int) -> dict[str, Any] | None:
     """Conflict items, the cold-start model against the model after the last round, item by item."""
     from audiogym.evaluation import change_line, paired_change
     last = [n for n in stage_names if n.startswith(f"round{rounds}_")]
     if not last or "cold_start_rlvr" not in stage_names:
         return None
-    items = [json.loads((folder / n / "eval" / "eval.json").read_text())["items"] for n in ("cold_start_rlvr", last[-1])]
-    c = paired_change(*items)
+    c = paired_change(eval_items(folder, "cold_start_rlvr"), eval_items(folder, last[-1]))
     c["line"] = change_line(f"cold_start_rlvr -> {last[-1]}", c)
     return c
 
@@ -60,8 +64,7 @@ def rl_changes(folder: Path, stage_names: list[str]) -> dict[str, dict[str, Any]
     for name in stage_names:
         if name.endswith("_rl") and name.replace("_rl", "_distill") in stage_names:
             before = name.replace("_rl", "_distill")
-            items = [json.loads((folder / n / "eval" / "eval.json").read_text())["items"] for n in (before, name)]
-            c = paired_change(*items)
+            c = paired_change(eval_items(folder, before), eval_items(folder, name))
             c["line"] = change_line(f"{before} -> {name}", c)
             c.update({k: trained.get(name, {}).get(k) for k in RL_TRAIN_KEYS})
             c["train_line"] = training_line(name, c)
@@ -122,13 +125,11 @@ def round_changes(folder: Path, stage_names: list[str]) -> dict[int, dict[str, A
     from audiogym.evaluation import paired_change
     if "cold_start_rlvr" not in stage_names:
         return {}
-    def items(stage: str) -> list[dict[str, Any]]:
-        return json.loads((folder / stage / "eval" / "eval.json").read_text())["items"]
-    start = previous = items("cold_start_rlvr")
+    start = previous = eval_items(folder, "cold_start_rlvr")
     out = {0: paired_change(start, start)}
     for name in stage_names:
         if name.startswith("round") and name.endswith("_rl"):
-            now = items(name)
+            now = eval_items(folder, name)
             out[int(name[len("round"):-len("_rl")])] = {**paired_change(start, now),
                                                          "from_previous": paired_change(previous, now)}
             previous = now
@@ -145,9 +146,9 @@ def plot_rounds(per_run: dict[str, dict[int, dict[str, Any]]], transcript: float
     for run, changes in per_run.items():
         ts = sorted(changes)
         ax.plot(ts, [changes[t]["after"] for t in ts], color="0.6", lw=1, marker=".", alpha=0.8)
+    from audiogym.evaluation import pooled_change
     ts = sorted(set.intersection(*(set(c) for c in per_run.values())))
-    pooled = [sum(c[t]["after"] * c[t]["n"] for c in per_run.values()) / sum(c[t]["n"] for c in per_run.values())
-              for t in ts]
+    pooled = [pooled_change([c[t] for c in per_run.values()])["after"] for t in ts]
     ax.plot(ts, pooled, color="C0", lw=2.5, marker="o", label=f"model, {len(per_run)} runs pooled")
     ax.axhline(transcript, color="C3", ls="--", label="transcript baseline (textual surrogate)")
     ax.set_xticks(ts)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from audiogym.io import atomic_write_json, atomic_write_text
-from audiogym.trainers.report import plot_rl, rl_stages
+from audiogym.trainers.report import eval_items, plot_rl, rl_stages
 from audiogym.trainers.sweep_config import SweepConfig, objective
 
 
@@ -110,8 +110,8 @@ def head_to_head(groups: dict[str, list[dict[str, Any]]], sweep_dir: Path) -> li
     first = {r["seed"]: r for r in groups[names[0]]}
 
     def items(row: dict[str, Any], stage: str) -> list[dict[str, Any]] | None:
-        path = sweep_dir / row["trial"] / stage / "eval" / "eval.json"
-        return json.loads(path.read_text())["items"] if path.exists() else None
+        folder = sweep_dir / row["trial"]
+        return eval_items(folder, stage) if (folder / stage / "eval" / "eval.json").exists() else None
     out = []
     for name in names[1:]:
         for which in ("last round", "final"):
