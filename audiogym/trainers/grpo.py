@@ -3,13 +3,16 @@
 TRL 1.16 has no audio support: a stock GRPOTrainer given Qwen2-Audio runs the audio tower only
 where it is handed features, and nothing hands them to the log-prob passes (old, reference,
 policy), which then see bare audio placeholder embeddings: training runs and is silently wrong.
-This subclass overrides `__init__` (the audio encoder, the think-tag check) and four methods:
+This subclass overrides `__init__` (the audio encoder, the think-tag check) and five methods:
 - `_tokenize_prompts`: renders each prompt with its audio part, expands the audio placeholder and
   returns Whisper features as multimodal fields, so generation hears the audio;
 - `_generate_and_score_completions`: puts per-row features (zeros for text rows) and an
   `audio_rows` mask into the batch, so TRL's splitting and shuffling keep them with their rows;
 - `_compute_loss`: hands the batch's features to the policy pass of the loss;
-- `_get_per_token_logps_and_entropies`: forwards those features in every log-prob pass.
+- `_get_per_token_logps_and_entropies`: forwards those features in every log-prob pass;
+- `_generate_single_turn`: with a `rollout_engine` (audiogym's vLLM engine), rollouts come from
+  vLLM, given the policy's weights after every optimizer step (TRL's own vLLM path forwards
+  images only, and its weight loader fails on vLLM's CPU backend).
 Dataset rows carry `prompt` (conversational) and `audio` (audiogym's Audio column); `task_id`
 keys the feature cache.
 
@@ -50,7 +53,7 @@ def prepare_audio_model(model) -> None:
 
 
 class AudioGRPOTrainer(GRPOTrainer):
-    def __init__(self, model, *args: Any, prefill_think: bool = True, **kwargs: Any):
+    def __init__(self, model, *args: Any, prefill_think: bool = True, rollout_engine: Any = None, **kwargs: Any):
         if isinstance(model, str):
             from trl.trainer.utils import create_model_from_path
             model = create_model_from_path(model)
@@ -65,6 +68,10 @@ class AudioGRPOTrainer(GRPOTrainer):
         self._batch_audio: list[Any] | None = None
         self._batch_keys: list[Any] | None = None
         self._pending_audio: dict[str, torch.Tensor] | None = None
+        self._pending_texts: list[str] | None = None
+        self.rollout_engine = rollout_engine  # a VLLMEngine, or None for HF generate
+        self._engine_step: int | None = None  # the optimizer step whose weights the engine holds
+        self._rollout_batches = 0
 
     # -- generation ----------------------------------------------------------------------------
 
@@ -72,9 +79,25 @@ class AudioGRPOTrainer(GRPOTrainer):
         audios = self._batch_audio or [None] * len(prompts)
         enc = self.audio_encoder.encode(prompts, audios, self._batch_keys)
         self._pending_audio = {k: enc[k] for k in ("input_features", "feature_attention_mask", "audio_rows")}
+        self._pending_texts = enc["prompt_texts"]
         fields = audio_model_kwargs(*(enc[k].to(self.accelerator.device) for k in
                                       ("input_features", "feature_attention_mask", "audio_rows")))
         return enc["input_ids"], None, fields
+
+    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
+        if self.rollout_engine is None:
+            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations, has_tool_images)
+        if self._engine_step != self.state.global_step:  # weights changed: sync before sampling
+            self.rollout_engine.load_weights(self.accelerator.unwrap_model(self.model), tag=self)
+            self._engine_step = self.state.global_step
+        # TRL repeats each prompt num_generations times: one sample per row, seeded per row and batch.
+        seed = (self.args.seed + 1) * 1_000_003 + self._rollout_batches * 10_007
+        self._rollout_batches += 1
+        ids = self.rollout_engine.generate(
+            self._pending_texts, self._batch_audio or [None] * len(prompt_ids), n=1,
+            temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
+            max_tokens=self.max_completion_length, seed=seed, stop_token_ids=self.eos_token_ids)
+        return [c[0] for c in ids], None  # None: TRL computes the old log-probs itself
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         self._batch_audio = [decode_audio(x["audio"]) if x.get("audio") is not None else None for x in inputs]
@@ -82,7 +105,7 @@ class AudioGRPOTrainer(GRPOTrainer):
         try:
             output = super()._generate_and_score_completions(inputs)
         finally:
-            self._batch_audio = self._batch_keys = None
+            self._batch_audio = self._batch_keys = self._pending_texts = None
         device = self.accelerator.device
         output.update({k: v.to(device) for k, v in (self._pending_audio or {}).items()})
         self._pending_audio = None
@@ -156,6 +179,16 @@ def ends(values: list[float | None], share: float = 0.25) -> tuple[float | None,
     return sum(xs[:k]) / k, sum(xs[-k:]) / k
 
 
+def rollout_engine(ctx: StageContext) -> Any:
+    """The process's vLLM engine where the recipe's generation backend resolves to vLLM, else None."""
+    from audiogym.policies.vllm_engine import VLLMEngine, resolve_backend
+    if resolve_backend(ctx.recipe.generation.backend) != "vllm":
+        return None
+    import torch
+    cuda = torch.cuda.is_available()
+    return VLLMEngine.get(ctx.model_in, dtype="bfloat16" if cuda and torch.cuda.is_bf16_supported() else "float32")
+
+
 def train_grpo(ctx: StageContext, ds: Any, reward: Any, section: GRPOSection) -> dict[str, Any]:
     """A stage's GRPO: the input model on `ds` (shuffled by the stage seed) under `reward`, saved to
     ctx.model_out; its per-step curve (CURVE_KEYS) and the mean of its first and last quarter."""
@@ -168,7 +201,7 @@ def train_grpo(ctx: StageContext, ds: Any, reward: Any, section: GRPOSection) ->
                       beta=float(section.beta), temperature=float(section.temperature), loss_type=section.loss_type,
                       remove_unused_columns=False)
     trainer = AudioGRPOTrainer(model, reward_funcs=[reward], args=args, train_dataset=ds.shuffle(seed=ctx.seed),
-                               processing_class=proc)
+                               processing_class=proc, rollout_engine=rollout_engine(ctx))
     for callback in ctx.callbacks:
         trainer.add_callback(callback)
     out = trainer.train()

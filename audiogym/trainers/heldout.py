@@ -23,6 +23,7 @@ class HeldOut:
     def __init__(self, recipe: RecipeConfig):
         fams, e = recipe.audio_families, recipe.eval
         self.max_new_tokens = e.max_new_tokens
+        self.backend = recipe.generation.backend
         self.tasks = (make_tasks(fams, e.per_family * len(fams), recipe.seed + HELD_OUT["audio"])
                       + make_tasks(["TextReasoning"], e.text, recipe.seed + HELD_OUT["text"]))
         self.probes = probe_tasks(fams, max(8, e.per_family * 2), recipe.seed + HELD_OUT["probes"])
@@ -33,7 +34,7 @@ class HeldOut:
         from audiogym.evaluation import evaluate
         from audiogym.rewards import self_cognition_error
         from audiogym.trainers.model_io import policy
-        pol = policy(model_dir)
+        pol = policy(model_dir, self.backend)
         report = evaluate(pol, self.tasks, max_new_tokens=self.max_new_tokens, progress=True)
         summary = report.summary()
         probe_out = pol.generate(self.probes, temperature=0.0, max_new_tokens=self.max_new_tokens)

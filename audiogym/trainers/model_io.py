@@ -47,9 +47,9 @@ def save(trainer: Any, processor: Any, out: Path) -> Path:
     return out
 
 
-def policy(model_dir: Path) -> AudioLMPolicy:
+def policy(model_dir: Path, backend: str = "hf") -> AudioLMPolicy:
     from audiogym.policies.audio_lm import AudioLMPolicy
-    return AudioLMPolicy(model_dir, device=dist.device())
+    return AudioLMPolicy(model_dir, device=dist.device(), backend=backend)
 
 
 def trainer_args(ctx: StageContext, max_steps: int, batch: int, lr: float) -> dict[str, Any]:

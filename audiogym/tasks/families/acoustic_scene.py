@@ -68,7 +68,7 @@ def rain(rng: np.random.Generator, n: int) -> np.ndarray:
 def hall(rng: np.random.Generator, n: int) -> np.ndarray:
     dry = np.zeros(n)
     for s in np.arange(0.1, n / synth.SR - 1.0, rng.uniform(0.8, 1.2)):  # footsteps
-        synth.place(dry, synth.knock(rng, 150), synth.n_samples(s))
+        synth.place(dry, synth.knock(rng, 150), synth.n_samples(float(s)))
     wet = synth.reverb(dry, float(rng.uniform(1.8, 2.6)), rng, wet=0.8)
     return synth.at_level(wet, -24) + synth.at_level(synth.noise(n, rng, "pink"), -55)
 

@@ -37,7 +37,7 @@ class BandRL:
         tasks = (make_tasks(ctx.recipe.audio_families, band.candidates, seed) if band.conflict_share is None
                  else distillation_tasks(ctx.recipe.audio_families, band.candidates, seed, band.conflict_share))
         rollouts = sample(self.name, ctx.folder, ctx.model_in, ctx.seed, tasks, band.samples, 1.0, band.max_new_tokens,
-                          scorer(reward))
+                          scorer(reward), backend=ctx.recipe.generation.backend)
         correct: dict[str, int] = {}
         for row in rollouts:
             correct[row["task_id"]] = correct.get(row["task_id"], 0) + int(row["correct"])
@@ -57,7 +57,7 @@ class BandRL:
                 folder.mkdir()
             dist.barrier()
             after = sample(f"{self.name} (band, after)", folder, ctx.model_out, ctx.seed + 1,
-                           selected, band.samples, 1.0, band.max_new_tokens, scorer(reward))
+                           selected, band.samples, 1.0, band.max_new_tokens, scorer(reward), backend=ctx.recipe.generation.backend)
             chosen = {task.id for task in selected}
             before = [r for r in rollouts if r["task_id"] in chosen]
             for key in ("correct", "reward"):

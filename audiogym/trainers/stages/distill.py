@@ -119,7 +119,7 @@ class Distill:
             return {"correct": ok, "grounded": g_ok, "coherent": coh, "kept": kept, "reasons": reasons}
 
         rollouts = sample(self.name, ctx.folder, ctx.model_in, ctx.seed, tasks, c.K, c.temperature, c.max_new_tokens,
-                          score)
+                          score, backend=ctx.recipe.generation.backend)
         passed = [r for r in rollouts if r["kept"]]
         kept = distinct_per_question(passed, c.max_per_question)
         if c.balance_answers:

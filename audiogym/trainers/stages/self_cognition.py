@@ -26,7 +26,7 @@ class SelfCognition:
         c = ctx.recipe.self_cognition
         tasks = probe_tasks(ctx.recipe.audio_families, c.probes, stream(ctx.seed, "self_cognition", "probes"))
         rollouts = sample(self.name, ctx.folder, ctx.model_in, ctx.seed, tasks, 1, 1.0, c.max_new_tokens,
-                          lambda t, text: {"self_cognition_error": self_cognition_error(text) is not None})
+                          lambda t, text: {"self_cognition_error": self_cognition_error(text) is not None}, backend=ctx.recipe.generation.backend)
         own = {r["task_id"]: r["completion"] for r in rollouts if r["self_cognition_error"]}
         rng = np.random.default_rng(ctx.seed)
         rejected = [own.get(t.id) or empty_think(rng.choice(REFUSALS)) for t in tasks]

