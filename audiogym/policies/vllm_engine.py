@@ -124,6 +124,16 @@ def _tolerate_opaque_modules() -> None:
     dispatcher._rebind_kernels = tolerant_scan
 
 
+def check_cpu_head_size(head: int, where: str) -> None:
+    """vLLM's CPU attention takes a few head sizes only; say so before the engine fails deep inside."""
+    from vllm.v1.attention.backends.cpu_attn import CPUAttentionBackend
+    sizes = CPUAttentionBackend.get_supported_head_sizes()
+    if head not in sizes:
+        raise ConfigError(f"{where}: attention head size {head} is not one vLLM's CPU backend runs "
+                          f"({', '.join(map(str, sizes))}); change model.hidden_size / model.attention_heads "
+                          "or set recipe.generation.backend=hf")
+
+
 def _architecture_key(model_dir: Path, dtype: str) -> str:
     """What fixes the engine's shapes: the saved config less what training stages rewrite."""
     cfg = json.loads((model_dir / "config.json").read_text())
@@ -158,6 +168,10 @@ class VLLMEngine:
         register_plugin()  # also registered as an entry point; this covers an uninstalled checkout
         self.model_dir = Path(model_dir)
         gpu = torch.cuda.is_available()
+        if not gpu:
+            text = json.loads((self.model_dir / "config.json").read_text()).get("text_config", {})
+            check_cpu_head_size(text.get("head_dim") or text["hidden_size"] // text["num_attention_heads"],
+                                str(self.model_dir))
         options: dict[str, Any] = dict(load_format="dummy", dtype=dtype, seed=seed, max_model_len=max_model_len,
                                        limit_mm_per_prompt={"audio": 1}, distributed_executor_backend="uni",
                                        enforce_eager=not gpu)

@@ -305,7 +305,17 @@ class Config:
     def validate(self) -> Config:
         self.model.validate()
         self.recipe.validate()
+        self._check_vllm_runs_the_model()
         return self
+
+    def _check_vllm_runs_the_model(self) -> None:
+        """The built tiny model on vLLM's CPU backend: its head size must be one vLLM runs."""
+        from audiogym.policies.vllm_engine import check_cpu_head_size, resolve_backend
+        if resolve_backend(self.recipe.generation.backend) != "vllm" or self.recipe.model_path is not None:
+            return
+        import torch
+        if not torch.cuda.is_available():
+            check_cpu_head_size(self.model.hidden_size // self.model.attention_heads, "model")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -71,6 +71,9 @@ class Recipe:
         dist.barrier()
         baselines = self.held_out.baselines(self.folder / "baselines.json")
         rows: list[dict[str, Any]] = [{"stage": f"baseline: {k}", **v} for k, v in baselines.items()]
+        from audiogym.policies.vllm_engine import resolve_backend
+        backend = resolve_backend(self.cfg.recipe.generation.backend)
+        progress(f"generation backend: {backend} (recipe.generation.backend={self.cfg.recipe.generation.backend})")
         progress(report.header())
         for r in rows:
             progress(report.format_row(r))
@@ -92,7 +95,8 @@ class Recipe:
                     tracker.stage(stage.name, self.stages.index(stage), {**summary, **numbers},
                                   read_jsonl(folder / "rollouts.jsonl"))
                     atomic_write_json(done, {"stage": stage.name, "train": metrics, "eval": summary,
-                                             "seconds": time.time() - started, "processes": dist.world()})
+                                             "seconds": time.time() - started, "processes": dist.world(),
+                                             "generation_backend": backend})
                 dist.barrier()
             rows.append(report.stage_row(stage.name, json.loads(done.read_text())))
             progress(report.format_row(rows[-1]))
