@@ -39,6 +39,16 @@ def test_config_rejects_a_backend_it_cannot_run(monkeypatch):
     assert load_config(None, ["recipe.generation.backend=hf"]).recipe.generation.backend == "hf"
 
 
+def test_omni_falls_back_to_hf_under_auto_and_refuses_vllm(monkeypatch, tmp_path, tokenizer):  # noqa: F811
+    from audiogym.policies.audio_lm import AudioLMPolicy, build_tiny_omni_thinker
+    monkeypatch.setattr(vllm_engine, "vllm_available", lambda: True)
+    monkeypatch.delenv("AUDIOGYM_AUTO_BACKEND", raising=False)
+    folder = build_tiny_omni_thinker(tmp_path / "omni", tokenizer=tokenizer)
+    assert AudioLMPolicy(folder, device="cpu", backend="auto").backend == "hf"
+    with pytest.raises(ConfigError, match="Qwen2-Audio only"):
+        AudioLMPolicy(folder, device="cpu", backend="vllm")
+
+
 def test_hf_names_map_onto_vllm_names():
     assert vllm_name("model.audio_tower.layers.0.fc1.weight") == "audio_tower.layers.0.fc1.weight"
     assert vllm_name("model.multi_modal_projector.linear.bias") == "multi_modal_projector.linear.bias"
@@ -133,6 +143,10 @@ def test_vllm_policy_generates_like_the_hf_policy(vllm_setup):
     assert all(len(x) == 3 and all(0 < g.tokens <= 10 for g in x) for x in a)
     assert all(isinstance(split_think(g.text), tuple) for x in a for g in x)
     assert len({g.text for x in a for g in x}) > 3  # sampling, not greedy
+    # more seeded prompt tokens than one engine step takes (prefills would be split: vLLM 0.32 then
+    # rewinds the seeded generators, which CPU generators cannot do)
+    many = pol.generate(items, num_samples=64, temperature=1.0, max_new_tokens=3, seed=1)
+    assert [len(x) for x in many] == [64] * len(items)
     with pytest.raises(TypeError, match="does not take"):
         pol.generate(items[:1], repetition_penalty=1.1)
 

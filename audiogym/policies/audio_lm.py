@@ -153,9 +153,12 @@ class AudioLMPolicy:
         self.engine: Any = None
         from audiogym.policies.vllm_engine import VLLMEngine, resolve_backend
         self.backend = resolve_backend(backend)
-        if self.backend == "vllm":
-            if self.kind != "qwen2_audio":
+        if self.backend == "vllm" and self.kind != "qwen2_audio":
+            # Qwen2.5-Omni through vLLM needs its processors, which import torchvision: not on CPU here
+            if backend != "auto":
                 raise ConfigError(f"{path}: the vLLM backend runs Qwen2-Audio only (this is {self.kind}); use backend hf")
+            self.backend = "hf"
+        if self.backend == "vllm":
             self.engine = VLLMEngine.get(path, dtype=str(self.dtype).removeprefix("torch."))
             self.engine.load_weights(self.model, tag=self)
 

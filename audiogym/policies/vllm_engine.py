@@ -175,6 +175,11 @@ class VLLMEngine:
         options: dict[str, Any] = dict(load_format="dummy", dtype=dtype, seed=seed, max_model_len=max_model_len,
                                        limit_mm_per_prompt={"audio": 1}, distributed_executor_backend="uni",
                                        enforce_eager=not gpu)
+        if not gpu:
+            # Whole prefills only: with a prompt's prefill split over two steps, vLLM 0.32 rewinds the
+            # per-request (seeded) generator with set_offset, which CPU generators do not have
+            # ("CPU Generator does not use offset").
+            options.update(enable_chunked_prefill=False, max_num_batched_tokens=max(8192, max_model_len))
         if gpu:  # share the GPU with the HF policy that trains
             options["gpu_memory_utilization"] = 0.3
         self.llm = LLM(model=str(self.model_dir), **options)
