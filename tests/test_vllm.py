@@ -147,6 +147,16 @@ def test_vllm_policy_generates_like_the_hf_policy(vllm_setup):
     # rewinds the seeded generators, which CPU generators cannot do)
     many = pol.generate(items, num_samples=64, temperature=1.0, max_new_tokens=3, seed=1)
     assert [len(x) for x in many] == [64] * len(items)
+    # the audio placeholder is never sampled, even by a model that prefers it
+    import copy
+    audio_id = pol.model.config.audio_token_id
+    keen = copy.deepcopy(pol.model)
+    with torch.no_grad():
+        keen.lm_head.weight[audio_id] = keen.lm_head.weight.abs().max() * 20 * keen.model.language_model.norm.weight.sign()
+    pol.engine.load_weights(keen, tag="keen")
+    ids = pol.engine.generate([pol.prompt_text(t) for t in items], [t.audio for t in items], n=4, max_tokens=8, seed=0)
+    assert all(audio_id not in c for per in ids for c in per)
+    pol.engine.load_weights(pol.model, tag=pol)
     with pytest.raises(TypeError, match="does not take"):
         pol.generate(items[:1], repetition_penalty=1.1)
 

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from audiogym.errors import ConfigError
+from audiogym.policies.tokenizer import AUDIO_TOKEN
 from audiogym.tasks.core import SAMPLE_RATE
 
 BACKENDS = ("auto", "hf", "vllm")
@@ -184,6 +185,10 @@ class VLLMEngine:
             options["gpu_memory_utilization"] = 0.3
         self.llm = LLM(model=str(self.model_dir), **options)
         self.loaded: Any = None  # which model's weights are in the engine (a tag chosen by the caller)
+        # The audio placeholder is input only: a sampled one would break the next forward pass
+        # ("Audio features and audio tokens do not match"); HF generation has TRL suppress it.
+        # (a bad word is masked outright; a logit bias is clamped to -100, which a keen model beats)
+        self.never = [AUDIO_TOKEN]
 
     def load_weights(self, model: torch.nn.Module, tag: Any = None) -> None:
         """Copy an HF Qwen2-Audio's weights into the engine (tens of ms for the tiny model)."""
@@ -205,7 +210,7 @@ class VLLMEngine:
         params = [SamplingParams(n=n, temperature=0.0 if greedy else temperature, top_p=1.0 if greedy else top_p,
                                  top_k=0 if greedy else (top_k or 0), max_tokens=max_tokens, min_tokens=min_tokens,
                                  seed=None if seed is None else seed + i, stop_token_ids=list(stop_token_ids),
-                                 detokenize=False)
+                                 bad_words=list(self.never), detokenize=False)
                   for i in range(len(requests))]
         outs = self.llm.generate(requests, params, use_tqdm=False)
         return [[list(c.token_ids) for c in o.outputs] for o in outs]
