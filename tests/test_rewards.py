@@ -324,12 +324,12 @@ def test_guarded_patterns_match_what_plain_alternations_match(text):
 
 def test_answer_reading_is_cached_per_text_and_options_and_never_changes_the_result():
     from audiogym.rewards import parse as P
-    P.clear_caches()
+    P.clear_caches()  # (not the canonical "The answer is fast.", which is read without the cache)
     choices = ["slow", "fast"]
-    first = P.parse_choice("The answer is fast.", choices)
+    first = P.parse_choice("So it must be fast.", choices)
     assert first == 1 and P._cached_choice.cache_info().misses == 1
-    assert P.parse_choice("The answer is fast.", choices) == 1 and P._cached_choice.cache_info().hits == 1
-    assert P.parse_choice("The answer is fast.", ["fast", "slow"]) == 0  # other options, other reading
-    assert P.parse_completion("The answer is fast.", [["unhashable"], "fast"]).choice is None  # a hostile row: no answer
+    assert P.parse_choice("So it must be fast.", choices) == 1 and P._cached_choice.cache_info().hits == 1
+    assert P.parse_choice("So it must be fast.", ["fast", "slow"]) == 0  # other options, other reading
+    assert P.parse_completion("So it must be fast.", [["unhashable"], "fast"]).choice is None  # a hostile row: no answer
     long_tail = "x " * 400 + "The answer is slow."
     assert P.parse_choice(long_tail, choices) == 0 and P._cached_choice.cache_info().currsize == 2

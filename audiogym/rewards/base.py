@@ -55,6 +55,10 @@ class Reward:
 
     name = "reward"
     bounds = (0.0, 1.0)
+    # The columns `score` reads (None: all of them, and the prompt). A reward that names them
+    # gets rows of just those: building an 11-column dict per completion costs more than the
+    # binary reward's own work.
+    reads: tuple[str, ...] | None = None
 
     @property
     def __name__(self) -> str:  # TRL and env.step read the name here
@@ -72,16 +76,20 @@ class Reward:
             if len(v) != n:  # a silently dropped column would score every sample as 'not applicable'
                 raise ConfigError(f"reward {self.name}: column {k!r} has {len(v)} values for {n} completions")
         values, details = [], []
+        if self.reads is not None:
+            lists = {k: v for k, v in lists.items() if k in self.reads}
         keys = list(lists)
-        with_prompt = prompts is not None and len(prompts) == n and "prompt" not in lists
-        cell_rows = zip(*lists.values()) if lists else [()] * n
-        for i, (c, cells) in enumerate(zip(completions, cell_rows)):
-            row = dict(zip(keys, cells))
-            if with_prompt:
-                row["prompt"] = prompts[i]  # type: ignore[index]
-            value, detail = self.score(completion_text(c), row)
+        with_prompt = (prompts is not None and len(prompts) == n and "prompt" not in lists
+                       and (self.reads is None or "prompt" in self.reads))
+        rows = [dict(zip(keys, cells)) for cells in zip(*lists.values())] if lists else [{} for _ in range(n)]
+        if with_prompt:
+            for row, prompt in zip(rows, prompts):  # type: ignore[arg-type]
+                row["prompt"] = prompt
+        score, low = self.score, self.bounds[0]
+        for c, row in zip(completions, rows):
+            value, detail = score(c if type(c) is str else completion_text(c), row)
             if value is not None and not math.isfinite(value):
-                value = self.bounds[0]
+                value = low
             values.append(value)
             details.append(detail)
         if log_metric is not None:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from audiogym.rewards.base import Reward
-from audiogym.rewards.parse import answers_match, parse_completion, split_think
+from audiogym.rewards.parse import answers_match, parse_completion, read_choice, split_think
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -25,10 +25,12 @@ def think_words(completion: str) -> int:
 
 def is_correct(completion: str, answer: str, choices: list[str] | None = None) -> bool:
     """The completion's final answer is the reference answer."""
-    parsed = parse_completion(completion, list(choices) if choices else None)
     if choices:
-        return parsed.answer is not None and parsed.answer == answer
-    return answers_match(parsed.answer, answer)
+        if not isinstance(choices, list):
+            choices = list(choices)
+        k = read_choice(completion, choices)
+        return k is not None and choices[k] == answer
+    return answers_match(parse_completion(completion, None).answer, answer)
 
 
 THINK_READ = 20_000  # characters of the think block read for "reasoning present" (a 10 MB block costs the same)
@@ -70,18 +72,28 @@ def reasoning_present(completion: str, question: str = "", min_words: int = 8,
 class Binary(Reward):
     """1 if the final answer is the reference answer, else 0 (eqs. 2, 6)."""
 
+    reads = ("answer", "choices")
+
     def __init__(self, name: str = "binary"):
         self.name = name
 
     def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
-        if row.get("answer") is None:
+        answer = row.get("answer")
+        if answer is None:
             return None, {}
-        ok = is_correct(text, str(row["answer"]), row.get("choices") or None)
-        return float(ok), {"correct": ok}
+        choices = row.get("choices")
+        if type(choices) is list and choices:  # is_correct's multiple-choice case, one call fewer
+            k = read_choice(text, choices)
+            ok = k is not None and choices[k] == (answer if type(answer) is str else str(answer))
+        else:
+            ok = is_correct(text, str(answer), choices or None)
+        return (1.0 if ok else 0.0), {"correct": ok}
 
 
 class ReasoningFormat(Reward):
     """1 if real reasoning is present in the think block (see `reasoning_present`), else 0."""
+
+    reads = ("question",)
 
     def __init__(self, name: str = "reasoning_format", min_words: int = 8):
         self.name, self.min_words = name, min_words
@@ -93,6 +105,8 @@ class ReasoningFormat(Reward):
 
 class CompositeFormat(Reward):
     """correct_weight * correct + format_weight * reasoning present (eq. 7; 0.8 / 0.2 by default)."""
+
+    reads = ("answer", "choices", "question")
 
     def __init__(self, name: str = "composite_format", correct_weight: float = 0.8, format_weight: float = 0.2,
                  min_words: int = 8):

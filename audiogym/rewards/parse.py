@@ -153,7 +153,55 @@ def _loosely_named(text: str, choices: list[str]) -> set[int]:
     return {k for k in letters if k < len(choices)} | _mentions(_norm(_NEGATED.sub(" ", text)), choices)
 
 
+# The sentence the prompts ask for, "The answer is <option text>." or "The answer is (B).", read
+# without the general rules when nothing in it is a word those rules act on; the result is the
+# general reader's (tests/test_parse_fast_path.py checks it on a corpus built against the edges).
+_CANONICAL = re.compile(r"The answer is (?:\(?([A-Z])\)?|([a-z0-9][a-z0-9 '-]{0,79}))\.")
+_RULE_WORDS = re.compile(r"not|n't|n t|rather|instead|actually|mean|correction|scratch|second|wait")
+
+
+@functools.lru_cache(maxsize=4096)  # per option list: the 8+ samples of a prompt share it
+def _option_index(choices: tuple) -> dict[str, int | None] | None:
+    """Normalised option text -> its index (None where two options normalise alike); options a
+    rule word could touch are left out, so a text naming them goes to the general reader."""
+    if not all(isinstance(c, str) for c in choices):
+        return None  # a hostile row: the general reader decides what it means
+    index: dict[str, int | None] = {}
+    for k, c in enumerate(choices):
+        n = _norm(c)
+        if n and not _RULE_WORDS.search(n):
+            index[n] = None if n in index else k
+    return index
+
+
+def _canonical_choice(text: str, choices: list[str]) -> int | None | bool:
+    """The option the canonical answer sentence names (None: several), or False when the text is
+    not that sentence, or the general rules could read it otherwise."""
+    m = _CANONICAL.fullmatch(text)
+    if m is None:
+        return False
+    letter, words = m.groups()
+    if letter is not None:
+        k = ord(letter) - 65
+        return k if k < len(choices) else False
+    try:
+        index = _option_index(tuple(choices))
+    except TypeError:  # unhashable options
+        return False
+    if index is None:
+        return False
+    if words in index:  # already an option's normal form (_norm is idempotent), so no rule word in it
+        return index[words]
+    if _RULE_WORDS.search(words):
+        return False
+    return index.get(_norm(words), False)
+
+
 def parse_choice(answer_text: str, choices: list[str]) -> int | None:
+    if len(answer_text) <= 100:
+        fast = _canonical_choice(answer_text, choices)
+        if fast is not False:
+            return fast
     tail = answer_text[-ANSWER_WINDOW:]
     if len(tail) <= _CACHED_CHARS:
         try:
@@ -230,6 +278,29 @@ def parse_completion(completion: str, choices: list[str] | None = None) -> Parse
         return Parsed(think, closed, answer_text, None, parse_open(answer_text) if answer_text else None)
     except Exception:  # noqa: BLE001 - a reward must score any string; an unreadable one is wrong
         return Parsed(None, False, "", None, None)
+
+
+def read_choice(completion: str, choices: list[str]) -> int | None:
+    """`parse_completion(completion, choices).choice`, without copying the reasoning out: the
+    binary and composite rewards only need the answer, and a long think block is most of a
+    completion."""
+    try:
+        text = completion if isinstance(completion, str) else str(completion)
+        start, end = text.find(_OPEN), text.rfind(_CLOSE)
+        if end >= 0 and (start < 0 or start < end):
+            if _several_answer_blocks(text):
+                return None
+            answer = text[end + 8:].strip()  # 8 = len("</think>")
+            if len(answer) <= 100:  # parse_choice's first step, without the call
+                fast = _canonical_choice(answer, choices)
+                if fast is not False:
+                    return fast
+            return parse_choice(answer, choices)
+        if start >= 0:  # never closed: no answer
+            return parse_choice("", choices)
+        return parse_choice(text.strip(), choices)
+    except Exception:  # noqa: BLE001 - as parse_completion: an unreadable completion has no answer
+        return None
 
 
 def answers_match(parsed: str | None, reference: str) -> bool:
