@@ -10,7 +10,7 @@ from audiogym.envs import AudioQAEnv, list_envs  # noqa: E402
 from audiogym.errors import AudiogymError, ConfigError, ManifestError  # noqa: E402
 from audiogym.tasks import AUDIO_FAMILIES, FAMILIES, AudioTask, Mixture, get_family, register, render_prompt  # noqa: E402
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["AUDIO_FAMILIES", "FAMILIES", "AudioQAEnv", "AudioTask", "AudiogymError", "ConfigError",
            "ManifestError", "Mixture", "decode_audio", "get_family", "list_envs", "register", "render_prompt",
            "to_dataset"]

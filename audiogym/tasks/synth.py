@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from scipy import fft as sfft
 from scipy import signal
 
 from audiogym.tasks.core import SAMPLE_RATE as SR
@@ -29,28 +30,70 @@ def midi_to_hz(m: float | np.ndarray) -> np.ndarray:
     return 440.0 * 2.0 ** ((np.asarray(m, dtype=np.float64) - 69.0) / 12.0)
 
 
+TABLE_SIZE = 4096  # samples per period of a wavetable: harmonic 40 still gets ~100 points a cycle
+
+
+@functools.lru_cache(maxsize=512)
+def _wavetable(amps: tuple[float, ...], count: int) -> tuple[np.ndarray, np.ndarray]:
+    """One period of sum_k amps[k-1] * sin(k * theta), k <= count, at TABLE_SIZE points (one
+    inverse FFT of the line spectrum), and the slope from each point to the next."""
+    spectrum = np.zeros(TABLE_SIZE // 2 + 1, np.complex128)
+    spectrum[1:count + 1] = -0.5j * TABLE_SIZE * np.asarray(amps[:count])
+    table = np.fft.irfft(spectrum, TABLE_SIZE)
+    return table, np.diff(np.append(table, table[0]))
+
+
+def _harmonics_below_nyquist(f0: np.ndarray | float, most: int) -> np.ndarray:
+    """Per sample, how many harmonics k have k * f0 < 0.45 * SR (at most `most`)."""
+    with np.errstate(divide="ignore"):
+        return np.minimum(most, np.ceil(0.45 * SR / np.abs(f0)) - 1).astype(np.intp)
+
+
 def harmonic_tone(f0: float | np.ndarray, n: int, amps: np.ndarray, rng: np.random.Generator | None = None,
                   vibrato_hz: float = 0.0, vibrato_semitones: float = 0.0) -> np.ndarray:
     """Additive tone: harmonic k has amplitude amps[k-1]; f0 may be a per-sample contour.
 
-    Harmonics above 0.45 * SR are left out, per sample, so nothing aliases.
+    Harmonics at or above 0.45 * SR are left out, per sample, so nothing aliases. The sum of
+    harmonics is read from a wavetable per harmonic count (linear interpolation, error ~1e-4 of a
+    harmonic's amplitude) instead of one sine per harmonic per sample: 40 harmonics cost one
+    table lookup, not 40 sines.
     """
-    f0 = np.broadcast_to(np.asarray(f0, dtype=np.float64), (n,)).copy()
+    constant = np.ndim(f0) == 0 and not vibrato_semitones
+    f0 = np.broadcast_to(np.asarray(f0, dtype=np.float64), (n,))
     if vibrato_semitones:
         t = np.arange(n) / SR
-        f0 *= 2.0 ** (vibrato_semitones / 12.0 * np.sin(2 * np.pi * vibrato_hz * t))
-    phase = 2 * np.pi * np.cumsum(f0) / SR
+        f0 = f0 * np.exp2(vibrato_semitones / 12.0 * np.sin(2 * np.pi * vibrato_hz * t))
+    if constant:  # phase in table points (TABLE_SIZE a cycle): the running sum of f0
+        pos = np.arange(1, n + 1, dtype=np.float64) * (float(f0[0]) * TABLE_SIZE / SR) if n else np.zeros(0)
+    else:
+        pos = np.cumsum(f0)
+        pos *= TABLE_SIZE / SR
     if rng is not None:
-        phase += rng.uniform(0, 2 * np.pi)
-    out = np.zeros(n)
-    for k, a in enumerate(np.asarray(amps, dtype=np.float64), start=1):
-        if a == 0:
-            continue
-        audible = np.asarray(k * f0 < 0.45 * SR)
-        if not audible.any():
-            break
-        out += a * np.sin(k * phase) * audible
+        pos += rng.uniform(0, 2 * np.pi) / (2 * np.pi) * TABLE_SIZE
+    whole = pos.astype(np.intp)  # floor: the phase only grows from >= 0
+    pos -= whole  # the fraction between table points
+    i0 = whole & (TABLE_SIZE - 1)  # the point within the cycle (TABLE_SIZE is a power of two)
+    key = tuple(float(a) for a in np.asarray(amps, dtype=np.float64))
+    # lo_count harmonics fit under the highest f0, hi_count under the lowest
+    lo_count, hi_count = _harmonics_below_nyquist(np.array([f0.max(), f0.min()]), len(key)) if n else (0, 0)
+    if lo_count == hi_count:
+        table, slope = _wavetable(key, int(lo_count))
+        out = table.take(i0)
+        out += pos * slope.take(i0)
+        return out
+    tables, slopes = _wavetables(key, int(lo_count), int(hi_count))
+    flat = (_harmonics_below_nyquist(f0, len(key)) - lo_count) * TABLE_SIZE
+    flat += i0  # row-major index into the stacked tables
+    out = tables.take(flat)
+    out += pos * slopes.take(flat)
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _wavetables(amps: tuple[float, ...], fewest: int, most: int) -> tuple[np.ndarray, np.ndarray]:
+    """The wavetables (and slopes) for harmonic counts fewest..most, stacked end to end."""
+    pairs = [_wavetable(amps, c) for c in range(fewest, most + 1)]
+    return np.concatenate([t for t, _ in pairs]), np.concatenate([d for _, d in pairs])
 
 
 def envelope(n: int, attack: float = 0.01, release: float = 0.05, decay_tau: float | None = None) -> np.ndarray:
@@ -66,16 +109,35 @@ def envelope(n: int, attack: float = 0.01, release: float = 0.05, decay_tau: flo
     return env
 
 
-def noise(n: int, rng: np.random.Generator, color: str = "white") -> np.ndarray:
-    """Unit-RMS noise: white, pink (1/f) or brown (1/f^2)."""
-    x = rng.standard_normal(n)
+BANK_SIZE = 1 << 20  # samples of each noise colour made once per process (65 s at 16 kHz)
+_BANK_SEED = 16_000
+
+
+@functools.lru_cache(maxsize=3)
+def _noise_bank(color: str) -> np.ndarray:
+    """A periodic unit-RMS noise signal of BANK_SIZE samples: white noise from a fixed seed,
+    coloured by one FFT over the whole bank (so it is circular: a window that wraps around is
+    as stationary as any other). Made once per process; every clip reads a window of it."""
+    x = np.random.default_rng(_BANK_SEED).standard_normal(BANK_SIZE)
     if color != "white":
-        spec = np.fft.rfft(x)
-        f = np.fft.rfftfreq(n, 1 / SR)
+        f = np.fft.rfftfreq(BANK_SIZE, 1 / SR)
         f[0] = f[1]
-        spec /= f ** (0.5 if color == "pink" else 1.0)
-        x = np.fft.irfft(spec, n)
-    return x / (np.sqrt(np.mean(x ** 2)) + 1e-12)
+        x = sfft.irfft(sfft.rfft(x) / f ** (0.5 if color == "pink" else 1.0), BANK_SIZE)
+    x /= np.sqrt(np.mean(np.square(x)))
+    return x.astype(np.float32)
+
+
+def noise(n: int, rng: np.random.Generator, color: str = "white") -> np.ndarray:
+    """Unit-RMS noise: white, pink (1/f) or brown (1/f^2): a window of the colour's noise bank at a
+    seeded offset, with a seeded sign. One draw from `rng` instead of n Gaussian draws and two
+    FFTs per clip; windows of 4 s out of 65 s rarely overlap, and a distractor needs no more."""
+    if color not in ("white", "pink", "brown"):
+        raise ValueError(f"noise color {color!r}: expected white, pink or brown")
+    bank = _noise_bank(color)
+    start, sign = int(rng.integers(0, BANK_SIZE)), 1.0 if rng.random() < 0.5 else -1.0
+    idx = np.arange(start, start + n) % BANK_SIZE if start + n > BANK_SIZE else slice(start, start + n)
+    window = bank[idx] if n <= BANK_SIZE else np.resize(np.roll(bank, -start), n)
+    return sign * window.astype(np.float64)
 
 
 @functools.lru_cache(maxsize=256)
@@ -99,11 +161,14 @@ def highpass(x: np.ndarray, cutoff: float, order: int = 4) -> np.ndarray:
 
 
 def reverb(x: np.ndarray, rt60: float, rng: np.random.Generator, wet: float = 0.6) -> np.ndarray:
-    """Convolution with exponentially decaying noise (a room whose energy falls 60 dB in rt60 s)."""
+    """Convolution with exponentially decaying noise (a room whose energy falls 60 dB in rt60 s);
+    the convolution is one float32 FFT product (a room's tail needs no float64)."""
     m = n_samples(min(rt60 * 1.2, 3.0))
-    ir = rng.standard_normal(m) * np.exp(-6.9 * np.arange(m) / (rt60 * SR))
+    ir = noise(m, rng) * np.exp(-6.9 * np.arange(m) / (rt60 * SR))
     ir /= np.sqrt(np.sum(ir ** 2)) + 1e-12
-    tail = signal.fftconvolve(x, ir)[: len(x)]
+    size = sfft.next_fast_len(len(x) + m - 1, real=True)
+    spectrum = sfft.rfft(np.asarray(x, np.float32), size) * sfft.rfft(ir.astype(np.float32), size)
+    tail = sfft.irfft(spectrum, size)[: len(x)]
     return (1 - wet) * x + wet * tail
 
 
@@ -160,15 +225,29 @@ VOWELS = {"a": (730, 1090, 2440), "e": (530, 1840, 2480), "i": (270, 2290, 3010)
           "o": (570, 840, 2410), "u": (300, 870, 2240)}
 
 
+@functools.lru_cache(maxsize=64)
+def _formant_design(formants: tuple[float, ...], bandwidth: float) -> tuple[np.ndarray, np.ndarray]:
+    """The parallel resonators of `formant_filter` as one rational filter (b, a): sum over
+    formants of g_i / A_i(z) = (sum_i g_i prod_{j != i} A_j(z)) / prod_j A_j(z)."""
+    r = np.exp(-np.pi * bandwidth / SR)
+    dens = [np.array([1.0, -2 * r * np.cos(2 * np.pi * f / SR), r * r]) for f in formants]
+    a = functools.reduce(np.polymul, dens)
+    b = np.zeros(len(a) - 2)
+    for i in range(len(dens)):
+        others = functools.reduce(np.polymul, [d for j, d in enumerate(dens) if j != i], np.array([1.0]))
+        b = b + (1 - r) * 0.5 ** i * others
+    return b, a
+
+
 def formant_filter(x: np.ndarray, formants: tuple[float, ...], bandwidth: float = 90.0) -> np.ndarray:
-    """Parallel second-order resonators, one per formant, higher formants quieter."""
-    out = np.zeros_like(x)
-    for i, f in enumerate(formants):
-        r = np.exp(-np.pi * bandwidth / SR)
-        theta = 2 * np.pi * f / SR
-        a = [1.0, -2 * r * np.cos(theta), r * r]
-        out += signal.lfilter([1 - r], a, x) * (0.5 ** i)
-    return out
+    """Parallel second-order resonators, one per formant, higher formants quieter (one filter pass)."""
+    b, a = _formant_design(tuple(float(f) for f in formants), float(bandwidth))
+    return signal.lfilter(b, a, x)
+
+
+@functools.lru_cache(maxsize=256)
+def _syllable_window(n: int) -> np.ndarray:
+    return np.hanning(n) ** 0.7
 
 
 def voice(f0_contour: np.ndarray, syllables: list[tuple[int, int, str]], rng: np.random.Generator,
@@ -181,15 +260,16 @@ def voice(f0_contour: np.ndarray, syllables: list[tuple[int, int, str]], rng: np
     amps = np.arange(1, 41, dtype=np.float64) ** -tilt
     source = harmonic_tone(f0_contour, n, amps, rng)
     out = np.zeros(n)
-    for start, length, vowel in syllables:
-        seg = source[start:start + length]
-        if len(seg) < 16:
-            continue
-        shaped = formant_filter(seg, VOWELS[vowel])
-        env = np.hanning(len(seg)) ** 0.7
-        burst_n = min(len(seg), n_samples(0.025))
-        shaped[:burst_n] += highpass(rng.standard_normal(burst_n), 2500) * 0.3 * rms(shaped)
-        out[start:start + len(seg)] += shaped * env
+    kept = [(start, len(source[start:start + length]), vowel) for start, length, vowel in syllables]
+    kept = [(start, length, vowel) for start, length, vowel in kept if length >= 16]
+    burst_most = n_samples(0.025)
+    # the consonant bursts of all syllables in one draw and one filter pass (row by row)
+    bursts = highpass(rng.standard_normal((len(kept), burst_most)), 2500) if kept else np.zeros((0, burst_most))
+    for (start, length, vowel), burst in zip(kept, bursts):
+        shaped = formant_filter(source[start:start + length], VOWELS[vowel])
+        burst_n = min(length, burst_most)
+        shaped[:burst_n] += burst[:burst_n] * (0.3 * rms(shaped))
+        out[start:start + length] += shaped * _syllable_window(length)
     out += breath * rms(out) * noise(n, rng) * (np.abs(out) > 0)
     return out
 

@@ -60,8 +60,9 @@ def street(rng: np.random.Generator, n: int) -> np.ndarray:
 def rain(rng: np.random.Generator, n: int) -> np.ndarray:
     hiss = synth.highpass(synth.noise(n, rng), 3000)
     drops = np.zeros(n)
-    for s in rng.integers(0, n - 200, size=int(n / synth.SR * 40)):
-        drops[s : s + 80] += rng.standard_normal(80) * np.exp(-np.arange(80) / 15)
+    starts = rng.integers(0, n - 200, size=int(n / synth.SR * 40))
+    for s, drop in zip(starts, rng.standard_normal((len(starts), 80)) * np.exp(-np.arange(80) / 15)):
+        drops[s : s + 80] += drop
     return synth.at_level(hiss, -24) + synth.at_level(synth.highpass(drops, 2000), -30)
 
 

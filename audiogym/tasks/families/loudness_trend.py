@@ -34,12 +34,14 @@ def loudness_trend(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         synth.noise(n, rng), 200, 3000
     )
     span = float(rng.uniform(18, 26))  # dB change over the clip
-    ramp = {
-        "approaching": np.linspace(-span / 2, span / 2, n),
-        "receding": np.linspace(span / 2, -span / 2, n),
-        "steady": 1.0 * np.sin(2 * np.pi * np.arange(n) / n * rng.uniform(1, 3)),
-    }[trend]
-    out = synth.at_level(engine, -26) * 10 ** (ramp / 20)
+    wobble = rng.uniform(1, 3)  # drawn whatever the trend, so the draws after it do not depend on it
+    if trend == "approaching":
+        ramp = np.linspace(-span / 2, span / 2, n)
+    elif trend == "receding":
+        ramp = np.linspace(span / 2, -span / 2, n)
+    else:
+        ramp = np.sin(2 * np.pi * np.arange(n) / n * wobble)
+    out = synth.at_level(engine, -26) * np.exp(ramp * (np.log(10) / 20))  # 10 ** (ramp / 20), as one exp
     out = synth.add_noise(out, SNR_DB[difficulty], rng)
     transcript, conflict = transcript_for(rng, TREND_CUES, trend, cfg)
     slope = {"approaching": span, "receding": -span, "steady": 0.0}[trend] / cfg.duration

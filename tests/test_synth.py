@@ -1,0 +1,79 @@
+"""The fast DSP primitives against their slow definitions.
+
+harmonic_tone reads wavetables instead of summing sines, noise reads a per-process bank, and the
+formant filter is one rational filter instead of three parallel resonators; each must still be
+the signal its docstring defines.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from audiogym.tasks import synth
+
+SR = synth.SR
+
+
+def additive(f0, n, amps, phase0):
+    """The definition: sum_k amps[k-1] sin(k * phase), harmonic k only where k * f0 < 0.45 SR."""
+    f0 = np.broadcast_to(np.asarray(f0, float), (n,))
+    phase = 2 * np.pi * np.cumsum(f0) / SR + phase0
+    out = np.zeros(n)
+    for k, a in enumerate(amps, start=1):
+        out += a * np.sin(k * phase) * (k * f0 < 0.45 * SR)
+    return out
+
+
+@pytest.mark.parametrize("f0", [
+    220.0,                                                        # constant, every harmonic below the limit
+    1500.0,                                                       # constant, most harmonics cut
+    150 * 2 ** (np.sin(np.arange(16000) / 3000) / 3),             # a speech-like contour
+    300 * 2 ** (np.sin(np.arange(16000) / 2000) * 1.5),           # a contour crossing many harmonic counts
+    np.linspace(2600, 4400, 16000),                               # a bird chirp
+])
+@pytest.mark.parametrize("tilt", [0.0, 1.2])
+def test_harmonic_tone_is_the_additive_sum(f0, tilt):
+    n, amps = 16000, np.arange(1, 41, dtype=float) ** -tilt
+    got = synth.harmonic_tone(f0, n, amps, np.random.default_rng(3))
+    want = additive(f0, n, amps, np.random.default_rng(3).uniform(0, 2 * np.pi))
+    assert np.max(np.abs(got - want)) < 2e-3 * np.max(np.abs(want))
+
+
+def test_harmonic_tone_with_vibrato_and_zero_amplitudes():
+    n, amps = 8000, np.array([1.0, 0.0, 0.5, 0.0, 0.25])
+    got = synth.harmonic_tone(440.0, n, amps, None, vibrato_hz=5.5, vibrato_semitones=0.3)
+    f0 = 440.0 * 2.0 ** (0.3 / 12 * np.sin(2 * np.pi * 5.5 * np.arange(n) / SR))
+    assert np.max(np.abs(got - additive(f0, n, amps, 0.0))) < 2e-3
+    assert synth.harmonic_tone(440.0, 0, amps).shape == (0,)
+
+
+@pytest.mark.parametrize("color, slope", [("white", 0.0), ("pink", -1.0), ("brown", -2.0)])
+def test_noise_is_unit_rms_with_its_colour_and_seeded(color, slope):
+    x = synth.noise(64000, np.random.default_rng(0), color)
+    assert x.shape == (64000,) and np.isfinite(x).all()
+    assert 0.7 < np.sqrt(np.mean(x ** 2)) < 1.4
+    assert np.array_equal(x, synth.noise(64000, np.random.default_rng(0), color))  # same seed, same bytes
+    assert not np.array_equal(x, synth.noise(64000, np.random.default_rng(1), color))
+    f, p = signal.welch(x, SR, nperseg=4096)
+    band = (f > 50) & (f < 5000)
+    fitted = np.polyfit(np.log10(f[band]), np.log10(p[band]), 1)[0]  # power ~ f ** slope
+    assert abs(fitted - slope) < 0.25
+
+
+def test_noise_windows_wrap_and_long_requests_work():
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 17, synth.BANK_SIZE + 3):
+        assert synth.noise(n, rng, "pink").shape == (n,)
+    with pytest.raises(ValueError):
+        synth.noise(10, rng, "purple")
+
+
+def test_formant_filter_is_the_parallel_resonators():
+    x = np.random.default_rng(1).standard_normal(4000)
+    for formants in synth.VOWELS.values():
+        want = np.zeros_like(x)
+        for i, f in enumerate(formants):
+            r = np.exp(-np.pi * 90.0 / SR)
+            want += signal.lfilter([1 - r], [1.0, -2 * r * np.cos(2 * np.pi * f / SR), r * r], x) * 0.5 ** i
+        assert np.allclose(synth.formant_filter(x, formants), want, atol=1e-9 * np.max(np.abs(want)))
