@@ -157,3 +157,42 @@ def test_audio_dpo_hears_audio(tiny, tmp_path):
     trainer.train()
     assert any(grad for grad, _ in seen["encoder"]) and any(seen["adapter"])
     assert not torch.equal(before, adapter_weight(model))
+
+
+def test_frozen_encoder_cache_serves_each_clip_once_and_matches_the_encoder(tiny):
+    from audiogym.policies.encoding import FrozenEncoderCache
+    model, _ = load(tiny)
+    tower = model.model.audio_tower
+    assert FrozenEncoderCache.applies(tower)
+    feats = torch.randn(3, tower.config.num_mel_bins, 2 * tower.config.max_source_positions * 2 // 2)
+    batch = feats[[0, 1, 0, 2, 1, 0]]  # 3 clips, 6 rows (as num_generations repeats them)
+    with torch.no_grad():
+        want = tower(batch).last_hidden_state
+        cache = FrozenEncoderCache(tower).install()
+        got = tower(batch).last_hidden_state
+        assert (cache.misses, cache.hits) == (3, 3)
+        assert torch.allclose(got, want, atol=1e-5)
+        again = tower(batch[[5, 3]]).last_hidden_state  # a later pass: no clip encoded again
+        assert (cache.misses, cache.hits) == (3, 5) and torch.allclose(again, want[[5, 3]], atol=1e-5)
+        other = feats[:1] + 1e-3  # a clip that differs a little is a different clip
+        assert not torch.allclose(tower(other).last_hidden_state, want[:1]) and cache.misses == 4
+    cache.remove()
+    assert "forward" not in tower.__dict__
+    for p in tower.parameters():
+        p.requires_grad_(True)
+    assert not FrozenEncoderCache.applies(tower)  # a trainable encoder is never cached
+
+
+def test_grpo_caches_a_frozen_encoder_and_gives_it_back(tiny, tmp_path):
+    from trl import GRPOConfig
+
+    from audiogym.trainers.grpo import AudioGRPOTrainer
+    model, proc = load(tiny)
+    ds = audiogym.to_dataset("audiogym/Tempo-v0", 4, seed=0)
+    args = GRPOConfig(**common(tmp_path), num_generations=4, max_completion_length=6, beta=0.0)
+    trainer = AudioGRPOTrainer(model, reward_funcs=[spread_reward], args=args, train_dataset=ds, processing_class=proc)
+    assert trainer.encoder_cache is not None
+    trainer.train()
+    # 1 prompt x 4 generations: the clip is encoded once, in generation; every other row reuses it
+    assert trainer.encoder_cache.misses == 1 and trainer.encoder_cache.hits >= 7
+    assert "forward" not in model.model.audio_tower.__dict__

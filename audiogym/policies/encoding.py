@@ -8,6 +8,7 @@ and every epoch (n_fft 2048 features cost ~10 ms a clip).
 """
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from typing import Any, Sequence
 
@@ -110,3 +111,75 @@ def audio_model_kwargs(input_features: torch.Tensor | None, feature_attention_ma
     if input_features is None or feature_attention_mask is None or audio_rows is None or not bool(audio_rows.any()):
         return {}
     return {"input_features": input_features[audio_rows], "feature_attention_mask": feature_attention_mask[audio_rows]}
+
+
+def audio_tower(model: Any) -> torch.nn.Module | None:
+    """The audio encoder of a Qwen2-Audio-style model (`model.audio_tower` or, in transformers 5,
+    `model.model.audio_tower`), or None."""
+    return getattr(model, "audio_tower", None) or getattr(getattr(model, "model", None), "audio_tower", None)
+
+
+class FrozenEncoderCache:
+    """The outputs of a frozen audio encoder, computed once per distinct clip.
+
+    GRPO sends each clip through the encoder once per sample of its prompt (num_generations rows)
+    in generation, and again in every log-prob pass. An encoder with no trainable parameter and
+    no dropout gives the same output every time, so each distinct (features, mask) row is encoded
+    once and every later row, in this pass or the next, reuses it. Installed as the tower's
+    instance `forward` (the module tree and its state dict do not change); `remove()` restores it.
+    Rows are told apart by a hash of their bytes, never by position or task id.
+    """
+
+    def __init__(self, tower: torch.nn.Module, size: int = 2048):
+        self.tower, self.size = tower, size
+        self._store: OrderedDict[bytes, torch.Tensor] = OrderedDict()
+        self.hits = self.misses = 0  # rows served from the cache / encoded
+
+    @staticmethod
+    def applies(tower: torch.nn.Module) -> bool:
+        cfg = getattr(tower, "config", None)
+        stochastic = any(float(getattr(cfg, k, 0.0) or 0.0) > 0 for k in ("dropout", "layerdrop", "attention_dropout",
+                                                                           "activation_dropout"))
+        return not stochastic and not any(p.requires_grad for p in tower.parameters())
+
+    def install(self) -> "FrozenEncoderCache":
+        self.tower.forward = self._forward  # type: ignore[method-assign]
+        return self
+
+    def remove(self) -> None:
+        self.tower.__dict__.pop("forward", None)
+        self._store.clear()
+
+    @staticmethod
+    def _key(features: torch.Tensor, mask: torch.Tensor | None) -> bytes:
+        h = hashlib.blake2b(features.detach().cpu().contiguous().numpy().tobytes(), digest_size=16)
+        if mask is not None:
+            h.update(mask.detach().cpu().contiguous().numpy().tobytes())
+        return h.digest()
+
+    def _forward(self, input_features: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs: Any):
+        forward = type(self.tower).forward
+        if kwargs or any(p.requires_grad for p in self.tower.parameters()):  # unfrozen since: no caching
+            return forward(self.tower, input_features, attention_mask=attention_mask, **kwargs)
+        keys = [self._key(input_features[i], None if attention_mask is None else attention_mask[i])
+                for i in range(input_features.shape[0])]
+        rows, seen = [], set()  # the first row of each clip not encoded yet
+        for i, k in enumerate(keys):
+            if k not in self._store and k not in seen:
+                seen.add(k)
+                rows.append(i)
+        if rows:
+            index = torch.tensor(rows, device=input_features.device)
+            mask = None if attention_mask is None else attention_mask.index_select(0, index)
+            out = forward(self.tower, input_features.index_select(0, index), attention_mask=mask)
+            for i, hidden in zip(rows, out.last_hidden_state.detach()):
+                self._store[keys[i]] = hidden
+        self.misses += len(rows)
+        self.hits += len(keys) - len(rows)
+        hidden_states = torch.stack([self._store[k] for k in keys])
+        for k in keys:
+            self._store.move_to_end(k)
+        while len(self._store) > self.size:
+            self._store.popitem(last=False)
+        from transformers.modeling_outputs import BaseModelOutput
+        return BaseModelOutput(last_hidden_state=hidden_states)

@@ -29,7 +29,7 @@ import torch
 from trl import GRPOTrainer
 
 from audiogym.data import decode_audio
-from audiogym.policies.encoding import AudioPromptEncoder, audio_model_kwargs
+from audiogym.policies.encoding import AudioPromptEncoder, FrozenEncoderCache, audio_model_kwargs, audio_tower
 from audiogym.policies.tokenizer import THINK_CLOSE
 
 if TYPE_CHECKING:
@@ -70,8 +70,19 @@ class AudioGRPOTrainer(GRPOTrainer):
         self._pending_audio: dict[str, torch.Tensor] | None = None
         self._pending_texts: list[str] | None = None
         self.rollout_engine = rollout_engine  # a VLLMEngine, or None for HF generate
+        # a frozen encoder's outputs once per distinct clip, not once per sample and pass
+        tower = audio_tower(self.accelerator.unwrap_model(self.model))
+        self.encoder_cache = (FrozenEncoderCache(tower).install()
+                              if tower is not None and FrozenEncoderCache.applies(tower) else None)
         self._engine_step: int | None = None  # the optimizer step whose weights the engine holds
         self._rollout_batches = 0
+
+    def train(self, *args: Any, **kwargs: Any):
+        try:
+            return super().train(*args, **kwargs)
+        finally:  # the model outlives the trainer (it is saved, evaluated): give its encoder back
+            if self.encoder_cache is not None:
+                self.encoder_cache.remove()
 
     # -- generation ----------------------------------------------------------------------------
 

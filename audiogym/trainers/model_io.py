@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 def freeze_audio_encoder(model: Any, frozen: bool = True) -> None:
     """Freeze (the report's choice) or unfreeze the audio encoder; the adapter and LM still train."""
-    tower = getattr(model, "audio_tower", None) or model.model.audio_tower
+    from audiogym.policies.encoding import audio_tower
+    tower = audio_tower(model)
+    assert tower is not None, "not an audio model: no audio_tower"
     for p in tower.parameters():
         p.requires_grad_(not frozen)
 
