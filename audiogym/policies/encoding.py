@@ -143,7 +143,7 @@ class FrozenEncoderCache:
         return not stochastic and not any(p.requires_grad for p in tower.parameters())
 
     def install(self) -> "FrozenEncoderCache":
-        self.tower.forward = self._forward  # type: ignore[method-assign]
+        self.tower.forward = self._forward
         return self
 
     def remove(self) -> None:
@@ -182,4 +182,4 @@ class FrozenEncoderCache:
         while len(self._store) > self.size:
             self._store.popitem(last=False)
         from transformers.modeling_outputs import BaseModelOutput
-        return BaseModelOutput(last_hidden_state=hidden_states)
+        return BaseModelOutput(last_hidden_state=hidden_states)  # type: ignore[arg-type]

@@ -59,14 +59,14 @@ def harmonic_tone(f0: float | np.ndarray, n: int, amps: np.ndarray, rng: np.rand
     table lookup, not 40 sines.
     """
     constant = np.ndim(f0) == 0 and not vibrato_semitones
-    f0 = np.broadcast_to(np.asarray(f0, dtype=np.float64), (n,))
+    freq: np.ndarray = np.broadcast_to(np.asarray(f0, dtype=np.float64), (n,))
     if vibrato_semitones:
         t = np.arange(n) / SR
-        f0 = f0 * np.exp2(vibrato_semitones / 12.0 * np.sin(2 * np.pi * vibrato_hz * t))
+        freq = freq * np.exp2(vibrato_semitones / 12.0 * np.sin(2 * np.pi * vibrato_hz * t))
     if constant:  # phase in table points (TABLE_SIZE a cycle): the running sum of f0
-        pos = np.arange(1, n + 1, dtype=np.float64) * (float(f0[0]) * TABLE_SIZE / SR) if n else np.zeros(0)
+        pos = np.arange(1, n + 1, dtype=np.float64) * (float(f0) * TABLE_SIZE / SR)
     else:
-        pos = np.cumsum(f0)
+        pos = np.cumsum(freq)
         pos *= TABLE_SIZE / SR
     if rng is not None:
         pos += rng.uniform(0, 2 * np.pi) / (2 * np.pi) * TABLE_SIZE
@@ -75,14 +75,14 @@ def harmonic_tone(f0: float | np.ndarray, n: int, amps: np.ndarray, rng: np.rand
     i0 = whole & (TABLE_SIZE - 1)  # the point within the cycle (TABLE_SIZE is a power of two)
     key = tuple(float(a) for a in np.asarray(amps, dtype=np.float64))
     # lo_count harmonics fit under the highest f0, hi_count under the lowest
-    lo_count, hi_count = _harmonics_below_nyquist(np.array([f0.max(), f0.min()]), len(key)) if n else (0, 0)
+    lo_count, hi_count = _harmonics_below_nyquist(np.array([freq.max(), freq.min()]), len(key)) if n else (0, 0)
     if lo_count == hi_count:
         table, slope = _wavetable(key, int(lo_count))
         out = table.take(i0)
         out += pos * slope.take(i0)
         return out
     tables, slopes = _wavetables(key, int(lo_count), int(hi_count))
-    flat = (_harmonics_below_nyquist(f0, len(key)) - lo_count) * TABLE_SIZE
+    flat = (_harmonics_below_nyquist(freq, len(key)) - lo_count) * TABLE_SIZE
     flat += i0  # row-major index into the stacked tables
     out = tables.take(flat)
     out += pos * slopes.take(flat)
