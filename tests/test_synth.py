@@ -77,3 +77,13 @@ def test_formant_filter_is_the_parallel_resonators():
             r = np.exp(-np.pi * 90.0 / SR)
             want += signal.lfilter([1 - r], [1.0, -2 * r * np.cos(2 * np.pi * f / SR), r * r], x) * 0.5 ** i
         assert np.allclose(synth.formant_filter(x, formants), want, atol=1e-9 * np.max(np.abs(want)))
+
+
+def test_chord_is_its_tones_added_one_by_one():
+    f0s, amps = [261.6, 329.6, 392.0, 3000.0], np.array([1.0, 0.3, 0.1])
+    want = np.zeros(5000)
+    rng = np.random.default_rng(9)
+    for f in f0s:
+        want += synth.harmonic_tone(f, 5000, amps, rng)
+    got = synth.chord(f0s, 5000, amps, np.random.default_rng(9))
+    assert np.allclose(got, want, rtol=0, atol=1e-12)

@@ -51,10 +51,8 @@ def chord_mood(rng: np.random.Generator, cfg: ChordMoodConfig) -> AudioTask:
     env = synth.envelope(seg, 0.01, 0.05, decay_tau=0.9)  # every note of every chord
     for i in range(cfg.n_chords):
         roots.append(root)
-        chord = out[i * seg : (i + 1) * seg]
-        for iv in TRIADS[quality]:
-            chord += synth.harmonic_tone(float(synth.midi_to_hz(root + iv)), seg, np.array([1.0, 0.3, 0.1]), rng)
-        chord *= env
+        tones = [float(synth.midi_to_hz(root + iv)) for iv in TRIADS[quality]]
+        out[i * seg : (i + 1) * seg] = synth.chord(tones, seg, np.array([1.0, 0.3, 0.1]), rng) * env
         root = 55 + (root - 55 + int(rng.choice([5, 7, 2, 9]))) % 9
     out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
     mood = MOODS[quality]
