@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import librosa  # numba's cache folder is set on `import audiogym` (audiogym.io.use_numba_cache)
 import numpy as np
+from scipy import fft as sfft
 from scipy.signal import find_peaks, resample_poly
 
 from audiogym.tasks.core import SAMPLE_RATE
@@ -63,6 +64,19 @@ def _db(x: np.ndarray | float) -> np.ndarray:
     return 20.0 * np.log10(np.maximum(x, 1e-6))
 
 
+@functools.lru_cache(maxsize=1)
+def _window() -> np.ndarray:
+    return librosa.filters.get_window("hann", N_FFT, fftbins=True).astype(np.float32)
+
+
+def _magnitude_stft(y: np.ndarray) -> np.ndarray:
+    """|librosa.stft(y, n_fft=N_FFT, hop_length=HOP)| (centred, zero-padded, Hann), as one float32
+    FFT over a strided view of the frames: half librosa's time, same values to ~1e-7."""
+    padded = np.pad(y, (N_FFT // 2, N_FFT // 2))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
+    return np.abs(sfft.rfft(frames * _window(), axis=1)).T
+
+
 def measure(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Measurement:
     """All measured facts of one clip (mono float, 16 kHz unless `sr` says otherwise)."""
     y = np.asarray(audio, dtype=np.float32)
@@ -70,7 +84,7 @@ def measure(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Measurement:
         y = librosa.resample(y, orig_sr=sr, target_sr=SAMPLE_RATE)
     if len(y) < N_FFT:
         y = np.pad(y, (0, N_FFT - len(y)))
-    S = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
+    S = _magnitude_stft(y)
     P = S ** 2
     freqs = librosa.fft_frequencies(sr=SAMPLE_RATE, n_fft=N_FFT)
     env = _db(librosa.feature.rms(y=y, frame_length=512, hop_length=HOP)[0])  # short-frame level
