@@ -161,6 +161,31 @@ def test_vllm_policy_generates_like_the_hf_policy(vllm_setup):
         pol.generate(items[:1], repetition_penalty=1.1)
 
 
+def test_both_backends_sample_with_the_same_top_k(vllm_setup):
+    """transformers cuts to the 50 likeliest tokens unless told otherwise, vLLM does not: the policy
+    tells both, so the sampling stages draw from one distribution whichever backend runs them."""
+    from audiogym.policies.audio_lm import SAMPLING_TOP_K, AudioLMPolicy
+    folder, hf = vllm_setup
+    pol = AudioLMPolicy(folder, device="cpu", backend="vllm")
+    task = tasks()[0]
+
+    def first_tokens(policy, **kw):
+        return {g.text for g in policy.generate([task], num_samples=48, temperature=1.0, max_new_tokens=1, seed=3,
+                                                **kw)[0]}
+    greedy = {pol.generate([task], temperature=0.0, max_new_tokens=1)[0][0].text}
+    assert first_tokens(pol, top_k=1) == first_tokens(hf, top_k=1) == greedy
+    assert len(first_tokens(pol, top_k=3)) <= 3 and len(first_tokens(hf, top_k=3)) <= 3
+    assert len(first_tokens(pol, top_k=0)) > 3  # no cut: the small model's flat distribution shows
+    seen = {}
+    real = pol.engine.generate
+    pol.engine.generate = lambda *a, **kw: seen.update(kw) or real(*a, **kw)
+    try:
+        pol.generate([task], temperature=1.0, max_new_tokens=1)
+    finally:
+        pol.engine.generate = real
+    assert seen["top_k"] == SAMPLING_TOP_K == 50
+
+
 def test_grpo_rollouts_from_vllm_follow_the_trained_weights(vllm_setup, tmp_path):
     from trl import GRPOConfig
 

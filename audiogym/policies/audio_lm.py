@@ -118,6 +118,13 @@ def build_tiny_model(folder: str | Path, cfg: TinyModelConfig | None = None, tok
     return folder
 
 
+# The sampling stages' top-k: transformers' generate cuts to the 50 likeliest tokens unless told
+# otherwise, and the recipe's tables were made with that; vLLM does not cut unless told, so the
+# policy says it to both (without it the vLLM backend sampled the whole vocabulary and kept fewer
+# grounded chains). GRPO rollouts take TRL's `top_k` (0: no cut) on both backends.
+SAMPLING_TOP_K = 50
+
+
 class AudioLMPolicy:
     """Generates completions for tasks with a local Qwen2-Audio or Qwen2.5-Omni (thinker) folder.
 
@@ -211,12 +218,14 @@ class AudioLMPolicy:
 
     @torch.no_grad()
     def generate(self, tasks: list[AudioTask], num_samples: int = 1, temperature: float = 1.0, top_p: float = 1.0,
-                 max_new_tokens: int = 64, batch_size: int = 32, seed: int | None = None,
+                 max_new_tokens: int = 64, batch_size: int = 32, seed: int | None = None, top_k: int = SAMPLING_TOP_K,
                  **generate_kwargs: Any) -> list[list[Generation]]:
-        """Per task, `num_samples` completions. Extra keyword arguments go to `model.generate`
-        (the vLLM backend takes `min_new_tokens` only)."""
+        """Per task, `num_samples` completions. Both backends sample from the same distribution
+        (temperature, top_p and top_k, 0 = no top-k cut). Extra keyword arguments go to
+        `model.generate` (the vLLM backend takes `min_new_tokens` only)."""
         if self.engine is not None:
-            return self._generate_vllm(tasks, num_samples, temperature, top_p, max_new_tokens, seed, **generate_kwargs)
+            return self._generate_vllm(tasks, num_samples, temperature, top_p, max_new_tokens, seed, top_k,
+                                       **generate_kwargs)
         if seed is not None:
             torch.manual_seed(seed)
         results: list[list[Generation]] = [[] for _ in tasks]
@@ -232,7 +241,7 @@ class AudioLMPolicy:
                 out = self.model.generate(
                     **enc, max_new_tokens=max_new_tokens, do_sample=temperature > 0,
                     temperature=temperature if temperature > 0 else None, top_p=top_p if temperature > 0 else None,
-                    pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id,
+                    top_k=top_k if temperature > 0 else None, pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id,
                     **generate_kwargs)
                 new = out[:, enc["input_ids"].shape[1]:]
                 for (i, _), ids in zip(part, new):
@@ -240,14 +249,14 @@ class AudioLMPolicy:
         return results
 
     def _generate_vllm(self, tasks: list[AudioTask], num_samples: int, temperature: float, top_p: float,
-                       max_new_tokens: int, seed: int | None, min_new_tokens: int = 0,
+                       max_new_tokens: int, seed: int | None, top_k: int, min_new_tokens: int = 0,
                        **unsupported: Any) -> list[list[Generation]]:
         if unsupported:
             raise TypeError(f"the vLLM backend does not take {', '.join(unsupported)}")
         if self.engine.loaded is not self:  # another policy's weights are in the process's engine
             self.engine.load_weights(self.model, tag=self)
         ids = self.engine.generate([self.prompt_text(t) for t in tasks], [t.audio for t in tasks], n=num_samples,
-                                   temperature=temperature, top_p=top_p, max_tokens=max_new_tokens,
+                                   temperature=temperature, top_p=top_p, top_k=top_k, max_tokens=max_new_tokens,
                                    min_tokens=min_new_tokens, seed=seed, stop_token_ids=[self.tokenizer.eos_token_id])
         return [[self._generation(c) for c in per_task] for per_task in ids]
 
