@@ -20,8 +20,9 @@ import numpy as np
 from gymnasium import ActionWrapper, ObservationWrapper, spaces
 from gymnasium.utils import RecordConstructorArgs
 
-from audiogym.analysis import FEATURE_NAMES, feature_vector, measure, normalize_features
+from audiogym.analysis import measure
 from audiogym.envs.audio_qa import MAX_CHOICES
+from audiogym.features import FEATURE_NAMES, feature_vector, normalize_features
 from audiogym.tasks.core import LETTERS
 
 
