@@ -241,7 +241,8 @@ class AudioLMPolicy:
                 out = self.model.generate(
                     **enc, max_new_tokens=max_new_tokens, do_sample=temperature > 0,
                     temperature=temperature if temperature > 0 else None, top_p=top_p if temperature > 0 else None,
-                    top_k=top_k if temperature > 0 else None, pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id,
+                    top_k=top_k if temperature > 0 else None,
+                    pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id,
                     **generate_kwargs)
                 new = out[:, enc["input_ids"].shape[1]:]
                 for (i, _), ids in zip(part, new):

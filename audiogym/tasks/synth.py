@@ -50,6 +50,23 @@ def _harmonics_below_nyquist(f0: np.ndarray | float, most: int) -> np.ndarray:
         return np.minimum(most, np.ceil(0.45 * SR / np.abs(f0)) - 1).astype(np.intp)
 
 
+def _amps_key(amps: np.ndarray) -> tuple[float, ...]:
+    """The amplitudes as the wavetable caches' key."""
+    return tuple(float(a) for a in np.asarray(amps, dtype=np.float64))
+
+
+def _read_tables(pos: np.ndarray, tables: np.ndarray, slopes: np.ndarray, row_start: np.ndarray | int = 0) -> np.ndarray:
+    """Linear interpolation in stacked wavetables: `pos` is the phase in table points (>= 0,
+    overwritten with its fraction), `row_start` where each sample's table starts in the stack."""
+    whole = pos.astype(np.intp)  # floor: the phase only grows from >= 0
+    pos -= whole  # the fraction between table points
+    index = whole & (TABLE_SIZE - 1)  # the point within the cycle (TABLE_SIZE is a power of two)
+    index += row_start
+    out = tables.take(index)
+    out += pos * slopes.take(index)
+    return out
+
+
 def harmonic_tone(f0: float | np.ndarray, n: int, amps: np.ndarray, rng: np.random.Generator | None = None,
                   vibrato_hz: float = 0.0, vibrato_semitones: float = 0.0) -> np.ndarray:
     """Additive tone: harmonic k has amplitude amps[k-1]; f0 may be a per-sample contour.
@@ -71,41 +88,26 @@ def harmonic_tone(f0: float | np.ndarray, n: int, amps: np.ndarray, rng: np.rand
         pos *= TABLE_SIZE / SR
     if rng is not None:
         pos += rng.uniform(0, 2 * np.pi) / (2 * np.pi) * TABLE_SIZE
-    whole = pos.astype(np.intp)  # floor: the phase only grows from >= 0
-    pos -= whole  # the fraction between table points
-    i0 = whole & (TABLE_SIZE - 1)  # the point within the cycle (TABLE_SIZE is a power of two)
-    key = tuple(float(a) for a in np.asarray(amps, dtype=np.float64))
+    key = _amps_key(amps)
     # lo_count harmonics fit under the highest f0, hi_count under the lowest
     lo_count, hi_count = _harmonics_below_nyquist(np.array([freq.max(), freq.min()]), len(key)) if n else (0, 0)
     if lo_count == hi_count:
-        table, slope = _wavetable(key, int(lo_count))
-        out = table.take(i0)
-        out += pos * slope.take(i0)
-        return out
+        return _read_tables(pos, *_wavetable(key, int(lo_count)))
     tables, slopes = _wavetables(key, int(lo_count), int(hi_count))
-    flat = (_harmonics_below_nyquist(freq, len(key)) - lo_count) * TABLE_SIZE
-    flat += i0  # row-major index into the stacked tables
-    out = tables.take(flat)
-    out += pos * slopes.take(flat)
-    return out
+    return _read_tables(pos, tables, slopes, (_harmonics_below_nyquist(freq, len(key)) - lo_count) * TABLE_SIZE)
 
 
 def chord(f0s: Sequence[float], n: int, amps: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """The sum of constant-pitch `harmonic_tone`s, one per f0 (each with its own random phase,
     drawn in order): equal to adding the tones one by one, in one pass over all of them."""
     f0 = np.asarray(f0s, dtype=np.float64)
-    key = tuple(float(a) for a in np.asarray(amps, dtype=np.float64))
-    phases = [rng.uniform(0, 2 * np.pi) / (2 * np.pi) * TABLE_SIZE for _ in f0] if rng is not None else [0.0] * len(f0)
+    key = _amps_key(amps)
     pos = np.outer(f0 * (TABLE_SIZE / SR), np.arange(1, n + 1, dtype=np.float64))
     if rng is not None:
-        pos += np.array(phases)[:, None]
-    whole = pos.astype(np.intp)
-    pos -= whole
-    flat = whole & (TABLE_SIZE - 1)
-    flat += (np.arange(len(f0)) * TABLE_SIZE)[:, None]  # each tone's row of the stacked tables
+        pos += np.array([rng.uniform(0, 2 * np.pi) / (2 * np.pi) * TABLE_SIZE for _ in f0])[:, None]
     pairs = [_wavetable(key, int(c)) for c in _harmonics_below_nyquist(f0, len(key))]
-    out = np.concatenate([t for t, _ in pairs]).take(flat)
-    out += pos * np.concatenate([d for _, d in pairs]).take(flat)
+    out = _read_tables(pos, np.concatenate([t for t, _ in pairs]), np.concatenate([d for _, d in pairs]),
+                       (np.arange(len(f0)) * TABLE_SIZE)[:, None])  # each tone's row of the stacked tables
     return out.sum(axis=0)
 
 

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from audiogym.policies.encoding import audio_tower
 from audiogym.trainers import dist
 
 if TYPE_CHECKING:
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
 
 def freeze_audio_encoder(model: Any, frozen: bool = True) -> None:
     """Freeze (the report's choice) or unfreeze the audio encoder; the adapter and LM still train."""
-    from audiogym.policies.encoding import audio_tower
     tower = audio_tower(model)
     assert tower is not None, "not an audio model: no audio_tower"
     for p in tower.parameters():
