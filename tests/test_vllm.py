@@ -196,12 +196,13 @@ def test_grpo_rollouts_from_vllm_follow_the_trained_weights(vllm_setup, tmp_path
     folder, hf = vllm_setup
     engine = VLLMEngine.get(folder)
     model, proc = load(folder, freeze_encoder=True)
-    generated = []
+    generated, top_ks = [], set()
     inner = engine.generate
 
     def recording(*a, **k):
         out = inner(*a, **k)
         generated.extend(out)
+        top_ks.add(k["top_k"])
         return out
     engine.generate = recording
     try:
@@ -209,7 +210,7 @@ def test_grpo_rollouts_from_vllm_follow_the_trained_weights(vllm_setup, tmp_path
             return [float(len(str(c))) for c in completions]
         args = GRPOConfig(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=4, learning_rate=5e-2,
                           report_to="none", use_cpu=True, bf16=False, save_strategy="no", logging_steps=1, seed=0,
-                          num_generations=4, max_completion_length=6, beta=0.0)
+                          num_generations=4, max_completion_length=6, beta=0.0, top_k=7)
         trainer = AudioGRPOTrainer(model, reward_funcs=[spread], args=args, processing_class=proc,
                                    train_dataset=audiogym.to_dataset("audiogym/Tempo-v0", 4, seed=0),
                                    rollout_engine=engine)
@@ -218,6 +219,7 @@ def test_grpo_rollouts_from_vllm_follow_the_trained_weights(vllm_setup, tmp_path
         engine.generate = inner
     assert len(generated) == 8 and all(1 <= len(c[0]) <= 6 for c in generated)  # 2 steps x 4 rollouts, from vLLM
     assert trainer._engine_step == 1  # synced before step 2's rollouts
+    assert top_ks == {7}  # the rollouts sample from the trainer's top-k, as HF generate would
     # the engine now holds step-1 weights; load the final ones and it matches the trained model exactly
     engine.load_weights(model, tag="final")
     trained = copy_policy(hf, model)

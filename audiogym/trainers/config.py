@@ -63,12 +63,14 @@ class GRPOSection:
     max_new_tokens: int = 48
     beta: float = 0.0  # KL to the reference; 0 skips the reference model
     temperature: float = 1.0   # sampling temperature of the rollouts
+    top_k: int = 0             # rollouts sample the top_k likeliest tokens (0: the whole vocabulary)
     loss_type: str = "dapo"    # TRL's GRPO loss (grpo, dr_grpo, dapo, bnpo, ...)
 
     def validate(self, key: str) -> None:
         check_train(key, self.max_steps, self.batch, self.lr)
         check(f"{key}.num_generations", self.num_generations, 2, 256)
         check(f"{key}.temperature", self.temperature, 0.0, 10.0, lo_open=True)
+        check(f"{key}.top_k", self.top_k, 0, 1_000_000)
         if self.loss_type not in GRPO_LOSSES:
             raise ConfigError(f"{key}.loss_type={self.loss_type!r}: expected one of {', '.join(GRPO_LOSSES)}")
         if self.batch % self.num_generations:
@@ -104,7 +106,7 @@ class GenerationSection:
 
 @dataclass
 class EvalSection:
-    per_family: int = 40       # held-out audio items per family (aligned and conflict)
+    per_family: int = 80       # held-out audio items per family (aligned and conflict)
     text: int = 12
     max_new_tokens: int = 64
 
@@ -191,7 +193,7 @@ RewardSpec = Union[str, dict]
 
 @dataclass
 class RLSection(GRPOSection):
-    max_steps: int = 32
+    max_steps: int = 64
     batch: int = 32
     lr: float = 1e-4
     max_new_tokens: int = 64
