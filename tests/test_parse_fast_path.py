@@ -89,6 +89,7 @@ def test_read_choice_is_parse_completion_choice():
     answers = [t for t, _ in itertools.islice(_answers(), 0, None, 7)]
     shapes = ["<think>\nI hear it.\n</think>\n{}", "{}", "I hear it.</think>{}", "<think>never closed {}",
               "<think>a</think>{}<think>b</think>{}", "<think><think>x</think>y</think>{}", "</think>{}<think>",
+              "</think>{}<think>b</think>{}", "<think>a</think>{}<think>b", "x</think>{}<think>y</think>",
               "  {}  ", "<think>\n" + "listen again. " * 400 + "</think>\n{}"]
     for choices in OPTION_SETS:
         for shape, body in itertools.product(shapes, bodies + answers):

@@ -71,6 +71,16 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     sc = json.loads((run / "table.json").read_text())["self_cognition"]
     assert set(sc) == {"cold_start", "rounds", "dpo"} and all(0.0 <= v <= 1.0 for v in sc.values())
     assert "Self-cognition error on the probes: after cold start" in (run / "table.md").read_text()
+    # scripts/rl_probe.py re-runs the RL stage alone from the run's distilled model: on the run's own
+    # held-out size it reproduces the run's stage (same seed, same candidates), and --reference
+    # (the run's own RL model) reads the same change
+    probe = Path(__file__).parent.parent / "scripts" / "rl_probe.py"
+    for extra in (["--reference"], []):
+        p = subprocess.run([sys.executable, str(probe), str(run), str(tmp_path / "probe"), "--tag", "x" + "".join(extra),
+                            "--per-family", "1", *extra], capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stderr[-3000:]
+        got = json.loads((tmp_path / "probe" / ("x" + "".join(extra)) / "changes.json").read_text())["rounds"][0]
+        assert (got["n"], got["gained"], got["lost"]) == (rl["n"], rl["gained"], rl["lost"]), p.stdout
 
 
 def test_paired_change_counts_flips_and_tests_them():

@@ -288,7 +288,10 @@ def read_choice(completion: str, choices: list[str]) -> int | None:
         text = completion if isinstance(completion, str) else str(completion)
         start, end = text.find(_OPEN), text.rfind(_CLOSE)
         if end >= 0 and (start < 0 or start < end):
-            if _several_answer_blocks(text):
+            # several answer blocks need an opening tag after a closing one: with no tag but the
+            # first one, and no closing tag before it, there are none (the usual case, no call)
+            if (start >= 0 and (text.find(_OPEN, start + 1) >= 0 or text.find(_CLOSE, 0, start) >= 0)
+                    and _several_answer_blocks(text)):
                 return None
             answer = text[end + 8:].strip()  # 8 = len("</think>")
             if len(answer) <= 100:  # parse_choice's first step, without the call

@@ -1,0 +1,88 @@
+"""Tune a round's RL stage in isolation: from a finished run's `round<t>_distill` models, run each
+`round<t>_rl` again with other settings and compare held-out conflict accuracy item by item.
+
+A whole run answers "did the recipe change help?" only over five seeds (40+ minutes); the RL stage
+alone takes a minute. This re-runs just that stage (same seed, same band candidates) from the run's
+own distilled models, evaluates before and after on a held-out set larger than the run's
+(`--per-family`), and pools the rounds with the exact sign test. `--reference` evaluates the run's
+own RL models instead of training (the settings the run was made with).
+
+    python scripts/rl_probe.py runs/tiny probes/tiny --tag steps64 --set recipe.rounds.rl.max_steps=64
+    python scripts/rl_probe.py runs/tiny probes/tiny --tag reference --reference
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from audiogym.errors import ConfigError
+from audiogym.evaluation import change_line, paired_change, pooled_change
+from audiogym.trainers.config import from_dict, parse_set
+from audiogym.trainers.config_io import apply_mapping
+from audiogym.trainers.heldout import HeldOut
+from audiogym.trainers.report import eval_items
+from audiogym.trainers.seeds import stage_offset
+from audiogym.trainers.stages import StageContext
+from audiogym.trainers.stages.band_rl import BandRL
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path, help="a finished run folder (holds config.json and round<t>_distill/)")
+    ap.add_argument("out", type=Path, help="where the probe's evaluations go (distilled models evaluated once)")
+    ap.add_argument("--tag", required=True, help="this variant's name (a subfolder of OUT)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override (repeatable)")
+    ap.add_argument("--reference", action="store_true", help="evaluate the run's own RL models; train nothing")
+    ap.add_argument("--per-family", type=int, default=80, help="held-out audio items per family")
+    args = ap.parse_args(argv)
+    try:
+        saved = json.loads((args.run / "config.json").read_text())
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{args.run}: not a run folder ({e})") from None
+    # the run's own config (seed, families, rounds), the probe's held-out size, then the variant
+    cfg = from_dict(saved)
+    apply_mapping(cfg, parse_set([f"recipe.eval.per_family={args.per_family}", *args.set]), "")
+    cfg.validate()
+    held = HeldOut(cfg.recipe)
+    changes = []
+    for t in range(1, cfg.recipe.rounds.T + 1):
+        distilled, name = f"round{t}_distill", f"round{t}_rl"
+        if not (args.run / distilled / "model" / "config.json").is_file():
+            raise ConfigError(f"{args.run / distilled}: no model (has the run finished round {t}?)")
+        if not (args.out / distilled / "eval" / "eval.json").is_file():
+            held.evaluate(args.run / distilled / "model", args.out / distilled / "eval")
+        folder = args.out / args.tag / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        started = time.time()
+        if args.reference:
+            model, train = args.run / name / "model", json.loads((args.run / name / "metrics.json").read_text())["train"]
+        else:
+            ctx = StageContext(name, folder, args.run / distilled / "model", cfg,
+                               cfg.recipe.seed + stage_offset(name, cfg.recipe.rounds.T))
+            model, train = ctx.model_out, BandRL(t).run(ctx)
+        held.evaluate(model, folder / "eval")
+        c = paired_change(eval_items(args.out, distilled), eval_items(args.out / args.tag, name))
+        c.update(seconds=time.time() - started, band_selected=train.get("band_selected"),
+                 band_reward_before=train.get("band_reward_before"), band_reward_after=train.get("band_reward_after"))
+        if not args.reference:
+            shutil.rmtree(folder / "model")  # the evaluation is what the probe keeps
+        changes.append(c)
+        print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c)}; band reward "
+              f"{c['band_reward_before'] or 0:.2f} -> {c['band_reward_after'] or 0:.2f}", flush=True)
+    pooled = pooled_change(changes)
+    print(f"{args.tag}: {change_line(f'every round pooled ({len(changes)} stages)', pooled)}")
+    (args.out / args.tag / "changes.json").write_text(json.dumps({"rounds": changes, "pooled": pooled,
+                                                                  "set": args.set}, indent=2))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
