@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override (repeatable)")
     ap.add_argument("--reference", action="store_true", help="evaluate the run's own RL models; train nothing")
     ap.add_argument("--per-family", type=int, default=80, help="held-out audio items per family")
+    ap.add_argument("--rounds", type=int, nargs="+", help="only these rounds (default: every round of the run)")
     args = ap.parse_args(argv)
     try:
         saved = json.loads((args.run / "config.json").read_text())
@@ -49,7 +50,9 @@ def main(argv: list[str] | None = None) -> None:
     cfg.validate()
     held = HeldOut(cfg.recipe)
     changes = []
-    for t in range(1, cfg.recipe.rounds.T + 1):
+    for t in args.rounds or range(1, cfg.recipe.rounds.T + 1):
+        if not 1 <= t <= cfg.recipe.rounds.T:
+            raise ConfigError(f"--rounds {t}: the run has rounds 1..{cfg.recipe.rounds.T}")
         distilled, name = f"round{t}_distill", f"round{t}_rl"
         if not (args.run / distilled / "model" / "config.json").is_file():
             raise ConfigError(f"{args.run / distilled}: no model (has the run finished round {t}?)")

@@ -313,3 +313,23 @@ def test_band_candidates_conflict_share_is_a_checked_optional_number():
     assert load_config(None, ["recipe.rounds.band.conflict_share=null"]).recipe.rounds.band.conflict_share is None
     with pytest.raises(ConfigError, match="recipe.rounds.band.conflict_share"):
         load_config(None, ["recipe.rounds.band.conflict_share=2"])
+
+
+@pytest.mark.parametrize("make, args, message", [
+    (False, [], "not a run folder"),
+    (True, ["--rounds", "9"], "--rounds 9: the run has rounds 1..3"),
+    (True, ["--set", "recipe.rounds.rl.lr=-1"], "recipe.rounds.rl.lr"),
+    (True, [], "round1_distill: no model"),
+])
+def test_rl_probe_refuses_bad_input_in_one_line(tmp_path, make, args, message):
+    from audiogym.trainers.config import Config
+    run = tmp_path / "run"
+    if make:
+        run.mkdir()
+        (run / "config.json").write_text(json.dumps(Config().to_dict()))
+    probe = Path(__file__).parent.parent / "scripts" / "rl_probe.py"
+    r = subprocess.run([sys.executable, str(probe), str(run), str(tmp_path / "out"), "--tag", "t", "--per-family", "1",
+                        *args], capture_output=True, text=True, timeout=300)
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.returncode == 2 and last.startswith("error: ") and message in last, r.stderr[-2000:]
+    assert not (tmp_path / "out").exists()  # nothing written
