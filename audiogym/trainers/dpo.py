@@ -19,7 +19,7 @@ from audiogym.policies.encoding import AudioPromptEncoder, audio_model_kwargs
 from audiogym.trainers.sft import strip_prefill
 
 if TYPE_CHECKING:
-    from audiogym.trainers.config import DPOSection
+    from audiogym.trainers.stage_config import DPOSection
     from audiogym.trainers.stages import StageContext
 
 

@@ -33,7 +33,7 @@ from audiogym.policies.encoding import AudioPromptEncoder, FrozenEncoderCache, a
 from audiogym.policies.tokenizer import THINK_CLOSE
 
 if TYPE_CHECKING:
-    from audiogym.trainers.config import GRPOSection
+    from audiogym.trainers.stage_config import GRPOSection
     from audiogym.trainers.stages import StageContext
 
 

