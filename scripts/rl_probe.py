@@ -21,8 +21,7 @@ from pathlib import Path
 
 from audiogym.errors import ConfigError
 from audiogym.evaluation import change_line, paired_change, pooled_change
-from audiogym.trainers.config import from_dict, parse_set
-from audiogym.trainers.config_io import apply_mapping
+from audiogym.trainers.config import load_config
 from audiogym.trainers.heldout import HeldOut
 from audiogym.trainers.report import eval_items
 from audiogym.trainers.seeds import stage_offset
@@ -40,22 +39,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--per-family", type=int, default=80, help="held-out audio items per family")
     ap.add_argument("--rounds", type=int, nargs="+", help="only these rounds (default: every round of the run)")
     args = ap.parse_args(argv)
-    try:
-        saved = json.loads((args.run / "config.json").read_text())
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{args.run}: not a run folder ({e})") from None
+    if not (args.run / "config.json").is_file():
+        raise ConfigError(f"{args.run}: not a run folder (no config.json)")
     # the run's own config (seed, families, rounds), the probe's held-out size, then the variant
-    cfg = from_dict(saved)
-    apply_mapping(cfg, parse_set([f"recipe.eval.per_family={args.per_family}", *args.set]), "")
-    cfg.validate()
-    held = HeldOut(cfg.recipe)
-    changes = []
-    for t in args.rounds or range(1, cfg.recipe.rounds.T + 1):
+    cfg = load_config(args.run / "config.json", [f"recipe.eval.per_family={args.per_family}", *args.set])
+    rounds = args.rounds or list(range(1, cfg.recipe.rounds.T + 1))
+    for t in rounds:  # every round checked before any work
         if not 1 <= t <= cfg.recipe.rounds.T:
             raise ConfigError(f"--rounds {t}: the run has rounds 1..{cfg.recipe.rounds.T}")
+        if not (args.run / f"round{t}_distill" / "model" / "config.json").is_file():
+            raise ConfigError(f"{args.run / f'round{t}_distill'}: no model (has the run finished round {t}?)")
+    held = HeldOut(cfg.recipe)
+    changes = []
+    for t in rounds:
         distilled, name = f"round{t}_distill", f"round{t}_rl"
-        if not (args.run / distilled / "model" / "config.json").is_file():
-            raise ConfigError(f"{args.run / distilled}: no model (has the run finished round {t}?)")
         if not (args.out / distilled / "eval" / "eval.json").is_file():
             held.evaluate(args.run / distilled / "model", args.out / distilled / "eval")
         folder = args.out / args.tag / name

@@ -2,7 +2,8 @@
 `--set key.path=value` overrides.
 
 The stages' sections live in `audiogym.trainers.stage_config`. The dataclass defaults are the
-embedded tiny recipe (`configs/tiny.yaml` writes them out with their reasons). Values are converted by the field's type, so `--set recipe.rounds.rl.lr=1e-4` is a float
+embedded tiny recipe (`configs/tiny.yaml` writes them out with their reasons). Values are
+converted by the field's type, so `--set recipe.rounds.rl.lr=1e-4` is a float
 (YAML alone would read `1e-4` as a string), and every bound is checked before anything is written:
 a bad value is one `ConfigError` line naming its key.
 """

@@ -210,8 +210,7 @@ def train_grpo(ctx: StageContext, ds: Any, reward: Any, section: GRPOSection) ->
     args = GRPOConfig(**trainer_args(ctx, section.max_steps, section.batch, section.lr),
                       num_generations=int(section.num_generations), max_completion_length=int(section.max_new_tokens),
                       beta=float(section.beta), temperature=float(section.temperature), top_k=int(section.top_k),
-                      loss_type=section.loss_type,
-                      remove_unused_columns=False)
+                      loss_type=section.loss_type, remove_unused_columns=False)
     trainer = AudioGRPOTrainer(model, reward_funcs=[reward], args=args, train_dataset=ds.shuffle(seed=ctx.seed),
                                processing_class=proc, rollout_engine=rollout_engine(ctx))
     for callback in ctx.callbacks:
