@@ -240,6 +240,6 @@ def pooled_change(changes: list[dict[str, Any]]) -> dict[str, Any]:
             "p_value": sign_test_p(gained, lost), "runs": len(changes)}
 
 
-def change_line(label: str, c: dict[str, Any]) -> str:
-    return (f"Conflict items, {label}: {c['before']:.3f} -> {c['after']:.3f} "
+def change_line(label: str, c: dict[str, Any], items: str = "Conflict") -> str:
+    return (f"{items} items, {label}: {c['before']:.3f} -> {c['after']:.3f} "
             f"({c['gained']} gained, {c['lost']} lost of {c['n']}; exact sign test p = {c['p_value']:.3g})")

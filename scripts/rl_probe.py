@@ -66,18 +66,24 @@ def main(argv: list[str] | None = None) -> None:
                                cfg.recipe.seed + stage_offset(name, cfg.recipe.rounds.T))
             model, train = ctx.model_out, BandRL(t).run(ctx)
         held.evaluate(model, folder / "eval")
-        c = paired_change(eval_items(args.out, distilled), eval_items(args.out / args.tag, name))
-        c.update(seconds=time.time() - started, band_selected=train.get("band_selected"),
+        before, after = eval_items(args.out, distilled), eval_items(args.out / args.tag, name)
+        c = paired_change(before, after)
+        c["aligned"] = paired_change(before, after, conflict=False)  # the gain must not be paid for here
+        c.update(seconds=time.time() - started, band_selected=train.get("band_selected"), band_twins=train.get("band_twins"),
                  band_reward_before=train.get("band_reward_before"), band_reward_after=train.get("band_reward_after"))
         if not args.reference:
             shutil.rmtree(folder / "model")  # the evaluation is what the probe keeps
         changes.append(c)
         print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c)}; band reward "
               f"{c['band_reward_before'] or 0:.2f} -> {c['band_reward_after'] or 0:.2f}", flush=True)
+        print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c['aligned'], 'Aligned')}", flush=True)
     pooled = pooled_change(changes)
+    aligned = pooled_change([c["aligned"] for c in changes])
     print(f"{args.tag}: {change_line(f'every round pooled ({len(changes)} stages)', pooled)}")
+    print(f"{args.tag}: {change_line(f'every round pooled ({len(changes)} stages)', aligned, 'Aligned')}")
     (args.out / args.tag / "changes.json").write_text(json.dumps({"rounds": changes, "pooled": pooled,
-                                                                  "set": args.set}, indent=2))
+                                                                  "pooled_aligned": aligned, "set": args.set},
+                                                                 indent=2))
 
 
 if __name__ == "__main__":

@@ -315,6 +315,42 @@ def test_band_candidates_conflict_share_is_a_checked_optional_number():
         load_config(None, ["recipe.rounds.band.conflict_share=2"])
 
 
+def test_balanced_band_gives_every_answer_of_a_family_as_many_questions():
+    import numpy as np
+
+    from audiogym.tasks import AudioTask
+    from audiogym.trainers.stage_config import BandSection
+    from audiogym.trainers.stages.band_rl import balanced_band
+
+    def task(i, family, answer, choices=("waltz", "march")):
+        return AudioTask(id=f"{family}-{i}", audio=np.zeros(4), question="q", choices=list(choices), answer=answer,
+                         category="music", skill="s", family=family)
+    band = BandSection(low=3, high=6, samples=8)
+    # Meter: 5 waltz questions in the band, 1 march; two more march questions vary outside it (7 and
+    # 2 of 8), one never varies (8 of 8). Pitch: one answer only among the candidates.
+    meter = [task(i, "Meter", "waltz") for i in range(5)] + [task(i, "Meter", "march") for i in range(5, 9)]
+    pitch = [task(i, "Pitch", "low", ("low", "high")) for i in range(3)]
+    correct = {t.id: c for t, c in zip(meter + pitch, [4, 5, 3, 6, 4, 5, 7, 2, 8, 4, 4, 4])}
+    got = balanced_band(meter + pitch, correct, band)
+    # march offers 3 varying questions (band first, then the nearest: 7 of 8 before 2 of 8 is a tie
+    # kept in order), so every answer gets 3; the band's waltz questions are taken in order
+    assert [t.id for t in got] == ["Meter-0", "Meter-1", "Meter-2", "Meter-5", "Meter-6", "Meter-7"]
+    # a question nobody answered differently gives GRPO nothing: never picked, even to balance
+    correct["Meter-6"] = 8
+    correct["Meter-7"] = 0
+    assert [t.id for t in balanced_band(meter, correct, band)] == ["Meter-0", "Meter-5"]
+    # an answer with no varying question: the family sits the round out
+    correct["Meter-5"] = 0
+    assert balanced_band(meter, correct, band) == []
+    assert balanced_band([], {}, band) == []
+
+
+def test_band_twins_is_a_checked_switch():
+    assert load_config(None, ["recipe.rounds.band.twins=true"]).recipe.rounds.band.twins is True
+    with pytest.raises(ConfigError, match="recipe.rounds.band.twins"):
+        load_config(None, ["recipe.rounds.band.twins=3"])
+
+
 @pytest.mark.parametrize("make, args, message", [
     (False, [], "not a run folder"),
     (True, ["--rounds", "9"], "--rounds 9: the run has rounds 1..3"),

@@ -87,3 +87,25 @@ def test_text_reasoning_answers_are_verifiable():
         if t.question.startswith("What is"):
             expr = t.question[len("What is "):-1]
             assert str(eval(expr)) == t.answer  # noqa: S307 - our own generated arithmetic
+
+
+@pytest.mark.parametrize("name", AUDIO_FAMILIES)
+def test_twin_is_the_same_clip_with_the_words_turned_the_other_way(name):
+    fam = get_family(name)
+    for seed in range(6):
+        task = fam.make(seed, fam.config(conflict_rate=seed % 2))
+        twin = fam.twin(task)
+        assert twin.audio.tobytes() == task.audio.tobytes()
+        assert (twin.question, twin.choices, twin.answer, twin.facts) == (task.question, task.choices, task.answer, task.facts)
+        assert twin.conflict is not task.conflict and twin.id != task.id
+        # the words of an aligned twin name the answer; those of a conflict twin another choice
+        said = fam.transcript_answer(twin)
+        assert (said == task.answer) is task.conflict and said is not None
+        assert fam.twin(task).transcript == twin.transcript  # deterministic
+        assert (fam.transcript_answer(task) == task.answer) is not task.conflict
+
+
+def test_a_family_without_transcript_cues_has_no_twin():
+    fam = get_family("TextReasoning")
+    with pytest.raises(ConfigError, match="no transcript cues"):
+        fam.twin(fam.make(0))

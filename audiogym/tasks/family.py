@@ -8,7 +8,7 @@ Nothing else in audiogym needs to change for a new family (CONTRIBUTING.md).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -191,6 +191,22 @@ class Family:
     def transcript_answer(self, task: AudioTask) -> str | None:
         """The answer the transcript's words point to (None when they point nowhere)."""
         return cue_class(task.transcript, self.cues)
+
+    def twin(self, task: AudioTask) -> AudioTask:
+        """The same clip and question with the transcript's words turned the other way: an aligned
+        item's twin has words pointing to a wrong answer, a conflict item's twin words pointing to the
+        right one. Trained side by side, the pair pays listening (right on both) and neither reading
+        the words nor answering against them (right on one each)."""
+        if not self.cues or task.answer not in self.cues:
+            raise ConfigError(f"{task.id}: family {self.name!r} has no transcript cues to make a twin from")
+        rng = np.random.default_rng([hash_name(self.name), hash_name(task.id), 1])
+        if task.conflict:
+            cls = task.answer
+        else:
+            cls = str(rng.choice([c for c in self.cues if c != task.answer]))
+        transcript = str(rng.choice(self.cues[cls]))
+        return replace(task, id=f"{task.id}-twin", transcript=transcript, conflict=not task.conflict,
+                       facts=dict(task.facts))
 
     def surrogate(self, task: AudioTask) -> str:
         """A chain that reasons from the transcript alone, as a cascade (ASR + text LLM) would."""

@@ -164,6 +164,12 @@ class BandSection:
     # Share of candidates the transcript cannot solve (null: the families' own mix). On aligned items
     # an outcome reward pays reading the words as well as listening; only conflict items pay listening.
     conflict_share: float | None = 0.75
+    # Train every answer of a family on as many questions (stages.band_rl.balanced_band): the band
+    # alone leans to the answers the model gets wrong, and RL on it moves the family's answer prior.
+    balance_answers: bool = False
+    # Train each band question beside its twin (the same clip, the transcript's words turned the other
+    # way: Family.twin), so that the reward pays listening and not "answer against the words".
+    twins: bool = False
 
     def validate(self, key: str) -> None:
         check(f"{key}.candidates", self.candidates, 1, MAX_ITEMS)
