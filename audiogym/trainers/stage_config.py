@@ -169,6 +169,10 @@ class BandSection:
     balance_answers: bool = False
     # Train each band question beside its twin (the same clip, the transcript's words turned the other
     # way: Family.twin), so that the reward pays listening and not "answer against the words".
+    # Off: re-running rounds 1 and 3 of seeds 0-1 with it (scripts/rl_probe.py) lost more held-out
+    # items than it gained, conflict 103 / 135 and aligned 81 / 185. balance_answers over five seeds:
+    # conflict 262 / 215, aligned 325 / 347, against 239 / 198 and 221 / 370 without it; not yet
+    # the default (a default needs five whole runs).
     twins: bool = False
 
     def validate(self, key: str) -> None:

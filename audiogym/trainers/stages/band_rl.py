@@ -43,7 +43,7 @@ class BandRL:
         for row in rollouts:
             correct[row["task_id"]] = correct.get(row["task_id"], 0) + int(row["correct"])
         selected = (balanced_band(tasks, correct, band) if band.balance_answers
-                    else [task for task in tasks if band.low <= correct.get(task.id, 0) <= band.high])
+                    else [task for task in tasks if off_band(correct.get(task.id, 0), band) == 0])
         write_selected(ctx, ({"task_id": task.id, "correct_of_8": correct[task.id]} for task in selected))
         histogram = np.bincount([correct.get(task.id, 0) for task in tasks], minlength=band.samples + 1).tolist()
         text = make_tasks(["TextReasoning"], rl.text, stream(ctx.seed, "band_rl", "text", t))
@@ -52,7 +52,7 @@ class BandRL:
         if len(rl_tasks) < rl.batch:  # too few in the band: fill with text so the stage still trains
             rl_tasks += make_tasks(["TextReasoning"], rl.batch, stream(ctx.seed, "band_rl", "fill", t))
         metrics = train_grpo(ctx, rows_for(rl_tasks), reward, rl)
-        in_band = sum(band.low <= correct.get(task.id, 0) <= band.high for task in selected)
+        in_band = sum(off_band(correct.get(task.id, 0), band) == 0 for task in selected)
         metrics.update(band_selected=len(selected), band_in_band=in_band, band_twins=len(twins), candidates=len(tasks), correct_histogram=histogram)
         if selected:  # what RL did on what it trained on: the band questions resampled from the new model
             folder = ctx.folder / "band_after"  # a fresh model: an earlier attempt's samples do not count
@@ -70,6 +70,11 @@ class BandRL:
         return metrics
 
 
+def off_band(n_correct: int, band: BandSection) -> int:
+    """How many correct samples a question is from the band (0: low..high, inside it)."""
+    return max(band.low - n_correct, n_correct - band.high, 0)
+
+
 def balanced_band(tasks: list[AudioTask], correct: dict[str, int], band: BandSection) -> list[AudioTask]:
     """The band with every answer of a family on as many questions. Per family, each answer gets n
     questions: its band questions (low..high of `samples` correct) first, then those nearest the band
@@ -81,8 +86,7 @@ def balanced_band(tasks: list[AudioTask], correct: dict[str, int], band: BandSec
     round 1: Meter 15 waltz to 3 march questions). RL on that set moves the family's answer prior
     ("say waltz") as much as it teaches listening, and the held-out accuracy of the other answer pays."""
     def distance(task: AudioTask) -> int:
-        c = correct.get(task.id, 0)
-        return max(band.low - c, c - band.high, 0)
+        return off_band(correct.get(task.id, 0), band)
 
     groups: dict[str, dict[str, list[AudioTask]]] = {}
     for task in tasks:
