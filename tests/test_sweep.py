@@ -55,26 +55,38 @@ def test_trial_names_are_plain_stable_folder_names():
     assert RUN_NAME.fullmatch(name) and name.endswith("seed-2")
 
 
-def _descendants():
-    import psutil
+LISTENERS = """
+import subprocess, sys, tempfile
+from pathlib import Path
+if sys.argv[1] == "ray-first":
+    import ray  # as another library might, before audiogym sets Ray's single-node mode
+import psutil
+from audiogym.trainers.sweep import _ray_init, shutdown_ray
+_ray_init(None, Path(tempfile.mkdtemp()), 1)
+try:
     me = psutil.Process()
-    return {me.pid} | {p.pid for p in me.children(recursive=True)}
+    pids = {me.pid} | {p.pid for p in me.children(recursive=True)}
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if any(f"pid={p}," in line for p in pids):
+            print("LISTEN", line.split()[3], line.split()[-1])
+finally:
+    shutdown_ray()
+"""
 
 
 @pytest.mark.slow
-def test_ray_listens_on_loopback_only(tmp_path):
-    from audiogym.trainers.sweep import _ray_init, shutdown_ray  # sets Ray's loopback-only mode before ray loads
-    _ray_init(None, tmp_path, 1)
-    try:
-        pids = _descendants()
-        out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
-        ours = [line for line in out.splitlines() if any(f"pid={p}," in line for p in pids)]
-        assert ours, "Ray opened no listener: nothing was checked"
-        for line in ours:
-            local = line.split()[3]
-            assert local.startswith(("127.", "[::ffff:127.", "[::1]")), line
-    finally:
-        shutdown_ray()
+@pytest.mark.parametrize("order", ["audiogym-first", "ray-first"])
+def test_ray_listens_on_loopback_only(tmp_path, order):
+    # A fresh interpreter: whether this pytest worker already imported ray must not decide the result
+    # (CI's worker had, and Ray's agent listened on the host's address).
+    res = subprocess.run([sys.executable, "-c", LISTENERS, order], capture_output=True, text=True, timeout=180,
+                         cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    ours = [line.split(None, 2)[1:] for line in res.stdout.splitlines() if line.startswith("LISTEN ")]
+    assert ours, "Ray opened no listener: nothing was checked"
+    for local, who in ours:
+        assert local.startswith(("127.", "[::ffff:127.", "[::1]")), (local, who)
 
 
 MICRO = ["recipe.rounds.T=0", "recipe.cold_start.sft.max_steps=4", "recipe.cold_start.text=4",

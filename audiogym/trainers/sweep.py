@@ -132,10 +132,6 @@ def _search_space(sweep: SweepConfig) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _ray_init(address: str | None, sweep_dir: Path, cpus: int | None) -> None:
-    import sys
-    if "ray" in sys.modules and os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER") != "0":
-        raise ConfigError("ray was imported before audiogym.trainers.sweep: set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 "
-                          "first, or Ray listens beyond 127.0.0.1")
     import ray
     if ray.is_initialized():
         return
@@ -143,6 +139,11 @@ def _ray_init(address: str | None, sweep_dir: Path, cpus: int | None) -> None:
     if address:
         ray.init(address=address, log_to_driver=False)
         return
+    # Ray reads RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER once, when it is first imported; if another library
+    # imported ray before this module set it (CI's pytest worker did), the local node would listen on
+    # the host's external address. The constant is read at start-up, so setting it here always holds.
+    from ray._private import ray_constants
+    ray_constants.ENABLE_RAY_CLUSTER = False
     # Ray's sockets live under its temp dir: AF_UNIX paths must stay short, so not inside runs/.
     tmp = Path(tempfile.gettempdir()) / f"ag-ray-{hashlib.sha1(str(sweep_dir.resolve()).encode()).hexdigest()[:8]}"
     ray.init(num_cpus=cpus or os.cpu_count(), include_dashboard=False, _temp_dir=str(tmp), log_to_driver=False,
