@@ -87,3 +87,14 @@ def test_chord_is_its_tones_added_one_by_one():
         want += synth.harmonic_tone(f, 5000, amps, rng)
     got = synth.chord(f0s, 5000, amps, np.random.default_rng(9))
     assert np.allclose(got, want, rtol=0, atol=1e-12)
+
+
+def test_shared_envelopes_and_vibrato_cannot_be_written_into():
+    # Made once per shape and shared by every task: writing into one would change later clips.
+    env = synth.envelope(800, 0.01, 0.02, decay_tau=0.1)
+    assert env is synth.envelope(800, 0.01, 0.02, decay_tau=0.1)
+    assert env[0] == 0.0 and env[-1] == 0.0 and 0 < env[400] < 1
+    with pytest.raises(ValueError):
+        env[0] = 1.0
+    with pytest.raises(ValueError):
+        synth._vibrato(800, 5.5, 0.15)[:] = 1.0

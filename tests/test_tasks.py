@@ -14,6 +14,38 @@ def test_same_seed_same_task_bit_for_bit(name):
     assert a.id != c.id and (a.audio.tobytes() != c.audio.tobytes() or a.question != c.question or not len(a.audio))
 
 
+# Each family's clips for seeds 0-3, projected on a slow sine (a change of synthesis moves these by
+# whole units; platform rounding by ~1e-6). A failure means the task audio changed: that is a
+# version change (CHANGELOG, and the default run's table re-measured), then update these figures.
+PINNED_AUDIO = {
+    "ChordMood": [-10.60431, -52.20835, -53.13758, 45.34138],
+    "Tempo": [51.89293, -84.27449, 17.63844, 14.5494],
+    "MelodyContour": [19.47487, 61.45425, -18.69949, 8.38499],
+    "Timbre": [-30.08612, 73.75033, -30.78701, 3.87522],
+    "Meter": [-19.25343, -33.11229, -13.28806, 15.1749],
+    "AcousticScene": [-0.14847, 0.09201, 1.24051, 0.06651],
+    "EventCount": [-21.98868, 10.32362, -15.93419, -21.91654],
+    "LoudnessTrend": [-36.18457, -1.61748, -19.73346, -12.87345],
+    "Intonation": [-2.64417, 2.62554, 18.56632, -27.72388],
+    "SpeakerEmotion": [17.22213, -59.34276, 0.43946, 26.54069],
+    "SpeakingRate": [-2.81566, -7.71077, 44.75037, -53.70871],
+    "VoicePitch": [-66.32551, 21.57424, -60.69159, 6.9273],
+}
+
+
+def test_every_audio_family_is_pinned():
+    assert set(PINNED_AUDIO) == set(AUDIO_FAMILIES)
+
+
+@pytest.mark.parametrize("name", list(PINNED_AUDIO))
+def test_task_audio_is_what_this_version_makes(name):
+    got = []
+    for seed in range(4):
+        a = AUDIO_FAMILIES[name].make(seed).audio.astype(np.float64)
+        got.append(float(a @ np.sin(np.arange(len(a)) * 0.001)))
+    assert got == pytest.approx(PINNED_AUDIO[name], rel=1e-5, abs=1e-3)
+
+
 @pytest.mark.parametrize("name", list(AUDIO_FAMILIES))
 def test_audio_is_16k_mono_float32_in_range(name):
     task = AUDIO_FAMILIES[name].make(3)

@@ -79,8 +79,7 @@ def harmonic_tone(f0: float | np.ndarray, n: int, amps: np.ndarray, rng: np.rand
     constant = np.ndim(f0) == 0 and not vibrato_semitones
     freq: np.ndarray = np.broadcast_to(np.asarray(f0, dtype=np.float64), (n,))
     if vibrato_semitones:
-        t = np.arange(n) / SR
-        freq = freq * np.exp2(vibrato_semitones / 12.0 * np.sin(2 * np.pi * vibrato_hz * t))
+        freq = freq * _vibrato(n, float(vibrato_hz), float(vibrato_semitones))
     if constant:  # phase in table points (TABLE_SIZE a cycle): the running sum of f0
         pos = np.arange(1, n + 1, dtype=np.float64) * (float(f0) * TABLE_SIZE / SR)
     else:
@@ -95,6 +94,15 @@ def harmonic_tone(f0: float | np.ndarray, n: int, amps: np.ndarray, rng: np.rand
         return _read_tables(pos, *_wavetable(key, int(lo_count)))
     tables, slopes = _wavetables(key, int(lo_count), int(hi_count))
     return _read_tables(pos, tables, slopes, (_harmonics_below_nyquist(freq, len(key)) - lo_count) * TABLE_SIZE)
+
+
+@functools.lru_cache(maxsize=64)
+def _vibrato(n: int, hz: float, semitones: float) -> np.ndarray:
+    """The frequency factor of a sine vibrato, made once per length and depth (read-only)."""
+    t = np.arange(n) / SR
+    out = np.exp2(semitones / 12.0 * np.sin(2 * np.pi * hz * t))
+    out.flags.writeable = False
+    return out
 
 
 def chord(f0s: Sequence[float], n: int, amps: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -118,8 +126,10 @@ def _wavetables(amps: tuple[float, ...], fewest: int, most: int) -> tuple[np.nda
     return np.concatenate([t for t, _ in pairs]), np.concatenate([d for _, d in pairs])
 
 
+@functools.lru_cache(maxsize=128)
 def envelope(n: int, attack: float = 0.01, release: float = 0.05, decay_tau: float | None = None) -> np.ndarray:
-    """Linear attack, optional exponential decay (time constant in s), linear release."""
+    """Linear attack, optional exponential decay (time constant in s), linear release. Made once
+    per shape: the array is shared and read-only (multiply by it, do not write into it)."""
     env = np.ones(n)
     a, r = min(n_samples(attack), n), min(n_samples(release), n)
     if a:
@@ -128,6 +138,7 @@ def envelope(n: int, attack: float = 0.01, release: float = 0.05, decay_tau: flo
         env *= np.exp(-np.arange(n) / (decay_tau * SR))
     if r:
         env[n - r:] *= np.linspace(1.0, 0.0, r)
+    env.flags.writeable = False
     return env
 
 
@@ -159,7 +170,9 @@ def noise(n: int, rng: np.random.Generator, color: str = "white") -> np.ndarray:
     start, sign = int(rng.integers(0, BANK_SIZE)), 1.0 if rng.random() < 0.5 else -1.0
     idx = np.arange(start, start + n) % BANK_SIZE if start + n > BANK_SIZE else slice(start, start + n)
     window = bank[idx] if n <= BANK_SIZE else np.resize(np.roll(bank, -start), n)
-    return sign * window.astype(np.float64)
+    out = window.astype(np.float64)
+    out *= sign  # in place: a clip-long temporary costs page faults on every task
+    return out
 
 
 @functools.lru_cache(maxsize=256)
@@ -207,7 +220,11 @@ def add_noise(x: np.ndarray, snr_db: float | None, rng: np.random.Generator, col
     """Distractor noise at `snr_db` below the signal's RMS (None: clean)."""
     if snr_db is None:
         return x
-    return x + noise(len(x), rng, color) * rms(x) * db_to_amp(-snr_db)
+    out = noise(len(x), rng, color)
+    out *= rms(x)
+    out *= db_to_amp(-snr_db)
+    out += x  # the same sums as x + noise * rms * gain, without three clip-long temporaries
+    return out
 
 
 def place(out: np.ndarray, x: np.ndarray, start: int) -> None:
@@ -234,7 +251,7 @@ def beep(freq: float, seconds: float) -> np.ndarray:
 
 def finish(x: np.ndarray, peak: float = 0.99) -> np.ndarray:
     """Float32 in [-1, 1]; scaled down only if it would clip (levels are part of the task)."""
-    m = float(np.max(np.abs(x))) if len(x) else 0.0
+    m = max(float(x.max()), -float(x.min())) if len(x) else 0.0  # max |x| without an |x| copy
     if m > peak:
         x = x * (peak / m)
     return np.asarray(x, dtype=np.float32)

@@ -47,17 +47,18 @@ def timbre(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
     notes = [int(rng.integers(55, 70)) for _ in range(3)]
     note_n = n // 3
     out = np.zeros(n)
+    spectrum = timbre_spectrum(kind)
+    vib = 0.15 if kind in ("string-like", "flute-like") else 0.0
+    if kind == "plucked":
+        env = synth.envelope(note_n, 0.003, 0.03, decay_tau=0.15)
+    elif kind == "flute-like":
+        env = synth.envelope(note_n, 0.08, 0.08)
+    else:
+        env = synth.envelope(note_n, 0.04, 0.06)
     for i, m in enumerate(notes):
-        f0 = synth.midi_to_hz(m)
-        vib = 0.15 if kind in ("string-like", "flute-like") else 0.0
-        tone = synth.harmonic_tone(f0, note_n, timbre_spectrum(kind), rng, vibrato_hz=5.5, vibrato_semitones=vib)
-        if kind == "plucked":
-            env = synth.envelope(note_n, 0.003, 0.03, decay_tau=0.15)
-        elif kind == "flute-like":
-            env = synth.envelope(note_n, 0.08, 0.08)
+        tone = synth.harmonic_tone(synth.midi_to_hz(m), note_n, spectrum, rng, vibrato_hz=5.5, vibrato_semitones=vib)
+        if kind == "flute-like":
             tone += 0.03 * synth.bandpass(rng.standard_normal(note_n), 1000, 5000)
-        else:
-            env = synth.envelope(note_n, 0.04, 0.06)
         synth.place(out, tone * env, i * note_n)
     out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
     transcript, conflict = transcript_for(rng, TIMBRE_CUES, kind, cfg)
