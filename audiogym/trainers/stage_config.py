@@ -171,8 +171,9 @@ class BandSection:
     # way: Family.twin), so that the reward pays listening and not "answer against the words".
     # Off: re-running rounds 1 and 3 of seeds 0-1 with it (scripts/rl_probe.py) lost more held-out
     # items than it gained, conflict 103 / 135 and aligned 81 / 185. balance_answers over five seeds:
-    # conflict 262 / 215, aligned 325 / 347, against 239 / 198 and 221 / 370 without it; not yet
-    # the default (a default needs five whole runs).
+    # conflict 262 / 215, aligned 325 / 347, against 239 / 198 and 221 / 370 without it; but five
+    # whole runs with it lost round 2's RL stages 96 / 152 conflict items (p = 0.0005; default 150 /
+    # 126), so it stays off (docs/results.md, "Band RL options tried").
     twins: bool = False
 
     def validate(self, key: str) -> None:
