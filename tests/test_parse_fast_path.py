@@ -15,7 +15,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiogym.rewards.parse import _read_choice, parse_choice, parse_completion, read_choice
+from audiogym.rewards.parse import _read_choice, parse_choice, parse_completion, read_choice, read_open
 from audiogym.tasks import FAMILIES
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -31,11 +31,18 @@ OPTION_SETS = [
     ["it's fine", "isn't fine", "don't know", "no wait"],
     ["x-y", "x y", "x_y"],
     ["sad", 7, None],                                        # hostile rows: options that are not text
+    ["waltz (groups of three)", "march (groups of four)"],  # brackets inside options (Meter's)
+    ["(b)", "b", "a (b)", "(c) d"],                          # brackets that read as letters
+    ["x (y)", "x y", "(x) y", "not (x)"],                    # normalise alike; a rule word
+    ["slow (not fast)", "fast (really)"],
 ]
 PHRASES = ["cheerful", "sad", "very fast", "not fast", "fast", "rising", "falling", "a", "b", "B", "(B)", "(C)",
            "rather slow", "actually loud", "instead fast", "3 beats", "6/8 feel", "it's fine", "isn't fine",
            "no wait", "x-y", "x y", "sad or tense", "sad and tense", "not sad", "sad, actually tense",
-           "i mean sad", "tense wait", "calm second", "", " sad", "sad ", "SAD", "z", "(Z)", "H", "A"]
+           "i mean sad", "tense wait", "calm second", "", " sad", "sad ", "SAD", "z", "(Z)", "H", "A",
+           "waltz (groups of three)", "march (groups of four", "waltz (groups of three) or march (groups of four)",
+           "waltz groups of three", "(b)", "b)", "a (b)", "(c) d", "x (y)", "(x) y", "not (x)", "(a) (b)",
+           "slow (not fast)", "fast (really)", "()", "(sad)", "sad (tense)"]
 TEMPLATES = ["The answer is {}.", "The answer is {}", "the answer is {}.", "The answer is {}.\n", "The answer is {}..",
              "The answer is ({}).", "The answer is {}!", "Answer: {}.", "The answer is {}. The answer is sad."]
 
@@ -83,16 +90,40 @@ def test_fast_path_agrees_on_random_option_words(phrase, choices):
     assert _fast(text, choices) == _general(text, choices)
 
 
-def test_read_choice_is_parse_completion_choice():
-    hostile = json.loads((FIXTURES / "hostile_completions.json").read_text())
-    bodies = [v for k, v in hostile.items() if not k.startswith("_") and isinstance(v, str)]
-    answers = [t for t, _ in itertools.islice(_answers(), 0, None, 7)]
-    shapes = ["<think>\nI hear it.\n</think>\n{}", "{}", "I hear it.</think>{}", "<think>never closed {}",
+SHAPES = ["<think>\nI hear it.\n</think>\n{}", "{}", "I hear it.</think>{}", "<think>never closed {}",
               "<think>a</think>{}<think>b</think>{}", "<think><think>x</think>y</think>{}", "</think>{}<think>",
               "</think>{}<think>b</think>{}", "<think>a</think>{}<think>b", "x</think>{}<think>y</think>",
-              "  {}  ", "<think>\n" + "listen again. " * 400 + "</think>\n{}"]
+              "  {}  ", "<think>\n" + "listen again. " * 400 + "</think>\n{}",
+              # other '<' than the two tags, which the reader's quick tag check must not miss
+              "<think>3 < 4, <b>bold</b></think>{}", "<<think>>x</think>{}", "<think>a</think>{}<thinking>",
+              "<think>a</think>{}<", "<<think>a</think>{}<think>b</think>{}", "<think>a</think><think>{}</think>c",
+              "<think>a</think>{}</think>", "a<b</think>{}", "<think>x<think>y</think>z</think>{}<think>"]
+# Open answers (no options): numbers in and out of the canonical sentence, and text.
+NUMBERS = ["121", "-49", "4.5", "-0.25", "4.5.5", "+3", "1,000", "12 or 13", "not 5", "Fay", "", "3.", "1e3", "٣", "１２"]
+
+
+def _completions(bodies):
+    for shape, body in itertools.product(SHAPES, bodies):
+        yield shape.format(body, body) if shape.count("{}") == 2 else shape.format(body)
+
+
+def _hostile_bodies():
+    hostile = json.loads((FIXTURES / "hostile_completions.json").read_text())
+    return [v for k, v in hostile.items() if not k.startswith("_") and isinstance(v, str)]
+
+
+def test_read_choice_is_parse_completion_choice():
+    answers = [t for t, _ in itertools.islice(_answers(), 0, None, 7)]
     for choices in OPTION_SETS:
-        for shape, body in itertools.product(shapes, bodies + answers):
-            completion = shape.format(body, body) if shape.count("{}") == 2 else shape.format(body)
+        for completion in _completions(_hostile_bodies() + answers):
             assert read_choice(completion, list(choices)) == parse_completion(completion, list(choices)).choice, (
                 completion[-200:], choices)
+
+
+def test_read_open_is_parse_completion_answer():
+    bodies = _hostile_bodies() + [t.format(n) for t, n in itertools.product(TEMPLATES, NUMBERS)]
+    n = 0
+    for completion in _completions(bodies):
+        assert read_open(completion) == parse_completion(completion).answer, completion[-200:]
+        n += 1
+    assert n > 2000

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from audiogym.rewards.base import Reward
-from audiogym.rewards.parse import answers_match, parse_completion, read_choice, split_think
+from audiogym.rewards.parse import answers_match, read_choice, read_open, split_think
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -30,7 +30,7 @@ def is_correct(completion: str, answer: str, choices: list[str] | None = None) -
             choices = list(choices)
         k = read_choice(completion, choices)
         return k is not None and choices[k] == answer
-    return answers_match(parse_completion(completion, None).answer, answer)
+    return answers_match(read_open(completion), answer)
 
 
 THINK_READ = 20_000  # characters of the think block read for "reasoning present" (a 10 MB block costs the same)
