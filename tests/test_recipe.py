@@ -81,6 +81,14 @@ def test_whole_recipe_with_minute_settings(tmp_path):
         assert p.returncode == 0, p.stderr[-3000:]
         got = json.loads((tmp_path / "probe" / ("x" + "".join(extra)) / "changes.json").read_text())["rounds"][0]
         assert (got["n"], got["gained"], got["lost"]) == (rl["n"], rl["gained"], rl["lost"]), p.stdout
+    # scripts/distill_probe.py redoes a distillation from the run's samples: unchanged, it is the run's stage
+    probe = Path(__file__).parent.parent / "scripts" / "distill_probe.py"
+    p = subprocess.run([sys.executable, str(probe), str(run), str(tmp_path / "dprobe"), "--tag", "same"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    got = json.loads((tmp_path / "dprobe" / "same" / "changes.json").read_text())["rounds"][0]
+    assert got["against_run"]["gained"] == got["against_run"]["lost"] == 0 and got["n"] == change["n"], p.stdout
+    assert "Aligned items, cold_start_rlvr -> round1_distill" in p.stdout
 
 
 def test_paired_change_counts_flips_and_tests_them():
@@ -351,21 +359,26 @@ def test_band_twins_is_a_checked_switch():
         load_config(None, ["recipe.rounds.band.twins=3"])
 
 
-@pytest.mark.parametrize("make, args, message", [
-    (False, [], "not a run folder"),
-    (True, ["--rounds", "9"], "--rounds 9: the run has rounds 1..3"),
-    (True, ["--set", "recipe.rounds.rl.lr=-1"], "recipe.rounds.rl.lr"),
-    (True, [], "round1_distill: no model"),
+@pytest.mark.parametrize("script, make, args, message", [
+    ("rl_probe", False, [], "not a run folder"),
+    ("rl_probe", True, ["--rounds", "9"], "--rounds 9: the run has rounds 1..3"),
+    ("rl_probe", True, ["--set", "recipe.rounds.rl.lr=-1"], "recipe.rounds.rl.lr"),
+    ("rl_probe", True, [], "round1_distill: no model"),
+    ("distill_probe", False, [], "not a run folder"),
+    ("distill_probe", True, ["--rounds", "0"], "--rounds 0: the run has rounds 1..3"),
+    ("distill_probe", True, ["--set", "recipe.rounds.distill.direct=-1"], "recipe.rounds.distill.direct"),
+    ("distill_probe", True, [], "cold_start_rlvr/model/config.json: missing"),
 ])
-def test_rl_probe_refuses_bad_input_in_one_line(tmp_path, make, args, message):
+def test_probes_refuse_bad_input_in_one_line(tmp_path, script, make, args, message):
     from audiogym.trainers.config import Config
     run = tmp_path / "run"
     if make:
         run.mkdir()
         (run / "config.json").write_text(json.dumps(Config().to_dict()))
-    probe = Path(__file__).parent.parent / "scripts" / "rl_probe.py"
-    r = subprocess.run([sys.executable, str(probe), str(run), str(tmp_path / "out"), "--tag", "t", "--per-family", "1",
-                        *args], capture_output=True, text=True, timeout=300)
+    probe = Path(__file__).parent.parent / "scripts" / f"{script}.py"
+    extra = ["--per-family", "1"] if script == "rl_probe" else []
+    r = subprocess.run([sys.executable, str(probe), str(run), str(tmp_path / "out"), "--tag", "t", *extra, *args],
+                       capture_output=True, text=True, timeout=300)
     last = r.stderr.strip().splitlines()[-1]
     assert r.returncode == 2 and last.startswith("error: ") and message in last, r.stderr[-2000:]
     assert not (tmp_path / "out").exists()  # nothing written

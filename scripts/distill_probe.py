@@ -1,0 +1,91 @@
+"""Tune a round's distillation in isolation: from a finished run's models, redo each
+`round<t>_distill` SFT with other settings and compare held-out accuracy item by item.
+
+The run's own samples are reused (`round<t>_distill/rollouts.jsonl`: same model, same seed, so
+sampling again would give them back), so only the kept-chain selection and the SFT run: about two
+minutes a stage on one core. Each redone stage starts from the model the run's stage started from
+(`cold_start_rlvr` or `round<t-1>_rl`) and is evaluated on the run's held-out items; the script
+prints the change from that model (conflict and aligned items) and from the run's own distilled
+model. With no `--set` it reproduces the run's stage (0 gained, 0 lost against it).
+
+    python scripts/distill_probe.py runs/tiny probes/tiny --tag direct200 --set recipe.rounds.distill.direct=200
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from audiogym.errors import ConfigError
+from audiogym.evaluation import change_line, paired_change, pooled_change
+from audiogym.trainers.config import load_config
+from audiogym.trainers.heldout import HeldOut
+from audiogym.trainers.report import eval_items
+from audiogym.trainers.seeds import stage_offset
+from audiogym.trainers.stages import StageContext
+from audiogym.trainers.stages.distill import Distill
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path, help="a finished run folder (holds config.json and round<t>_distill/)")
+    ap.add_argument("out", type=Path, help="where the probe's stages and evaluations go")
+    ap.add_argument("--tag", required=True, help="this variant's name (a subfolder of OUT)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override (repeatable)")
+    ap.add_argument("--rounds", type=int, nargs="+", help="only these rounds (default: every round of the run)")
+    args = ap.parse_args(argv)
+    if not (args.run / "config.json").is_file():
+        raise ConfigError(f"{args.run}: not a run folder (no config.json)")
+    cfg = load_config(args.run / "config.json", args.set)  # the run's own config, then the variant
+    rounds = args.rounds or list(range(1, cfg.recipe.rounds.T + 1))
+    start = {t: "cold_start_rlvr" if t == 1 else f"round{t - 1}_rl" for t in rounds}
+    for t in rounds:  # every round checked before any work
+        if not 1 <= t <= cfg.recipe.rounds.T:
+            raise ConfigError(f"--rounds {t}: the run has rounds 1..{cfg.recipe.rounds.T}")
+        for need in (args.run / start[t] / "model" / "config.json", args.run / f"round{t}_distill" / "rollouts.jsonl",
+                     args.run / f"round{t}_distill" / "eval" / "eval.json"):
+            if not need.is_file():
+                raise ConfigError(f"{need}: missing (has the run finished round {t}?)")
+    held = HeldOut(cfg.recipe)
+    changes = []
+    for t in rounds:
+        name = f"round{t}_distill"
+        folder = args.out / args.tag / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        shutil.copy2(args.run / name / "rollouts.jsonl", folder / "rollouts.jsonl")  # sampling picks them up
+        started = time.time()
+        ctx = StageContext(name, folder, args.run / start[t] / "model", cfg,
+                           cfg.recipe.seed + stage_offset(name, cfg.recipe.rounds.T))
+        train = Distill(t).run(ctx)
+        held.evaluate(ctx.model_out, folder / "eval")
+        shutil.rmtree(ctx.model_out)  # the evaluation is what the probe keeps
+        before, after = eval_items(args.run, start[t]), eval_items(args.out / args.tag, name)
+        c = paired_change(before, after)
+        c["aligned"] = paired_change(before, after, conflict=False)
+        c["against_run"] = paired_change(eval_items(args.run, name), after)
+        c.update(seconds=time.time() - started, train_rows=train.get("train_rows"),
+                 trained_chains=train.get("trained_chains"))
+        changes.append(c)
+        for key, what in ((None, "Conflict"), ("aligned", "Aligned")):
+            print(f"{args.tag}: {change_line(f'{start[t]} -> {name}', c[key] if key else c, what)}", flush=True)
+        own = f"the run's own {name} -> this one"
+        print(f"{args.tag}: {change_line(own, c['against_run'])}", flush=True)
+    pooled = pooled_change(changes)
+    aligned = pooled_change([c["aligned"] for c in changes])
+    print(f"{args.tag}: {change_line(f'every round pooled ({len(changes)} stages)', pooled)}")
+    print(f"{args.tag}: {change_line(f'every round pooled ({len(changes)} stages)', aligned, 'Aligned')}")
+    (args.out / args.tag / "changes.json").write_text(json.dumps({"rounds": changes, "pooled": pooled,
+                                                                  "pooled_aligned": aligned, "set": args.set},
+                                                                 indent=2))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
