@@ -240,6 +240,17 @@ def pooled_change(changes: list[dict[str, Any]]) -> dict[str, Any]:
             "p_value": sign_test_p(gained, lost), "runs": len(changes)}
 
 
+def write_pooled_changes(folder: Path, changes: list[dict[str, Any]], sets: list[str]) -> list[str]:
+    """A probe's stages pooled (conflict items, and aligned ones under each change's "aligned"):
+    written with the stages to `folder/changes.json`; returns the two summary lines."""
+    pooled = pooled_change(changes)
+    aligned = pooled_change([c["aligned"] for c in changes])
+    label = f"every round pooled ({len(changes)} stages)"
+    (folder / "changes.json").write_text(json.dumps({"rounds": changes, "pooled": pooled, "pooled_aligned": aligned,
+                                                     "set": sets}, indent=2))
+    return [change_line(label, pooled), change_line(label, aligned, "Aligned")]
+
+
 def change_line(label: str, c: dict[str, Any], items: str = "Conflict") -> str:
     return (f"{items} items, {label}: {c['before']:.3f} -> {c['after']:.3f} "
             f"({c['gained']} gained, {c['lost']} lost of {c['n']}; exact sign test p = {c['p_value']:.3g})")

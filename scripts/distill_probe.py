@@ -13,14 +13,13 @@ model. With no `--set` it reproduces the run's stage (0 gained, 0 lost against i
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
 from pathlib import Path
 
 from audiogym.errors import ConfigError
-from audiogym.evaluation import change_line, paired_change, pooled_change
+from audiogym.evaluation import change_line, paired_change, write_pooled_changes
 from audiogym.trainers.config import load_config
 from audiogym.trainers.heldout import HeldOut
 from audiogym.trainers.report import eval_items
@@ -74,13 +73,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{args.tag}: {change_line(f'{start[t]} -> {name}', c[key] if key else c, what)}", flush=True)
         own = f"the run's own {name} -> this one"
         print(f"{args.tag}: {change_line(own, c['against_run'])}", flush=True)
-    pooled = pooled_change(changes)
-    aligned = pooled_change([c["aligned"] for c in changes])
-    print(f"{args.tag}: {change_line(f'every round pooled ({len(changes)} stages)', pooled)}")
-    print(f"{args.tag}: {change_line(f'every round pooled ({len(changes)} stages)', aligned, 'Aligned')}")
-    (args.out / args.tag / "changes.json").write_text(json.dumps({"rounds": changes, "pooled": pooled,
-                                                                  "pooled_aligned": aligned, "set": args.set},
-                                                                 indent=2))
+    for line in write_pooled_changes(args.out / args.tag, changes, args.set):
+        print(f"{args.tag}: {line}")
 
 
 if __name__ == "__main__":

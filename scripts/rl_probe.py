@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from audiogym.errors import ConfigError
-from audiogym.evaluation import change_line, paired_change, pooled_change
+from audiogym.evaluation import change_line, paired_change, write_pooled_changes
 from audiogym.trainers.config import load_config
 from audiogym.trainers.heldout import HeldOut
 from audiogym.trainers.report import eval_items
@@ -77,13 +77,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c)}; band reward "
               f"{c['band_reward_before'] or 0:.2f} -> {c['band_reward_after'] or 0:.2f}", flush=True)
         print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c['aligned'], 'Aligned')}", flush=True)
-    pooled = pooled_change(changes)
-    aligned = pooled_change([c["aligned"] for c in changes])
-    print(f"{args.tag}: {change_line(f'every round pooled ({len(changes)} stages)', pooled)}")
-    print(f"{args.tag}: {change_line(f'every round pooled ({len(changes)} stages)', aligned, 'Aligned')}")
-    (args.out / args.tag / "changes.json").write_text(json.dumps({"rounds": changes, "pooled": pooled,
-                                                                  "pooled_aligned": aligned, "set": args.set},
-                                                                 indent=2))
+    for line in write_pooled_changes(args.out / args.tag, changes, args.set):
+        print(f"{args.tag}: {line}")
 
 
 if __name__ == "__main__":
