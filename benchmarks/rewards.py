@@ -19,7 +19,7 @@ from pathlib import Path
 import audiogym
 from audiogym import rewards as R
 from audiogym.policies.scripted import OraclePolicy, RandomPolicy, TranscriptPolicy
-from audiogym.rewards.parse import clear_caches
+from audiogym.rewards.answer import clear_caches
 from audiogym.tasks import FAMILIES
 
 BASELINE_RE = re.compile(r"answer is \(?([A-Z])\)?")

@@ -15,7 +15,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiogym.rewards.parse import _read_choice, parse_choice, parse_completion, read_choice, read_open
+from audiogym.rewards.answer import _read_choice, parse_choice
+from audiogym.rewards.parse import parse_completion, read_choice, read_open
 from audiogym.tasks import FAMILIES
 
 FIXTURES = Path(__file__).parent / "fixtures"

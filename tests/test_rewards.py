@@ -309,7 +309,7 @@ _PIECES = st.one_of(st.text(alphabet=list("ab .!?;\n。！？；不对更正歌�
 def test_guarded_patterns_match_what_plain_alternations_match(text):
     import re
 
-    from audiogym.rewards import parse as P
+    from audiogym.rewards import answer as P
     grounding = __import__("audiogym.rewards.grounding", fromlist=["_SENTENCE_END"])
     plain_end = re.compile(r"[.!?;]+(?=\s|$)|[。！？；\n]+")
     assert [m.span() for m in grounding._SENTENCE_END.finditer(text)] == [m.span() for m in plain_end.finditer(text)]
@@ -323,13 +323,14 @@ def test_guarded_patterns_match_what_plain_alternations_match(text):
 
 
 def test_answer_reading_is_cached_per_text_and_options_and_never_changes_the_result():
-    from audiogym.rewards import parse as P
+    from audiogym.rewards import answer as P
+    from audiogym.rewards.parse import parse_completion
     P.clear_caches()  # (not the canonical "The answer is fast.", which is read without the cache)
     choices = ["slow", "fast"]
     first = P.parse_choice("So it must be fast.", choices)
     assert first == 1 and P._cached_choice.cache_info().misses == 1
     assert P.parse_choice("So it must be fast.", choices) == 1 and P._cached_choice.cache_info().hits == 1
     assert P.parse_choice("So it must be fast.", ["fast", "slow"]) == 0  # other options, other reading
-    assert P.parse_completion("So it must be fast.", [["unhashable"], "fast"]).choice is None  # a hostile row: no answer
+    assert parse_completion("So it must be fast.", [["unhashable"], "fast"]).choice is None  # a hostile row: no answer
     long_tail = "x " * 400 + "The answer is slow."
     assert P.parse_choice(long_tail, choices) == 0 and P._cached_choice.cache_info().currsize == 2

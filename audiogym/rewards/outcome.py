@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from audiogym.rewards.answer import answers_match
 from audiogym.rewards.base import Reward
-from audiogym.rewards.parse import answers_match, read_choice, read_open, split_think
+from audiogym.rewards.parse import read_choice, read_open, split_think
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
