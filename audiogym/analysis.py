@@ -13,13 +13,16 @@ numbers; the thresholds sit in the gaps the procedural families leave between cl
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import librosa  # numba's cache folder is set on `import audiogym` (audiogym.io.use_numba_cache)
 import numpy as np
 from scipy import fft as sfft
 from scipy.signal import find_peaks, resample_poly
 
+from audiogym.io import fill_numba_cache
 from audiogym.tasks.core import SAMPLE_RATE
 from audiogym.tasks.synth import NOTE_NAMES, TRIADS
 
@@ -312,3 +315,13 @@ def classify_scene(m: Measurement) -> str:
     if m.reverb_rt60 is not None and m.reverb_rt60 > 0.6:
         return "reverberant hall"
     return "quiet room"
+
+
+def _compile_kernels() -> None:
+    """Measure a pulsed tone: imports every librosa module whose numba kernels `measure` uses."""
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    measure((0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 3 * t) > 0)).astype(np.float32))
+
+
+# librosa compiles its kernels on first use; do it now, one process at a time (audiogym.io.fill_numba_cache)
+fill_numba_cache("analysis-" + hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:12], _compile_kernels)

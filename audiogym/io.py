@@ -1,13 +1,14 @@
 """Files written so that a crash never leaves a half-written one behind, and the numba cache folder."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
@@ -69,3 +70,38 @@ def use_numba_cache() -> None:
     """Point numba at `numba_cache_dir()` unless the user set NUMBA_CACHE_DIR (call before librosa
     is imported: its first import compiles for ~20 s, later ones load from the cache in ~3 s)."""
     os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `path` (created if missing) across processes; other
+    processes asking for it wait. Released when the block ends or the process dies."""
+    import fcntl
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def fill_numba_cache(key: str, compile_all: Callable[[], object]) -> None:
+    """Run `compile_all` (code that touches every cached numba kernel a module uses) in one process
+    at a time, once per cache folder and `key`. numba's cache is not safe when two processes compile
+    the same gufunc at once: the kernel and its wrapper can come from different processes, and every
+    later process that loads them segfaults (numba issue #10128; seen here with two seeds started
+    together). The first process compiles under a lock and leaves a marker; the others wait, then
+    load from the complete cache."""
+    folder = os.environ.get("NUMBA_CACHE_DIR")
+    if not folder:  # numba caches beside librosa's sources: nothing of ours to guard
+        compile_all()
+        return
+    marker = Path(folder) / f"filled-{key}"
+    if marker.exists():
+        return
+    with exclusive_lock(Path(folder) / ".fill.lock"):
+        if not marker.exists():
+            compile_all()
+            marker.touch()

@@ -1,5 +1,10 @@
-"""Files cut by a kill, moved run folders, hostile reward inputs, and the numba cache key."""
+"""Files cut by a kill, moved run folders, hostile reward inputs, and the numba cache."""
+import hashlib
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,6 +88,46 @@ def test_the_numba_cache_is_keyed_by_numba_version_and_interpreter(monkeypatch):
     monkeypatch.setattr("sys.executable", "/some/other/python")
     third = numba_cache_dir()
     assert len({here, other, third}) == 3 and fake in other.name
+
+
+# a process filling the numba cache: logs its pid around a 2 s "compile", then says whether the marker is there
+_FILL = """
+import os, sys, time
+from pathlib import Path
+from audiogym.io import fill_numba_cache
+log = Path(sys.argv[1])
+def compile_all():
+    with open(log, "a") as f:
+        f.write(f"start {os.getpid()}\\n")
+    time.sleep(2.0)
+    with open(log, "a") as f:
+        f.write(f"end {os.getpid()}\\n")
+fill_numba_cache("k", compile_all)
+print(Path(os.environ["NUMBA_CACHE_DIR"], "filled-k").exists())
+"""
+
+
+def test_two_processes_fill_the_numba_cache_once(tmp_path):
+    """Two seeds started together compiled librosa's gufuncs at once and left a cache that segfaulted
+    every later process (numba #10128): the compile runs in one process, the other waits for it."""
+    import shutil
+
+    import audiogym.analysis  # noqa: F401  (fills this folder: the copy spares each process a compile)
+    shutil.copytree(os.environ["NUMBA_CACHE_DIR"], tmp_path / "cache")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    procs = [subprocess.Popen([sys.executable, "-c", _FILL, str(tmp_path / "log")], env=env,
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0] and outs == ["True\n", "True\n"]
+    events = (tmp_path / "log").read_text().split("\n")[:-1]
+    assert len(events) == 2 and events[0].startswith("start") and events[1] == "end" + events[0][5:]
+
+
+def test_importing_analysis_leaves_the_numba_cache_filled():
+    import audiogym.analysis as analysis
+    key = hashlib.sha1(Path(analysis.__file__).read_bytes()).hexdigest()[:12]
+    folder = Path(os.environ["NUMBA_CACHE_DIR"])  # set by `import audiogym`
+    assert (folder / f"filled-analysis-{key}").exists() and any(folder.glob("*/*.nbi"))
 
 
 def test_a_full_disk_or_read_only_folder_is_one_line_and_exit_2(monkeypatch, capsys):
