@@ -89,6 +89,31 @@ def test_chord_is_its_tones_added_one_by_one():
     assert np.allclose(got, want, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("f0s", [
+    [[261.6, 329.6, 392.0], [196.0, 246.9, 293.7]],  # every tone reads one table
+    [[261.6, 329.6, 3000.0], [2500.0, 123.5, 155.6]],  # high tones lose harmonics: a table per tone
+])
+def test_chords_are_chord_row_by_row_bit_for_bit(f0s):
+    amps = np.array([1.0, 0.3, 0.1])
+    rng = np.random.default_rng(4)
+    phases = [synth.tone_phases(rng, 3) for _ in f0s]
+    got = synth.chords(f0s, 3000, amps, np.array(phases))
+    rng = np.random.default_rng(4)
+    want = [synth.chord(f, 3000, amps, rng) for f in f0s]  # draws its phases as tone_phases does
+    assert got.shape == (2, 3000) and all(np.array_equal(g, w) for g, w in zip(got, want))
+    assert np.array_equal(synth.chords(f0s, 3000, amps)[1], synth.chord(f0s[1], 3000, amps))
+
+
+def test_knocks_are_knock_row_by_row_bit_for_bit():
+    rng = np.random.default_rng(8)
+    want = [synth.knock(rng, p) for p in (150.0, 212.5, 249.0)]
+    rng = np.random.default_rng(8)
+    noise = np.array([rng.standard_normal(synth.KNOCK_SAMPLES) for _ in range(3)])
+    got = synth.knocks(np.array([150.0, 212.5, 249.0]), noise)
+    assert all(np.array_equal(g, w) for g, w in zip(got, want))
+    assert np.abs(want[0]).max() > 0.5 and not np.array_equal(want[0], want[1])
+
+
 def test_shared_envelopes_and_vibrato_cannot_be_written_into():
     # Made once per shape and shared by every task: writing into one would change later clips.
     env = synth.envelope(800, 0.01, 0.02, decay_tau=0.1)

@@ -58,12 +58,15 @@ def _amps_key(amps: np.ndarray) -> tuple[float, ...]:
 def _read_tables(pos: np.ndarray, tables: np.ndarray, slopes: np.ndarray, row_start: np.ndarray | int = 0) -> np.ndarray:
     """Linear interpolation in stacked wavetables: `pos` is the phase in table points (>= 0,
     overwritten with its fraction), `row_start` where each sample's table starts in the stack."""
-    whole = pos.astype(np.intp)  # floor: the phase only grows from >= 0
-    pos -= whole  # the fraction between table points
-    index = whole & (TABLE_SIZE - 1)  # the point within the cycle (TABLE_SIZE is a power of two)
-    index += row_start
+    index = pos.astype(np.intp)  # floor: the phase only grows from >= 0
+    pos -= index  # the fraction between table points
+    index &= TABLE_SIZE - 1  # the point within the cycle (TABLE_SIZE is a power of two)
+    if not (np.isscalar(row_start) and row_start == 0):
+        index += row_start
     out = tables.take(index)
-    out += pos * slopes.take(index)
+    step = slopes.take(index)
+    step *= pos  # in place: each clip-long temporary is another pass over memory
+    out += step
     return out
 
 
@@ -105,18 +108,35 @@ def _vibrato(n: int, hz: float, semitones: float) -> np.ndarray:
     return out
 
 
+def tone_phases(rng: np.random.Generator, count: int) -> np.ndarray:
+    """Random start phases (in table points) for `count` tones, drawn as `chord` draws them."""
+    return np.array([rng.uniform(0, 2 * np.pi) / (2 * np.pi) * TABLE_SIZE for _ in range(count)])
+
+
 def chord(f0s: Sequence[float], n: int, amps: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """The sum of constant-pitch `harmonic_tone`s, one per f0 (each with its own random phase,
     drawn in order): equal to adding the tones one by one, in one pass over all of them."""
+    return chords([f0s], n, amps, None if rng is None else tone_phases(rng, len(f0s)))[0]
+
+
+def chords(f0s: Sequence[Sequence[float]], n: int, amps: np.ndarray, phases: np.ndarray | None = None) -> np.ndarray:
+    """Several `chord`s of n samples at once, one per row of `f0s` (k chords of m tones; `phases`
+    (k, m) from `tone_phases`): row i is `chord(f0s[i], ...)` with those phases, bit for bit."""
     f0 = np.asarray(f0s, dtype=np.float64)
+    k, m = f0.shape
+    flat = f0.ravel()
     key = _amps_key(amps)
-    pos = np.outer(f0 * (TABLE_SIZE / SR), np.arange(1, n + 1, dtype=np.float64))
-    if rng is not None:
-        pos += np.array([rng.uniform(0, 2 * np.pi) / (2 * np.pi) * TABLE_SIZE for _ in f0])[:, None]
-    pairs = [_wavetable(key, int(c)) for c in _harmonics_below_nyquist(f0, len(key))]
-    out = _read_tables(pos, np.concatenate([t for t, _ in pairs]), np.concatenate([d for _, d in pairs]),
-                       (np.arange(len(f0)) * TABLE_SIZE)[:, None])  # each tone's row of the stacked tables
-    return out.sum(axis=0)
+    pos = np.outer(flat * (TABLE_SIZE / SR), np.arange(1, n + 1, dtype=np.float64))
+    if phases is not None:
+        pos += np.asarray(phases, dtype=np.float64).reshape(-1, 1)
+    counts = _harmonics_below_nyquist(flat, len(key))
+    if (counts == counts[0]).all():  # one table serves every tone
+        out = _read_tables(pos, *_wavetable(key, int(counts[0])))
+    else:
+        pairs = [_wavetable(key, int(c)) for c in counts]
+        out = _read_tables(pos, np.concatenate([t for t, _ in pairs]), np.concatenate([d for _, d in pairs]),
+                           (np.arange(len(flat)) * TABLE_SIZE)[:, None])  # each tone's row of the stacked tables
+    return out.reshape(k, m, n).sum(axis=1)
 
 
 @functools.lru_cache(maxsize=256)
@@ -235,12 +255,30 @@ def place(out: np.ndarray, x: np.ndarray, start: int) -> None:
     out[start:end] += x[: end - start]
 
 
+KNOCK_SAMPLES = n_samples(0.08)
+
+
+@functools.lru_cache(maxsize=1)
+def _knock_shape() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A knock's time axis and the decays of its body and click (shared, read-only)."""
+    t = np.arange(KNOCK_SAMPLES) / SR
+    parts = (t, np.exp(-t / 0.015), np.exp(-t / 0.006))
+    for a in parts:
+        a.flags.writeable = False
+    return parts
+
+
 def knock(rng: np.random.Generator, pitch_hz: float = 180.0) -> np.ndarray:
     """A short wooden knock: a damped low partial plus a band-passed noise click (~80 ms)."""
-    n = n_samples(0.08)
-    t = np.arange(n) / SR
-    body = np.sin(2 * np.pi * pitch_hz * t) * np.exp(-t / 0.015)
-    click = bandpass(rng.standard_normal(n), 800, 3000) * np.exp(-t / 0.006)
+    return knocks(np.array([pitch_hz]), rng.standard_normal((1, KNOCK_SAMPLES)))[0]
+
+
+def knocks(pitches_hz: np.ndarray, click_noise: np.ndarray) -> np.ndarray:
+    """Several `knock`s at once, one per row: `click_noise` holds each knock's KNOCK_SAMPLES
+    standard normal draws (one filter pass over all rows; each row as `knock` makes it)."""
+    t, body_decay, click_decay = _knock_shape()
+    body = np.sin(2 * np.pi * np.asarray(pitches_hz, dtype=np.float64)[:, None] * t) * body_decay
+    click = bandpass(click_noise, 800, 3000) * click_decay
     return body + 0.6 * click
 
 

@@ -49,11 +49,13 @@ def chord_mood(rng: np.random.Generator, cfg: ChordMoodConfig) -> AudioTask:
     roots = []
     root = int(rng.integers(55, 63))
     env = synth.envelope(seg, 0.01, 0.05, decay_tau=0.9)  # every note of every chord
-    for i in range(cfg.n_chords):
+    phases = []
+    for _ in range(cfg.n_chords):  # the draws in the order one chord at a time makes them
         roots.append(root)
-        tones = [float(synth.midi_to_hz(root + iv)) for iv in TRIADS[quality]]
-        out[i * seg : (i + 1) * seg] = synth.chord(tones, seg, np.array([1.0, 0.3, 0.1]), rng) * env
+        phases.append(synth.tone_phases(rng, len(TRIADS[quality])))
         root = 55 + (root - 55 + int(rng.choice([5, 7, 2, 9]))) % 9
+    tones = synth.midi_to_hz(np.add.outer(roots, TRIADS[quality]))
+    out[: cfg.n_chords * seg] = (synth.chords(tones, seg, np.array([1.0, 0.3, 0.1]), np.array(phases)) * env).ravel()
     out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
     mood = MOODS[quality]
     transcript, conflict = transcript_for(rng, CHORD_CUES, mood, cfg)

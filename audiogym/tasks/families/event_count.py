@@ -45,9 +45,17 @@ def event_count(rng: np.random.Generator, cfg: EventCountConfig) -> AudioTask:
     slots = np.sort(rng.choice(cfg.max_events, size=count, replace=False))
     out = np.zeros(n)
     freq = float(rng.uniform(700, 1400))
+    # the draws in the order one knock at a time would make them (pitch, click noise, onset), then
+    # every knock in one pass
+    pitches, clicks, starts = [], [], []
     for s in slots:
-        ev = synth.knock(rng, float(rng.uniform(150, 250))) if kind == "knocks" else synth.beep(freq, 0.09)
-        synth.place(out, ev, synth.n_samples(0.1 + s * slot + rng.uniform(0, slot - 0.2)))
+        if kind == "knocks":
+            pitches.append(float(rng.uniform(150, 250)))
+            clicks.append(rng.standard_normal(synth.KNOCK_SAMPLES))
+        starts.append(synth.n_samples(0.1 + s * slot + rng.uniform(0, slot - 0.2)))
+    events = synth.knocks(np.array(pitches), np.array(clicks)) if kind == "knocks" else [synth.beep(freq, 0.09)] * count
+    for ev, start in zip(events, starts):
+        synth.place(out, ev, start)
     out = synth.at_level(out, -22)
     hum = synth.harmonic_tone(float(rng.choice([50.0, 60.0])), n, np.array([1, 0.5, 0.3]), rng)
     out = synth.add_noise(out + synth.at_level(hum, -40), SNR_DB[difficulty], rng)
