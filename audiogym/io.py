@@ -101,7 +101,12 @@ def fill_numba_cache(key: str, compile_all: Callable[[], object]) -> None:
     marker = Path(folder) / f"filled-{key}"
     if marker.exists():
         return
-    with exclusive_lock(Path(folder) / ".fill.lock"):
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(exclusive_lock(Path(folder) / ".fill.lock"))
+        except OSError:  # a folder we cannot write: numba cannot cache there either, nothing to guard
+            compile_all()
+            return
         if not marker.exists():
             compile_all()
             marker.touch()

@@ -123,6 +123,15 @@ def test_two_processes_fill_the_numba_cache_once(tmp_path):
     assert len(events) == 2 and events[0].startswith("start") and events[1] == "end" + events[0][5:]
 
 
+def test_a_numba_cache_folder_that_cannot_be_made_still_compiles(tmp_path, monkeypatch):
+    from audiogym.io import fill_numba_cache
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "file" / "cache"))  # under a file: no folder
+    ran = []
+    fill_numba_cache("k", lambda: ran.append(1))
+    assert ran == [1]
+
+
 def test_importing_analysis_leaves_the_numba_cache_filled():
     import audiogym.analysis as analysis
     key = hashlib.sha1(Path(analysis.__file__).read_bytes()).hexdigest()[:12]

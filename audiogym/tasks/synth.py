@@ -119,7 +119,7 @@ def chord(f0s: Sequence[float], n: int, amps: np.ndarray, rng: np.random.Generat
     return chords([f0s], n, amps, None if rng is None else tone_phases(rng, len(f0s)))[0]
 
 
-def chords(f0s: Sequence[Sequence[float]], n: int, amps: np.ndarray, phases: np.ndarray | None = None) -> np.ndarray:
+def chords(f0s: Sequence[Sequence[float]] | np.ndarray, n: int, amps: np.ndarray, phases: np.ndarray | None = None) -> np.ndarray:
     """Several `chord`s of n samples at once, one per row of `f0s` (k chords of m tones; `phases`
     (k, m) from `tone_phases`): row i is `chord(f0s[i], ...)` with those phases, bit for bit."""
     f0 = np.asarray(f0s, dtype=np.float64)
