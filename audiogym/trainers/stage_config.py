@@ -131,7 +131,7 @@ class DistillSection:
     max_new_tokens: int = 64
     text: int = 100
     conflict_share: float = 0.5          # questions the transcript cannot solve; the rest aligned
-    direct: int = 50                     # cold-start direct rows replayed beside the kept chains
+    direct: int = 200                    # cold-start direct rows replayed beside the kept chains
     probe_share: float = 0.15            # of those: "can you hear this?" answered from the audio (never a refusal)
     chain_repeats: int = 2               # kept chains repeated so they are not swamped
     max_per_question: int | None = None  # distinct kept chains trained per question (None: all)
@@ -156,7 +156,7 @@ class DistillSection:
 
 @dataclass
 class BandSection:
-    candidates: int = 192
+    candidates: int = 384
     samples: int = 8
     low: int = 3               # keep questions with low..high of `samples` correct
     high: int = 6
@@ -193,7 +193,7 @@ RewardSpec = Union[str, dict]
 class RLSection(GRPOSection):
     max_steps: int = 64
     batch: int = 32
-    lr: float = 1e-4
+    lr: float = 5e-5
     max_new_tokens: int = 64
     text: int = 8
     # eq. 8: composite (eq. 7) on audio, binary on text; e.g. audio: {composite_format: 1, grounding: 0.5}
