@@ -295,62 +295,6 @@ def finish(x: np.ndarray, peak: float = 0.99) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
-# ---- a synthetic voice ----------------------------------------------------------------------
-
-# First three formants (Hz) of five vowels, adult voice.
-VOWELS = {"a": (730, 1090, 2440), "e": (530, 1840, 2480), "i": (270, 2290, 3010),
-          "o": (570, 840, 2410), "u": (300, 870, 2240)}
-
-
-@functools.lru_cache(maxsize=64)
-def _formant_design(formants: tuple[float, ...], bandwidth: float) -> tuple[np.ndarray, np.ndarray]:
-    """The parallel resonators of `formant_filter` as one rational filter (b, a): sum over
-    formants of g_i / A_i(z) = (sum_i g_i prod_{j != i} A_j(z)) / prod_j A_j(z)."""
-    r = np.exp(-np.pi * bandwidth / SR)
-    dens = [np.array([1.0, -2 * r * np.cos(2 * np.pi * f / SR), r * r]) for f in formants]
-    a = functools.reduce(np.polymul, dens)
-    b = np.zeros(len(a) - 2)
-    for i in range(len(dens)):
-        others = functools.reduce(np.polymul, [d for j, d in enumerate(dens) if j != i], np.array([1.0]))
-        b = b + (1 - r) * 0.5 ** i * others
-    return b, a
-
-
-def formant_filter(x: np.ndarray, formants: tuple[float, ...], bandwidth: float = 90.0) -> np.ndarray:
-    """Parallel second-order resonators, one per formant, higher formants quieter (one filter pass)."""
-    b, a = _formant_design(tuple(float(f) for f in formants), float(bandwidth))
-    return signal.lfilter(b, a, x)
-
-
-@functools.lru_cache(maxsize=256)
-def _syllable_window(n: int) -> np.ndarray:
-    return np.hanning(n) ** 0.7
-
-
-def voice(f0_contour: np.ndarray, syllables: list[tuple[int, int, str]], rng: np.random.Generator,
-          tilt: float = 1.2, breath: float = 0.02) -> np.ndarray:
-    """A speech-like voice: a glottal source following `f0_contour` (Hz per sample), shaped into
-    syllables (start, length, vowel) by formant filters, with a short consonant burst at each
-    syllable's start. `tilt` is the source's spectral slope (harmonic k has amplitude k**-tilt):
-    smaller is brighter and harsher. Outside syllables the voice is silent (pauses)."""
-    n = len(f0_contour)
-    amps = np.arange(1, 41, dtype=np.float64) ** -tilt
-    source = harmonic_tone(f0_contour, n, amps, rng)
-    out = np.zeros(n)
-    kept = [(start, len(source[start:start + length]), vowel) for start, length, vowel in syllables]
-    kept = [(start, length, vowel) for start, length, vowel in kept if length >= 16]
-    burst_most = n_samples(0.025)
-    # the consonant bursts of all syllables in one draw and one filter pass (row by row)
-    bursts = highpass(rng.standard_normal((len(kept), burst_most)), 2500) if kept else np.zeros((0, burst_most))
-    for (start, length, vowel), burst in zip(kept, bursts):
-        shaped = formant_filter(source[start:start + length], VOWELS[vowel])
-        burst_n = min(length, burst_most)
-        shaped[:burst_n] += burst[:burst_n] * (0.3 * rms(shaped))
-        out[start:start + length] += shaped * _syllable_window(length)
-    out += breath * rms(out) * noise(n, rng) * (np.abs(out) > 0)
-    return out
-
-
 def drum_hit(rng: np.random.Generator, low: bool, gain: float = 1.0) -> np.ndarray:
     n = n_samples(0.12)
     t = np.arange(n) / SR

@@ -18,7 +18,7 @@ from audiogym.tasks.family import (
     transcript_for,
 )
 from audiogym.tasks.registry import register
-from audiogym.tasks.voice import utterance
+from audiogym.tasks.voice import utterance, voice
 
 SCENES = ("street", "rain", "reverberant hall", "quiet room", "park")
 SCENE_CUES = {
@@ -96,7 +96,7 @@ SCENE_MAKERS = {"street": street, "rain": rain, "reverberant hall": hall, "quiet
 
 def speech_foreground(rng: np.random.Generator, n: int) -> np.ndarray:
     f0, syl = utterance(rng, n, rate=4.0, f0_base=float(rng.uniform(170, 230)), range_st=3.0)
-    return synth.at_level(synth.voice(f0, syl, rng), -26)
+    return synth.at_level(voice(f0, syl, rng), -26)
 
 
 def acoustic_scene(rng: np.random.Generator, cfg: SceneConfig) -> AudioTask:

@@ -13,7 +13,7 @@ from audiogym.tasks.family import (
     pick_difficulty,
 )
 from audiogym.tasks.registry import register
-from audiogym.tasks.voice import speech_task, utterance
+from audiogym.tasks.voice import speech_task, utterance, voice
 
 INTONATIONS = ("question", "statement")
 INTONATION_CUES = {
@@ -34,7 +34,7 @@ def intonation(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         range_st=2.0,
         final="rise" if kind == "question" else "fall",
     )
-    audio = synth.at_level(synth.voice(f0, syl, rng), -20)
+    audio = synth.at_level(voice(f0, syl, rng), -20)
     return speech_task(
         rng,
         cfg,

@@ -15,7 +15,7 @@ from audiogym.tasks.family import (
     pick_difficulty,
 )
 from audiogym.tasks.registry import register
-from audiogym.tasks.voice import speech_task, utterance
+from audiogym.tasks.voice import speech_task, utterance, voice
 
 # Prosody of each emotion: f0 base (Hz), accent range (st), rate (syl/s), level (dBFS),
 # spectral tilt (smaller = harsher), tremor depth (st), pause length (s).
@@ -49,7 +49,7 @@ def speaker_emotion(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         tremor_st=p["tremor"],
         pause_s=p["pause"],
     )
-    audio = synth.at_level(synth.voice(f0, syl, rng, tilt=p["tilt"]), p["level"] + rng.uniform(-1.5, 1.5))
+    audio = synth.at_level(voice(f0, syl, rng, tilt=p["tilt"]), p["level"] + rng.uniform(-1.5, 1.5))
     facts = {
         "emotion": emo,
         "pitch_level": "high" if p["f0"][0] >= 150 else "low",

@@ -13,7 +13,7 @@ from audiogym.tasks.family import (
     pick_difficulty,
 )
 from audiogym.tasks.registry import register
-from audiogym.tasks.voice import speech_task, utterance
+from audiogym.tasks.voice import speech_task, utterance, voice
 
 RATES = {"slow": (2.0, 2.6), "normal": (3.4, 4.2), "fast": (5.2, 6.2)}
 RATE_CUES = {
@@ -35,7 +35,7 @@ def speaking_rate(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
     rate = round(float(rng.uniform(*RATES[cls])), 2)
     n = synth.n_samples(cfg.duration)
     f0, syl = utterance(rng, n, rate=rate, f0_base=float(rng.uniform(100, 230)), range_st=3.0)
-    audio = synth.at_level(synth.voice(f0, syl, rng), -20)
+    audio = synth.at_level(voice(f0, syl, rng), -20)
     return speech_task(
         rng,
         cfg,

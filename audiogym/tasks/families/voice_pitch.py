@@ -13,7 +13,7 @@ from audiogym.tasks.family import (
     pick_difficulty,
 )
 from audiogym.tasks.registry import register
-from audiogym.tasks.voice import speech_task, utterance
+from audiogym.tasks.voice import speech_task, utterance, voice
 
 PITCHES = {"low": (85.0, 115.0), "medium": (150.0, 185.0), "high": (240.0, 300.0)}
 PITCH_CUES = {
@@ -35,7 +35,7 @@ def voice_pitch(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
     f0_base = round(float(rng.uniform(*PITCHES[cls])), 1)
     n = synth.n_samples(cfg.duration)
     f0, syl = utterance(rng, n, rate=float(rng.uniform(3.5, 4.5)), f0_base=f0_base, range_st=2.0)
-    audio = synth.at_level(synth.voice(f0, syl, rng), -20)
+    audio = synth.at_level(voice(f0, syl, rng), -20)
     return speech_task(
         rng,
         cfg,
