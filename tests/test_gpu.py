@@ -4,22 +4,14 @@ import math
 
 import pytest
 import torch
-from test_policies import SMALL  # noqa: F401  (same small sizes)
-from test_trainers import adapter_weight, load, spread_reward, watch
+from test_trainers import adapter_weight, load, spread_reward, tiny, watch  # noqa: F401  (tiny: the fixture)
 
 import audiogym
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    from audiogym.policies.audio_lm import build_tiny_model
-    from audiogym.policies.tokenizer import corpus_texts, train_tokenizer
-    return str(build_tiny_model(tmp_path_factory.mktemp("tiny"), SMALL, tokenizer=train_tokenizer(corpus_texts(2), 700)))
-
-
-def test_audio_grpo_trains_in_bf16_on_cuda(tiny, tmp_path):
+def test_audio_grpo_trains_in_bf16_on_cuda(tiny, tmp_path):  # noqa: F811
     from trl import GRPOConfig
 
     from audiogym.trainers.grpo import AudioGRPOTrainer
@@ -42,7 +34,7 @@ def test_audio_grpo_trains_in_bf16_on_cuda(tiny, tmp_path):
     assert not torch.equal(before, adapter_weight(model).to(before.device)), "the adapter did not move"
 
 
-def test_cuda_first_token_log_probs_match_cpu(tiny):
+def test_cuda_first_token_log_probs_match_cpu(tiny):  # noqa: F811
     """The same prompts with audio give the same next-token distribution on CUDA as on CPU (fp32;
     cuDNN's TF32 convolutions in the Whisper encoder are what the tolerance allows for), and the
     policy samples on CUDA in bf16."""
