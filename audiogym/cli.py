@@ -108,10 +108,10 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from audiogym.trainers.config import load_config
-    from audiogym.trainers.recipe import Recipe
-    cfg = load_config(args.config, args.set)  # every config error surfaces here, before any work
-    recipe = Recipe(cfg, resume=args.resume, report_to=args.report_to)
+    from audiogym.recipe.config import load_config
+    cfg = load_config(args.config, args.set)  # every config error surfaces here, before any work (and before TRL loads)
+    from audiogym.recipe.runner import Recipe
+    recipe = Recipe(cfg, resume=args.resume, report_to=args.report_to, verbose=args.verbose)
     recipe.run()
     from audiogym.trainers import dist
     if dist.is_main():
@@ -120,7 +120,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> None:
     """A sweep of recipe variants over seeds on Ray Tune (configs/sweeps/*.yaml)."""
-    from audiogym.trainers.sweep import run_sweep
+    from audiogym.sweep.run import run_sweep
     result = run_sweep(args.config, resume=args.resume, address=args.address, run_dir=args.run_dir, cpus=args.cpus)
     for p in result["pooled"].values():
         print(p["line"])
@@ -168,14 +168,14 @@ def _compare_rounds(tables: list[tuple[str, dict]], plot: str) -> None:
     """`compare --rounds PNG`: conflict accuracy after T = 0..T rounds, pooled over the runs, each T
     against the cold start, and its gap over the transcript baseline (the textual surrogate)."""
     from audiogym.evaluation import change_line, pooled_change
-    from audiogym.trainers.report import plot_rounds, round_changes
+    from audiogym.recipe.report import plot_rounds, round_changes
     per_run = {}
     for run, table in tables:
         try:
-            per_run[run] = round_changes(Path(run), [r["stage"] for r in table["rows"]])
+            per_run[run] = round_changes(Path(run), table["rows"])
         except (OSError, ValueError, KeyError) as e:
             raise AudiogymError(f"{run}: a stage's held-out evaluation cannot be read ({e})") from None
-    transcripts = [r.get("accuracy_conflict") for _, t in tables for r in t["rows"] if r["stage"] == "baseline: transcript"]
+    transcripts = [r.get("accuracy_conflict") for _, t in tables for r in t["rows"] if r.get("baseline") == "transcript"]
     known = [x for x in transcripts if x is not None]
     transcript = sum(known) / len(known) if known else 0.0
     for t in sorted(set.intersection(*(set(c) for c in per_run.values()))):
@@ -218,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue a run: only unfinished stages run")
     p.add_argument("--report-to", choices=["wandb", "none"], default="wandb",
                    help="tracking (wandb, offline unless configured; the default) or none")
+    p.add_argument("--verbose", action="store_true",
+                   help="print the trainers' per-step logs (else they go to each stage's trainer_log.jsonl)")
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("sweep", help="recipe variants over seeds on Ray Tune, tracked in wandb")
     p.add_argument("--config", required=True, help="a sweep file, e.g. configs/sweeps/minute.yaml")

@@ -24,8 +24,8 @@ import numpy as np  # noqa: E402
 
 import audiogym  # noqa: E402, F401  (registers the environments)
 from audiogym.envs.wrappers import AudioFeatureObservation, ChoiceIndexAction  # noqa: E402
+from audiogym.recipe.config import DEFAULT_FAMILIES  # noqa: E402
 from audiogym.tasks import FAMILIES  # noqa: E402
-from audiogym.trainers.config import DEFAULT_FAMILIES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HELD_OUT_START = 1_000_000  # held-out task seeds start here; the training pool is 0..pool-1

@@ -20,12 +20,13 @@ from pathlib import Path
 
 from audiogym.errors import ConfigError
 from audiogym.evaluation import change_line, paired_change, write_pooled_changes
-from audiogym.trainers.config import load_config
-from audiogym.trainers.heldout import HeldOut
-from audiogym.trainers.report import eval_items
-from audiogym.trainers.seeds import stage_offset
-from audiogym.trainers.stages import StageContext
-from audiogym.trainers.stages.distill import Distill
+from audiogym.recipe.config import load_config
+from audiogym.recipe.heldout import HeldOut
+from audiogym.recipe.report import eval_items
+from audiogym.recipe.seeds import stage_seed
+from audiogym.recipe.stage import StageContext
+from audiogym.recipe.stages import recipe_stages
+from audiogym.recipe.stages.distill import Distill
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,26 +41,29 @@ def main(argv: list[str] | None = None) -> None:
         raise ConfigError(f"{args.run}: not a run folder (no config.json)")
     cfg = load_config(args.run / "config.json", args.set)  # the run's own config, then the variant
     rounds = args.rounds or list(range(1, cfg.recipe.rounds.T + 1))
-    start = {t: "cold_start_rlvr" if t == 1 else f"round{t - 1}_rl" for t in rounds}
+    stages = recipe_stages(cfg)
+    distill = {s.round: s for s in stages if isinstance(s, Distill)}
+    start = {t: stages[stages.index(distill[t]) - 1].name for t in rounds if t in distill}
     for t in rounds:  # every round checked before any work
         if not 1 <= t <= cfg.recipe.rounds.T:
             raise ConfigError(f"--rounds {t}: the run has rounds 1..{cfg.recipe.rounds.T}")
-        for need in (args.run / start[t] / "model" / "config.json", args.run / f"round{t}_distill" / "rollouts.jsonl",
-                     args.run / f"round{t}_distill" / "eval" / "eval.json"):
+        for need in (args.run / start[t] / "model" / "config.json", args.run / distill[t].name / "rollouts.jsonl",
+                     args.run / distill[t].name / "eval" / "eval.json"):
             if not need.is_file():
                 raise ConfigError(f"{need}: missing (has the run finished round {t}?)")
     held = HeldOut(cfg.recipe)
     changes = []
     for t in rounds:
-        name = f"round{t}_distill"
+        stage = distill[t]
+        name = stage.name
         folder = args.out / args.tag / name
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         shutil.copy2(args.run / name / "rollouts.jsonl", folder / "rollouts.jsonl")  # sampling picks them up
         started = time.time()
-        ctx = StageContext(name, folder, args.run / start[t] / "model", cfg,
-                           cfg.recipe.seed + stage_offset(name, cfg.recipe.rounds.T))
-        train = Distill(t).run(ctx)
+        ctx = StageContext(stage, folder, args.run / start[t] / "model", cfg,
+                           stage_seed(cfg.recipe.seed, stages.index(stage)))
+        train = stage.run(ctx)
         held.evaluate(ctx.model_out, folder / "eval")
         shutil.rmtree(ctx.model_out)  # the evaluation is what the probe keeps
         before, after = eval_items(args.run, start[t]), eval_items(args.out / args.tag, name)

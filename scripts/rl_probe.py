@@ -21,12 +21,13 @@ from pathlib import Path
 
 from audiogym.errors import ConfigError
 from audiogym.evaluation import change_line, paired_change, write_pooled_changes
-from audiogym.trainers.config import load_config
-from audiogym.trainers.heldout import HeldOut
-from audiogym.trainers.report import eval_items
-from audiogym.trainers.seeds import stage_offset
-from audiogym.trainers.stages import StageContext
-from audiogym.trainers.stages.band_rl import BandRL
+from audiogym.recipe.config import load_config
+from audiogym.recipe.heldout import HeldOut
+from audiogym.recipe.report import eval_items
+from audiogym.recipe.seeds import stage_seed
+from audiogym.recipe.stage import StageContext
+from audiogym.recipe.stages import recipe_stages
+from audiogym.recipe.stages.band_rl import BandRL
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,15 +45,19 @@ def main(argv: list[str] | None = None) -> None:
     # the run's own config (seed, families, rounds), the probe's held-out size, then the variant
     cfg = load_config(args.run / "config.json", [f"recipe.eval.per_family={args.per_family}", *args.set])
     rounds = args.rounds or list(range(1, cfg.recipe.rounds.T + 1))
+    stages = recipe_stages(cfg)
+    rl = {s.round: s for s in stages if isinstance(s, BandRL)}
     for t in rounds:  # every round checked before any work
         if not 1 <= t <= cfg.recipe.rounds.T:
             raise ConfigError(f"--rounds {t}: the run has rounds 1..{cfg.recipe.rounds.T}")
-        if not (args.run / f"round{t}_distill" / "model" / "config.json").is_file():
-            raise ConfigError(f"{args.run / f'round{t}_distill'}: no model (has the run finished round {t}?)")
+        start = stages[stages.index(rl[t]) - 1].name
+        if not (args.run / start / "model" / "config.json").is_file():
+            raise ConfigError(f"{args.run / start}: no model (has the run finished round {t}?)")
     held = HeldOut(cfg.recipe)
     changes = []
     for t in rounds:
-        distilled, name = f"round{t}_distill", f"round{t}_rl"
+        stage = rl[t]
+        distilled, name = stages[stages.index(stage) - 1].name, stage.name
         if not (args.out / distilled / "eval" / "eval.json").is_file():
             held.evaluate(args.run / distilled / "model", args.out / distilled / "eval")
         folder = args.out / args.tag / name
@@ -62,9 +67,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.reference:
             model, train = args.run / name / "model", json.loads((args.run / name / "metrics.json").read_text())["train"]
         else:
-            ctx = StageContext(name, folder, args.run / distilled / "model", cfg,
-                               cfg.recipe.seed + stage_offset(name, cfg.recipe.rounds.T))
-            model, train = ctx.model_out, BandRL(t).run(ctx)
+            ctx = StageContext(stage, folder, args.run / distilled / "model", cfg,
+                               stage_seed(cfg.recipe.seed, stages.index(stage)))
+            model, train = ctx.model_out, stage.run(ctx)
         held.evaluate(model, folder / "eval")
         before, after = eval_items(args.out, distilled), eval_items(args.out / args.tag, name)
         c = paired_change(before, after)

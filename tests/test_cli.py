@@ -114,7 +114,9 @@ def test_compare_rounds_reads_each_rounds_model_against_the_cold_start(tmp_path,
     # 10 conflict items; the cold start gets 2 right, round 1 six, round 2 five (one lost, none gained)
     right = {"cold_start_rlvr": {0, 1}, "round1_rl": {0, 1, 2, 3, 4, 5}, "round2_rl": {0, 1, 2, 3, 4}}
     for run in ("seed0", "seed1"):
-        rows = [{"stage": "baseline: transcript", "accuracy_conflict": 0.0}] + [{"stage": s} for s in right]
+        where = {"cold_start_rlvr": (0, "cold_start"), "round1_rl": (1, "round"), "round2_rl": (2, "round")}
+        rows = [{"stage": "baseline: transcript", "kind": "baseline", "baseline": "transcript", "accuracy_conflict": 0.0}]
+        rows += [{"stage": s, "kind": s.split("_")[-1], "round": where[s][0], "phase": where[s][1]} for s in right]
         change = {"n": 10, "before": 0.2, "after": 0.5, "gained": 3, "lost": 0, "p_value": 0.25, "line": "x"}
         (tmp_path / run).mkdir()
         (tmp_path / run / "table.json").write_text(json.dumps({"rows": rows, "conflict_change": change}))

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from audiogym.errors import ConfigError
-from audiogym.trainers.config import Config, from_dict, load_config
+from audiogym.recipe.config import Config, from_dict, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 

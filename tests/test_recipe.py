@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from audiogym import ConfigError
-from audiogym.trainers.config import load_config
+from audiogym.recipe.config import load_config
 
 MINUTE = ["recipe.rounds.T=1", "recipe.cold_start.sft.max_steps=12", "recipe.cold_start.text=12",
           "recipe.cold_start.audio_direct=12", "recipe.cold_start.reading=4", "recipe.cold_start.teacher_chains=12", "recipe.cold_start.rlvr.max_steps=1",
@@ -184,7 +184,7 @@ def test_bad_config_is_one_clear_error(tmp_path):
 
 
 def test_rollout_log_merges_every_rank_file_in_question_order(tmp_path):
-    from audiogym.trainers.rollouts import RolloutLog
+    from audiogym.recipe.rollouts import RolloutLog
     order = [f"Tempo-{i}" for i in range(5)]
     rank0 = [{"task_id": order[i], "sample": j} for i in (0, 2, 4) for j in (0, 1)]
     rank1 = [{"task_id": order[i], "sample": j} for i in (1, 3) for j in (0, 1)]
@@ -201,7 +201,7 @@ def test_rollout_log_merges_every_rank_file_in_question_order(tmp_path):
 
 def test_rollout_log_keeps_a_finished_sampling_when_the_stage_is_redone(tmp_path):
     """Killed after sampling (during training): the resumed stage samples nothing again."""
-    from audiogym.trainers.rollouts import RolloutLog
+    from audiogym.recipe.rollouts import RolloutLog
     first = [{"task_id": "Tempo-1", "sample": 0}, {"task_id": "Tempo-2", "sample": 0}]
     (tmp_path / "rollouts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in first))
     log = RolloutLog(tmp_path)
@@ -211,8 +211,8 @@ def test_rollout_log_keeps_a_finished_sampling_when_the_stage_is_redone(tmp_path
 
 
 def test_distillation_questions_mix_conflict_and_aligned_items():
+    from audiogym.recipe.rows import mixed_tasks as distillation_tasks
     from audiogym.tasks import FAMILIES
-    from audiogym.trainers.stages.distill import distillation_tasks
     tasks = distillation_tasks(["Tempo", "VoicePitch", "AcousticScene"], 30, seed=3, conflict_share=0.6)
     assert len(tasks) == 30 and len({t.id for t in tasks}) == 30
     solved_by_words = [FAMILIES[t.family].transcript_answer(t) == t.answer for t in tasks]
@@ -221,7 +221,7 @@ def test_distillation_questions_mix_conflict_and_aligned_items():
 
 
 def test_trained_chains_are_distinct_and_capped_per_question():
-    from audiogym.trainers.stages.distill import distinct_per_question
+    from audiogym.recipe.stages.distill import distinct_per_question
     rows = [{"task_id": "A-1", "completion": c} for c in ("x", "x", "y", "z")] + [{"task_id": "B-2", "completion": "x"}]
     assert [(r["task_id"], r["completion"]) for r in distinct_per_question(rows, None)] == [
         ("A-1", "x"), ("A-1", "y"), ("A-1", "z"), ("B-2", "x")]
@@ -232,7 +232,7 @@ def test_trained_chains_are_distinct_and_capped_per_question():
 def test_kept_chains_are_balanced_over_each_familys_answers():
     from types import SimpleNamespace as Task
 
-    from audiogym.trainers.stages.distill import balance_answers
+    from audiogym.recipe.stages.distill import balance_answers
     tasks = [Task(id="P-1", family="P", answer="low"), Task(id="P-2", family="P", answer="low"),
              Task(id="P-3", family="P", answer="high"), Task(id="P-4", family="P", answer="high"),
              Task(id="M-1", family="M", answer="waltz"), Task(id="M-2", family="M", answer="march")]
@@ -258,13 +258,13 @@ def test_round_rl_reward_is_configurable_and_checked():
 
 
 def test_cold_start_mixture_reads_the_words_and_reasons_from_them_on_aligned_items():
+    from audiogym.recipe.stages.cold_start_sft import cold_start_rows
     from audiogym.tasks import FAMILIES
     from audiogym.tasks.core import render_prompt
-    from audiogym.trainers.stages.cold_start_sft import cold_start_rows
     cfg = load_config(None, ["recipe.families=[VoicePitch, AcousticScene]", "recipe.cold_start.text=2",
                              "recipe.cold_start.audio_direct=4", "recipe.cold_start.reading=4",
                              "recipe.cold_start.teacher_chains=10", "recipe.cold_start.surrogate_share=0.5"])
-    tasks, comps, kinds = cold_start_rows(cfg.recipe, seed=7)
+    tasks, comps, kinds = cold_start_rows(cfg.recipe.cold_start, cfg.recipe.audio_families, seed=7)
     assert {k: kinds.count(k) for k in set(kinds)}.keys() >= {"text", "reading", "surrogate_chain", "grounded_chain"}
     for t, c, k in zip(tasks, comps, kinds):
         if k == "reading":  # the quoted words are the words the prompt shows
@@ -282,8 +282,8 @@ def test_reward_spec_keys_do_not_loosen_other_keys_of_the_same_name():
 def test_round_replay_answers_probes_from_the_audio_and_never_refuses():
     """The cold start teaches the text prior's refusal; the rounds' replay must not (the report
     filters wrong self-cognition out of the distillation data)."""
+    from audiogym.recipe.rows import direct_rows
     from audiogym.rewards import is_correct, self_cognition_error
-    from audiogym.trainers.rows import direct_rows
     fams = ["VoicePitch", "Meter"]
     cold = direct_rows(fams, 60, 0.3, seed=5)
     rounds = direct_rows(fams, 60, 0.3, seed=5, refuse=False)
@@ -326,9 +326,9 @@ def test_band_candidates_conflict_share_is_a_checked_optional_number():
 def test_balanced_band_gives_every_answer_of_a_family_as_many_questions():
     import numpy as np
 
+    from audiogym.recipe.sections import BandSection
+    from audiogym.recipe.stages.band_rl import balanced_band
     from audiogym.tasks import AudioTask
-    from audiogym.trainers.stage_config import BandSection
-    from audiogym.trainers.stages.band_rl import balanced_band
 
     def task(i, family, answer, choices=("waltz", "march")):
         return AudioTask(id=f"{family}-{i}", audio=np.zeros(4), question="q", choices=list(choices), answer=answer,
@@ -370,7 +370,7 @@ def test_band_twins_is_a_checked_switch():
     ("distill_probe", True, [], "cold_start_rlvr/model/config.json: missing"),
 ])
 def test_probes_refuse_bad_input_in_one_line(tmp_path, script, make, args, message):
-    from audiogym.trainers.config import Config
+    from audiogym.recipe.config import Config
     run = tmp_path / "run"
     if make:
         run.mkdir()

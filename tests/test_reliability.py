@@ -11,11 +11,11 @@ import pytest
 from audiogym import rewards as R
 from audiogym.errors import ConfigError
 from audiogym.io import numba_cache_dir, read_jsonl
-from audiogym.trainers.recipe import finished
+from audiogym.recipe.runner import finished
 
 
 def test_a_torn_multibyte_tail_keeps_every_complete_line(tmp_path):
-    from audiogym.trainers.rollouts import RolloutLog
+    from audiogym.recipe.rollouts import RolloutLog
     rows = [{"task_id": f"Tempo-{i}", "sample": 0, "completion": "和弦是小三和弦"} for i in range(3)]
     whole = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     cut = json.dumps({"task_id": "Tempo-9", "completion": "小三和弦"}, ensure_ascii=False).encode()[:-7]
@@ -45,8 +45,8 @@ def test_a_deleted_model_makes_the_stage_unfinished(tmp_path):
 
 
 def test_a_moved_run_folder_resumes(tmp_path):
-    from audiogym.trainers.config import load_config
-    from audiogym.trainers.recipe import Recipe
+    from audiogym.recipe.config import load_config
+    from audiogym.recipe.runner import Recipe
     tiny = ["recipe.families=[Tempo]", "recipe.eval.per_family=1", "recipe.eval.text=0"]
     cfg = load_config(None, tiny + [f"recipe.run_dir={tmp_path / 'a'}"])
     Recipe(cfg, report_to="none")

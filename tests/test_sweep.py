@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from audiogym.errors import ConfigError
-from audiogym.trainers.sweep_config import load_sweep, trial_name
+from audiogym.sweep.config import load_sweep, trial_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +51,7 @@ def test_bad_sweep_files_are_one_clear_error(tmp_path, over, match):
 def test_trial_names_are_plain_stable_folder_names():
     name = trial_name({"recipe.rounds.rl.reward.audio": {"composite_format": 1, "grounding": 0.5}}, 2)
     assert name == trial_name({"recipe.rounds.rl.reward.audio": {"grounding": 0.5, "composite_format": 1}}, 2)
-    from audiogym.trainers.config import RUN_NAME
+    from audiogym.recipe.config import RUN_NAME
     assert RUN_NAME.fullmatch(name) and name.endswith("seed-2")
 
 
@@ -61,7 +61,7 @@ from pathlib import Path
 if sys.argv[1] == "ray-first":
     import ray  # as another library might, before audiogym sets Ray's single-node mode
 import psutil
-from audiogym.trainers.sweep import _ray_init, shutdown_ray
+from audiogym.sweep.run import _ray_init, shutdown_ray
 _ray_init(None, Path(tempfile.mkdtemp()), 1)
 try:
     me = psutil.Process()
@@ -126,7 +126,7 @@ def test_a_killed_sweep_resumes_without_rerunning_finished_trials(tmp_path):
 
 
 def test_results_table_plot_and_pooled_test_from_trial_folders(tmp_path):
-    from audiogym.trainers.sweep_report import write_results
+    from audiogym.sweep.report import write_results
     sweep = load_sweep(write(tmp_path, name="fake"))
     root = tmp_path / "runs" / "fake"
     for lr, seed, gained, lost in [(1e-4, 0, 6, 1), (1e-4, 1, 5, 2), (5e-5, 0, 1, 4), (5e-5, 1, 2, 2)]:
@@ -136,8 +136,10 @@ def test_results_table_plot_and_pooled_test_from_trial_folders(tmp_path):
                                                              "values": {"recipe.rounds.rl.lr": lr}}))
         change = {"n": 20, "before": 0.4, "after": 0.4 + (gained - lost) / 20, "gained": gained, "lost": lost,
                   "p_value": 1.0, "line": "x"}
-        rows = [{"stage": "baseline: random", "accuracy": 0.3}, {"stage": "round1_rl", "accuracy": 0.6,
-                                                               "accuracy_conflict": change["after"]}]
+        rows = [{"stage": "baseline: random", "kind": "baseline", "baseline": "random", "accuracy": 0.3},
+                {"stage": "round1_distill", "kind": "distill", "round": 1, "phase": "round"},
+                {"stage": "round1_rl", "kind": "rl", "round": 1, "phase": "round", "accuracy": 0.6,
+                 "accuracy_conflict": change["after"]}]
         rl = {"round1_rl": {**change, "gained": gained - 1, "lost": 0}}
         (folder / "table.json").write_text(json.dumps({"rows": rows, "seconds": 60, "conflict_change": change,
                                                        "rl_changes": rl}))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from audiogym.trainers.report import COLUMNS
-from audiogym.trainers.tracking import Tracker, read_offline_run
+from audiogym.recipe.report import COLUMNS
+from audiogym.recipe.tracking import Tracker, read_offline_run
 
 
 @pytest.mark.slow

@@ -30,7 +30,7 @@ def test_backend_choice(monkeypatch):
 
 
 def test_config_rejects_a_backend_it_cannot_run(monkeypatch):
-    from audiogym.trainers.config import load_config
+    from audiogym.recipe.config import load_config
     monkeypatch.setattr(vllm_engine, "vllm_available", lambda: False)
     with pytest.raises(ConfigError, match=r"recipe.generation.backend='vllm'.*not installed"):
         load_config(None, ["recipe.generation.backend=vllm"])

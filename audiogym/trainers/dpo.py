@@ -19,8 +19,8 @@ from audiogym.policies.encoding import AudioPromptEncoder, audio_model_kwargs
 from audiogym.trainers.sft import strip_prefill
 
 if TYPE_CHECKING:
-    from audiogym.trainers.stage_config import DPOSection
-    from audiogym.trainers.stages import StageContext
+    from audiogym.trainers.job import TrainJob
+    from audiogym.trainers.sections import DPOSection
 
 
 @dataclass
@@ -61,14 +61,13 @@ def audio_dpo_trainer(model, processor, train_dataset, args: DPOConfig, prefill_
                            processing_class=processor.tokenizer, data_collator=collator)
 
 
-def train_dpo(ctx: StageContext, ds: Any, section: DPOSection) -> dict[str, Any]:
-    """A stage's DPO: the input model on preference rows, saved to ctx.model_out."""
-    from audiogym.trainers.model_io import load, save, trainer_args
-    model, proc = load(ctx.model_in, ctx.recipe.freeze_encoder)
-    args = audio_dpo_config(**trainer_args(ctx, section.max_steps, section.batch, section.lr), beta=float(section.beta))
+def train_dpo(job: TrainJob, ds: Any, section: DPOSection) -> dict[str, Any]:
+    """A stage's DPO: the input model on preference rows, saved to job.model_out."""
+    from audiogym.trainers.model_io import attach, load, save, trainer_args
+    model, proc = load(job.model_in, job.freeze_encoder)
+    args = audio_dpo_config(**trainer_args(job, section.max_steps, section.batch, section.lr), beta=float(section.beta))
     trainer = audio_dpo_trainer(model, proc, ds, args)
-    for callback in ctx.callbacks:
-        trainer.add_callback(callback)
+    attach(trainer, job)
     out = trainer.train()
-    save(trainer, proc, ctx.model_out)
+    save(trainer, proc, job.model_out)
     return {"train_loss": out.training_loss, "steps": out.global_step}

@@ -33,8 +33,8 @@ from audiogym.policies.encoding import AudioPromptEncoder, FrozenEncoderCache, a
 from audiogym.policies.tokenizer import THINK_CLOSE
 
 if TYPE_CHECKING:
-    from audiogym.trainers.stage_config import GRPOSection
-    from audiogym.trainers.stages import StageContext
+    from audiogym.trainers.job import TrainJob
+    from audiogym.trainers.sections import GRPOSection
 
 
 def think_tag_survives_decoding(tokenizer) -> bool:
@@ -190,33 +190,32 @@ def ends(values: list[float | None], share: float = 0.25) -> tuple[float | None,
     return sum(xs[:k]) / k, sum(xs[-k:]) / k
 
 
-def rollout_engine(ctx: StageContext) -> Any:
+def rollout_engine(job: TrainJob) -> Any:
     """The process's vLLM engine where the recipe's generation backend resolves to vLLM, else None."""
     from audiogym.policies.vllm_engine import VLLMEngine, resolve_backend
-    if resolve_backend(ctx.recipe.generation.backend) != "vllm":
+    if resolve_backend(job.backend) != "vllm":
         return None
     import torch
     cuda = torch.cuda.is_available()
-    return VLLMEngine.get(ctx.model_in, dtype="bfloat16" if cuda and torch.cuda.is_bf16_supported() else "float32")
+    return VLLMEngine.get(job.model_in, dtype="bfloat16" if cuda and torch.cuda.is_bf16_supported() else "float32")
 
 
-def train_grpo(ctx: StageContext, ds: Any, reward: Any, section: GRPOSection) -> dict[str, Any]:
+def train_grpo(job: TrainJob, ds: Any, reward: Any, section: GRPOSection) -> dict[str, Any]:
     """A stage's GRPO: the input model on `ds` (shuffled by the stage seed) under `reward`, saved to
-    ctx.model_out; its per-step curve (CURVE_KEYS) and the mean of its first and last quarter."""
+    job.model_out; its per-step curve (CURVE_KEYS) and the mean of its first and last quarter."""
     from trl import GRPOConfig
 
-    from audiogym.trainers.model_io import load, save, trainer_args
-    model, proc = load(ctx.model_in, ctx.recipe.freeze_encoder)
-    args = GRPOConfig(**trainer_args(ctx, section.max_steps, section.batch, section.lr),
+    from audiogym.trainers.model_io import attach, load, save, trainer_args
+    model, proc = load(job.model_in, job.freeze_encoder)
+    args = GRPOConfig(**trainer_args(job, section.max_steps, section.batch, section.lr),
                       num_generations=int(section.num_generations), max_completion_length=int(section.max_new_tokens),
                       beta=float(section.beta), temperature=float(section.temperature), top_k=int(section.top_k),
                       loss_type=section.loss_type, remove_unused_columns=False)
-    trainer = AudioGRPOTrainer(model, reward_funcs=[reward], args=args, train_dataset=ds.shuffle(seed=ctx.seed),
-                               processing_class=proc, rollout_engine=rollout_engine(ctx))
-    for callback in ctx.callbacks:
-        trainer.add_callback(callback)
+    trainer = AudioGRPOTrainer(model, reward_funcs=[reward], args=args, train_dataset=ds.shuffle(seed=job.seed),
+                               processing_class=proc, rollout_engine=rollout_engine(job))
+    attach(trainer, job)
     out = trainer.train()
-    save(trainer, proc, ctx.model_out)
+    save(trainer, proc, job.model_out)
     curve = training_curve(trainer.state.log_history)
     metrics: dict[str, Any] = {"train_loss": out.training_loss, "steps": out.global_step, "train_rows": len(ds),
                                "curve": curve}

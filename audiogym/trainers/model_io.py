@@ -1,17 +1,20 @@
 """Loading a stage's input model, saving its output atomically, and the TRL arguments they share."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from transformers import TrainerCallback
 
 from audiogym.policies.encoding import audio_tower
 from audiogym.trainers import dist
 
 if TYPE_CHECKING:
     from audiogym.policies.audio_lm import AudioLMPolicy
-    from audiogym.trainers.stages import StageContext
+    from audiogym.trainers.job import TrainJob
 
 
 def freeze_audio_encoder(model: Any, frozen: bool = True) -> None:
@@ -54,13 +57,53 @@ def policy(model_dir: Path, backend: str = "hf") -> AudioLMPolicy:
     return AudioLMPolicy(model_dir, device=dist.device(), backend=backend)
 
 
-def trainer_args(ctx: StageContext, max_steps: int, batch: int, lr: float) -> dict[str, Any]:
+def trainer_args(job: TrainJob, max_steps: int, batch: int, lr: float) -> dict[str, Any]:
     """TrainingArguments every stage's TRL trainer shares (bf16 where the GPU has it, else fp32 on CPU)."""
     import torch
     cuda = torch.cuda.is_available()
-    return dict(output_dir=str(ctx.folder / "trainer"), max_steps=int(max_steps),
+    return dict(output_dir=str(job.work_dir / "trainer"), max_steps=int(max_steps),
                 per_device_train_batch_size=int(batch), learning_rate=float(lr),
-                logging_steps=1, save_strategy="no", seed=ctx.seed,
-                report_to=[],  # the run's tracker logs each stage's trainer as <stage>/* (ctx.callbacks)
+                logging_steps=1, save_strategy="no", seed=job.seed,
+                report_to=[],  # the run's tracker logs each stage's trainer as <stage>/* (job.callbacks)
                 use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(), dataloader_num_workers=0,
-                disable_tqdm=False, run_name=ctx.name, gradient_checkpointing=bool(ctx.recipe.gradient_checkpointing))
+                disable_tqdm=not job.verbose, run_name=job.name, gradient_checkpointing=bool(job.gradient_checkpointing))
+
+
+def attach(trainer: Any, job: TrainJob) -> None:
+    """The job's callbacks, and the console it gets: one progress bar of steps (rate, ETA) with the
+    per-step log dicts written to `work_dir/trainer_log.jsonl` instead of the terminal (TRL's own
+    bar and log printing with `job.verbose`)."""
+    from transformers.trainer_callback import PrinterCallback
+    for callback in job.callbacks:
+        trainer.add_callback(callback)
+    if not job.verbose:
+        trainer.remove_callback(PrinterCallback)  # what transformers prints logs with when its bar is off
+        trainer.add_callback(StepProgress(job.name, job.work_dir / "trainer_log.jsonl"))
+
+
+class StepProgress(TrainerCallback):
+    """A tqdm bar over the training steps; each log dict appended to a JSON-lines file."""
+
+    def __init__(self, name: str, log_path: Path):
+        self.name, self.log_path, self.bar = name, log_path, None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from tqdm.auto import tqdm
+        if state.is_world_process_zero:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self.log_path.write_text("")
+            self.bar = tqdm(total=state.max_steps, desc=f"{self.name}: training", unit="step", leave=False)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.is_world_process_zero and logs:
+            with open(self.log_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"step": state.global_step, **logs}, default=float) + "\n")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -17,8 +17,8 @@ from audiogym.data import decode_audio
 from audiogym.policies.encoding import THINK_PREFILL, AudioPromptEncoder, audio_model_kwargs
 
 if TYPE_CHECKING:
-    from audiogym.trainers.stage_config import SFTSection
-    from audiogym.trainers.stages import StageContext
+    from audiogym.trainers.job import TrainJob
+    from audiogym.trainers.sections import SFTSection
 
 
 def strip_prefill(text: str) -> str:
@@ -61,14 +61,13 @@ def audio_sft_trainer(model, processor, train_dataset, args: SFTConfig, prefill_
                       data_collator=AudioSFTCollator(encoder, max_length=args.max_length or 1024))
 
 
-def train_sft(ctx: StageContext, ds: Any, section: SFTSection) -> dict[str, Any]:
-    """A stage's SFT: the input model on `ds` (shuffled by the stage seed), saved to ctx.model_out."""
-    from audiogym.trainers.model_io import load, save, trainer_args
-    model, proc = load(ctx.model_in, ctx.recipe.freeze_encoder)
-    args = audio_sft_config(**trainer_args(ctx, section.max_steps, section.batch, section.lr))
-    trainer = audio_sft_trainer(model, proc, ds.shuffle(seed=ctx.seed), args)
-    for callback in ctx.callbacks:
-        trainer.add_callback(callback)
+def train_sft(job: TrainJob, ds: Any, section: SFTSection) -> dict[str, Any]:
+    """A stage's SFT: the input model on `ds` (shuffled by the stage seed), saved to job.model_out."""
+    from audiogym.trainers.model_io import attach, load, save, trainer_args
+    model, proc = load(job.model_in, job.freeze_encoder)
+    args = audio_sft_config(**trainer_args(job, section.max_steps, section.batch, section.lr))
+    trainer = audio_sft_trainer(model, proc, ds.shuffle(seed=job.seed), args)
+    attach(trainer, job)
     out = trainer.train()
-    save(trainer, proc, ctx.model_out)
+    save(trainer, proc, job.model_out)
     return {"train_loss": out.training_loss, "train_rows": len(ds), "steps": out.global_step}

@@ -85,7 +85,7 @@ class Tracker:
                                 data=[[r["stage"], *[r.get(k) for k in keys]] for r in rows])
             self.run.log({"stage_table": table})
             self.run.summary["baselines"] = {r["stage"]: {k: r.get(k) for k in keys} for r in rows
-                                             if r["stage"].startswith("baseline")}
+                                             if r.get("kind") == "baseline"}
             if (self.folder / "curves.png").exists():
                 self.run.log({"curves": wandb.Image(str(self.folder / "curves.png"))})
         self.run.finish()

@@ -11,6 +11,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from audiogym.recipe.rollouts import sample
+from audiogym.recipe.rows import mixed_tasks, rows_for
+from audiogym.recipe.sections import BandSection
+from audiogym.recipe.stage import Stage, StageContext, write_selected
 from audiogym.rewards import build_reward, is_correct, task_row
 from audiogym.rewards.base import Reward
 from audiogym.rewards.outcome import think_words
@@ -18,25 +22,19 @@ from audiogym.tasks import FAMILIES, AudioTask
 from audiogym.tasks.sources import make_tasks
 from audiogym.trainers import dist
 from audiogym.trainers.grpo import train_grpo
-from audiogym.trainers.rollouts import sample
-from audiogym.trainers.rows import rows_for
-from audiogym.trainers.seeds import stream
-from audiogym.trainers.stage_config import BandSection
-from audiogym.trainers.stages import StageContext, write_selected
-from audiogym.trainers.stages.distill import distillation_tasks
 
 
-class BandRL:
-    def __init__(self, round_t: int):
-        self.round_t = round_t
-        self.name = f"round{round_t}_rl"
+class BandRL(Stage):
+    kind = "rl"
+    config_key = "rounds"  # its band and rl sections
+    streams = {"candidates": 50, "text": 51, "fill": 52}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        band, rl, t = ctx.recipe.rounds.band, ctx.recipe.rounds.rl, self.round_t
+        band, rl = ctx.section.band, ctx.section.rl
         reward = build_reward(rl.reward)
-        seed = stream(ctx.seed, "band_rl", "candidates", t)
+        seed = ctx.stream("candidates")
         tasks = (make_tasks(ctx.recipe.audio_families, band.candidates, seed) if band.conflict_share is None
-                 else distillation_tasks(ctx.recipe.audio_families, band.candidates, seed, band.conflict_share))
+                 else mixed_tasks(ctx.recipe.audio_families, band.candidates, seed, band.conflict_share))
         rollouts = sample(self.name, ctx.folder, ctx.model_in, ctx.seed, tasks, band.samples, 1.0, band.max_new_tokens,
                           scorer(reward), backend=ctx.recipe.generation.backend)
         correct: dict[str, int] = {}
@@ -46,12 +44,12 @@ class BandRL:
                     else [task for task in tasks if off_band(correct.get(task.id, 0), band) == 0])
         write_selected(ctx, ({"task_id": task.id, "correct_of_8": correct[task.id]} for task in selected))
         histogram = np.bincount([correct.get(task.id, 0) for task in tasks], minlength=band.samples + 1).tolist()
-        text = make_tasks(["TextReasoning"], rl.text, stream(ctx.seed, "band_rl", "text", t))
+        text = make_tasks(["TextReasoning"], rl.text, ctx.stream("text"))
         twins = [FAMILIES[task.family].twin(task) for task in selected] if band.twins else []
         rl_tasks = selected + twins + text
         if len(rl_tasks) < rl.batch:  # too few in the band: fill with text so the stage still trains
-            rl_tasks += make_tasks(["TextReasoning"], rl.batch, stream(ctx.seed, "band_rl", "fill", t))
-        metrics = train_grpo(ctx, rows_for(rl_tasks), reward, rl)
+            rl_tasks += make_tasks(["TextReasoning"], rl.batch, ctx.stream("fill"))
+        metrics = train_grpo(ctx.job(), rows_for(rl_tasks), reward, rl)
         in_band = sum(off_band(correct.get(task.id, 0), band) == 0 for task in selected)
         metrics.update(band_selected=len(selected), band_in_band=in_band, band_twins=len(twins), candidates=len(tasks), correct_histogram=histogram)
         if selected:  # what RL did on what it trained on: the band questions resampled from the new model

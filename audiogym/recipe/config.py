@@ -1,7 +1,8 @@
 """The recipe's configuration: typed dataclasses, each with `validate()`, loaded from YAML and
 `--set key.path=value` overrides.
 
-The stages' sections live in `audiogym.trainers.stage_config`. The dataclass defaults are the
+The stages' sections live in `audiogym.recipe.sections` (their training parts in
+`audiogym.trainers.sections`); a stage reads its own through `StageContext.section`. The dataclass defaults are the
 embedded tiny recipe (`configs/tiny.yaml` writes them out with their reasons). Values are
 converted by the field's type, so `--set recipe.rounds.rl.lr=1e-4` is a float
 (YAML alone would read `1e-4` as a string), and every bound is checked before anything is written:
@@ -18,15 +19,15 @@ from typing import Any
 
 from audiogym.errors import ConfigError
 from audiogym.policies.audio_lm import TinyModelConfig
-from audiogym.trainers.config_io import apply_mapping, load_yaml, parse_set
-from audiogym.trainers.stage_config import (
+from audiogym.recipe.config_io import apply_mapping, load_yaml, parse_set
+from audiogym.recipe.sections import (
     ColdStartSection,
     EvalSection,
     GenerationSection,
     RoundsSection,
     SelfCognitionSection,
-    check,
 )
+from audiogym.trainers.sections import check
 
 __all__ = ["Config", "RecipeConfig", "from_dict", "load_config", "parse_set"]
 
@@ -76,11 +77,10 @@ class RecipeConfig:
             for f in self.families:
                 if f not in AUDIO_FAMILIES:
                     raise ConfigError(f"{key}.families: unknown audio family {f!r}; known: {', '.join(AUDIO_FAMILIES)}")
-        self.generation.validate(f"{key}.generation")
-        self.eval.validate(f"{key}.eval")
-        self.cold_start.validate(f"{key}.cold_start")
-        self.rounds.validate(f"{key}.rounds")
-        self.self_cognition.validate(f"{key}.self_cognition")
+        for name in (f.name for f in dataclasses.fields(self)):  # every section, a stage's own included
+            section = getattr(self, name)
+            if dataclasses.is_dataclass(section) and hasattr(section, "validate"):
+                section.validate(f"{key}.{name}")
 
 
 @dataclass

@@ -11,20 +11,21 @@ from typing import Any
 import numpy as np
 
 from audiogym.policies.scripted import OraclePolicy
+from audiogym.recipe.rollouts import sample
+from audiogym.recipe.rows import REFUSALS, empty_think, probe_tasks, rows_for
+from audiogym.recipe.stage import Stage, StageContext, write_selected
 from audiogym.rewards import self_cognition_error
 from audiogym.trainers.dpo import train_dpo
-from audiogym.trainers.rollouts import sample
-from audiogym.trainers.rows import REFUSALS, empty_think, probe_tasks, rows_for
-from audiogym.trainers.seeds import stream
-from audiogym.trainers.stages import StageContext, write_selected
 
 
-class SelfCognition:
-    name = "self_cognition"
+class SelfCognition(Stage):
+    kind = "self_cognition"
+    config_key = "self_cognition"
+    streams = {"probes": 900}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        c = ctx.recipe.self_cognition
-        tasks = probe_tasks(ctx.recipe.audio_families, c.probes, stream(ctx.seed, "self_cognition", "probes"))
+        c = ctx.section
+        tasks = probe_tasks(ctx.recipe.audio_families, c.probes, ctx.stream("probes"))
         rollouts = sample(self.name, ctx.folder, ctx.model_in, ctx.seed, tasks, 1, 1.0, c.max_new_tokens,
                           lambda t, text: {"self_cognition_error": self_cognition_error(text) is not None}, backend=ctx.recipe.generation.backend)
         own = {r["task_id"]: r["completion"] for r in rollouts if r["self_cognition_error"]}
@@ -34,6 +35,6 @@ class SelfCognition:
         ds = rows_for(tasks, chosen=chosen, rejected=rejected)
         write_selected(ctx, ({"task_id": t.id, "chosen": a, "rejected": b, "own_refusal": t.id in own}
                              for t, a, b in zip(tasks, chosen, rejected)))
-        metrics = train_dpo(ctx, ds, c.dpo)
+        metrics = train_dpo(ctx.job(), ds, c.dpo)
         metrics.update(pairs=len(ds), own_refusals=len(own), error_rate_before=len(own) / max(1, len(tasks)))
         return metrics

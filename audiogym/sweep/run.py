@@ -24,9 +24,8 @@ from typing import Any
 
 from audiogym.errors import ConfigError
 from audiogym.io import atomic_write_json
-from audiogym.trainers.sweep_config import PREFIX_STAGES, SweepConfig, load_sweep, objective, trial_name
+from audiogym.sweep.config import TRIAL_FILE, SweepConfig, load_sweep, objective, trial_name
 
-TRIAL_FILE = "sweep_trial.json"
 # Ray reads this when it is imported: single-node mode, every listener on 127.0.0.1 (without it the
 # runtime-env agent listens on the host's external address). Set before anything imports ray.
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
@@ -45,8 +44,8 @@ def _nested(values: dict[str, Any]) -> dict[str, Any]:
 
 def trial_config(sweep: SweepConfig, values: dict[str, Any], seed: int, run_dir: Path, name: str):
     """The recipe config of one trial: base, fixed overrides, swept values, seed, folder."""
-    from audiogym.trainers.config import load_config
-    from audiogym.trainers.config_io import apply_mapping
+    from audiogym.recipe.config import load_config
+    from audiogym.recipe.config_io import apply_mapping
     cfg = load_config(sweep.base_path, sweep.set)
     apply_mapping(cfg, _nested(values), "")
     cfg.recipe.seed, cfg.recipe.name, cfg.recipe.run_dir = int(seed), name, str(run_dir)
@@ -56,7 +55,7 @@ def trial_config(sweep: SweepConfig, values: dict[str, Any], seed: int, run_dir:
 def _shared_prefix(sweep: SweepConfig, sweep_dir: Path, cfg: Any, folder: Path) -> None:
     """Run (once per seed, under a file lock) the first stages every trial of this seed shares, and
     copy them into the trial's folder."""
-    from audiogym.trainers.recipe import Recipe
+    from audiogym.recipe.runner import Recipe
     prefix = sweep_dir / "_prefix" / f"seed{cfg.recipe.seed}"
     prefix.parent.mkdir(parents=True, exist_ok=True)
     with open(prefix.parent / f"seed{cfg.recipe.seed}.lock", "w") as lock:
@@ -68,7 +67,9 @@ def _shared_prefix(sweep: SweepConfig, sweep_dir: Path, cfg: Any, folder: Path) 
             pcfg.recipe.name, pcfg.recipe.run_dir = prefix.name, str(prefix.parent)
             Recipe(pcfg, resume=True, report_to="none").run(progress=lambda _: None, stop_after=sweep.share_prefix)
             atomic_write_json(marker, {"stop_after": sweep.share_prefix})
-    stages = list(PREFIX_STAGES[:PREFIX_STAGES.index(str(sweep.share_prefix)) + 1])
+    from audiogym.recipe.stages import cold_start_names
+    names = cold_start_names()
+    stages = names[:names.index(str(sweep.share_prefix)) + 1]
     folder.mkdir(parents=True, exist_ok=True)
     for name in stages:
         if not (folder / name / "metrics.json").exists():
@@ -81,7 +82,7 @@ def run_trial(config: dict[str, Any]) -> None:
     """Ray Tune's trainable: one recipe run, reporting its table row after each stage."""
     from ray import tune
 
-    from audiogym.trainers.recipe import Recipe
+    from audiogym.recipe.runner import Recipe
     sweep = load_sweep(config["__sweep_file"])
     keys: dict[str, str] = config["__keys"]
     values = {key: config[alias] for alias, key in keys.items()}
@@ -196,7 +197,7 @@ def run_sweep(path: str | Path, resume: bool = False, address: str | None = None
                                                        num_samples=sweep.samples, scheduler=scheduler),
                            run_config=tune.RunConfig(name="tune", storage_path=storage, callbacks=callbacks, verbose=0))
     tuner.fit()
-    from audiogym.trainers.sweep_report import write_results
+    from audiogym.sweep.report import write_results
     return write_results(sweep, sweep_dir, time.time() - started)
 
 

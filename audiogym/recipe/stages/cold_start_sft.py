@@ -6,16 +6,15 @@ from typing import Any
 import numpy as np
 
 from audiogym.policies.scripted import OraclePolicy, TranscriptPolicy
+from audiogym.recipe.rows import direct_rows, reading_rows, rows_for
+from audiogym.recipe.sections import ColdStartSection
+from audiogym.recipe.stage import Stage, StageContext, write_selected
 from audiogym.tasks import FAMILIES, AudioTask
 from audiogym.tasks.sources import iter_tasks, make_tasks
-from audiogym.trainers.config import RecipeConfig
-from audiogym.trainers.rows import direct_rows, reading_rows, rows_for
-from audiogym.trainers.seeds import stream
 from audiogym.trainers.sft import train_sft
-from audiogym.trainers.stages import StageContext, write_selected
 
 
-def cold_start_rows(recipe: RecipeConfig, seed: int) -> tuple[list[AudioTask], list[str], list[str]]:
+def cold_start_rows(c: ColdStartSection, fams: list[str], seed: int) -> tuple[list[AudioTask], list[str], list[str]]:
     """The cold-start mixture: text chains, direct audio answers (empty think), transcript reading
     (`reading_rows`), teacher audio chains, and a share of questions that ask whether the model can
     hear, answered with the 'I can't hear audio' a text-LLM prior brings (what the self-cognition
@@ -25,18 +24,22 @@ def cold_start_rows(recipe: RecipeConfig, seed: int) -> tuple[list[AudioTask], l
     surrogate teacher is only right where the transcript agrees with the audio, so, as with any
     correctness-filtered teacher data, its chains come from aligned items: the model learns that
     in its reasoning the words decide. The other chains are grounded (aligned and conflict items)."""
-    c, fams, rng = recipe.cold_start, recipe.audio_families, np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)
+
+    def stream(name: str) -> int:
+        return seed + ColdStartSFT.streams[name]
+
     tasks, comps, kinds = [], [], []
-    for t in make_tasks(["TextReasoning"], c.text, stream(seed, "cold_start_sft", "text")):
+    for t in make_tasks(["TextReasoning"], c.text, stream("text")):
         tasks.append(t)
         comps.append(OraclePolicy().act(t))
         kinds.append("text")
-    d_tasks, d_comps, d_kinds = direct_rows(fams, c.audio_direct, c.refusal_share, stream(seed, "cold_start_sft", "direct"))
-    r_tasks, r_comps = reading_rows(fams, c.reading, stream(seed, "cold_start_sft", "reading"))
+    d_tasks, d_comps, d_kinds = direct_rows(fams, c.audio_direct, c.refusal_share, stream("direct"))
+    r_tasks, r_comps = reading_rows(fams, c.reading, stream("reading"))
     tasks += d_tasks + r_tasks
     comps += d_comps + r_comps
     kinds += d_kinds + ["reading"] * len(r_tasks)
-    pool = iter_tasks(fams, 4 * c.teacher_chains, stream(seed, "cold_start_sft", "teacher_chains"))
+    pool = iter_tasks(fams, 4 * c.teacher_chains, stream("teacher_chains"))
     for _ in range(c.teacher_chains):
         t = next(pool)
         if rng.random() < c.surrogate_share:
@@ -52,12 +55,14 @@ def cold_start_rows(recipe: RecipeConfig, seed: int) -> tuple[list[AudioTask], l
     return tasks, comps, kinds
 
 
-class ColdStartSFT:
-    name = "cold_start_sft"
+class ColdStartSFT(Stage):
+    kind = "cold_start_sft"
+    config_key = "cold_start"
+    streams = {"text": 1, "direct": 2, "teacher_chains": 3, "reading": 5}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        tasks, comps, kinds = cold_start_rows(ctx.recipe, ctx.seed)
+        tasks, comps, kinds = cold_start_rows(ctx.section, ctx.recipe.audio_families, ctx.seed)
         write_selected(ctx, ({"task_id": t.id, "kind": k, "completion": x} for t, x, k in zip(tasks, comps, kinds)))
-        metrics = train_sft(ctx, rows_for(tasks, comps, kind=kinds), ctx.recipe.cold_start.sft)
+        metrics = train_sft(ctx.job(), rows_for(tasks, comps, kind=kinds), ctx.section.sft)
         metrics["mix"] = {k: kinds.count(k) for k in sorted(set(kinds))}
         return metrics

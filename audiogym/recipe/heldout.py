@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from audiogym.io import atomic_write_json
+from audiogym.recipe.config import RecipeConfig
+from audiogym.recipe.rows import probe_tasks
+from audiogym.recipe.seeds import HELD_OUT
 from audiogym.tasks.sources import make_tasks
-from audiogym.trainers.config import RecipeConfig
-from audiogym.trainers.rows import probe_tasks
-from audiogym.trainers.seeds import HELD_OUT
 
 BASELINES = ("transcript", "random", "oracle")
 

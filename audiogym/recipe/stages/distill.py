@@ -11,32 +11,14 @@ from typing import Any
 import numpy as np
 
 from audiogym.policies.scripted import OraclePolicy
+from audiogym.recipe.rollouts import sample
+from audiogym.recipe.rows import direct_rows, mixed_tasks, rows_for
+from audiogym.recipe.stage import Stage, StageContext, write_selected
 from audiogym.rewards import GroundingFilter, is_correct, self_cognition_error, task_row
 from audiogym.rewards.parse import split_think
-from audiogym.tasks import FAMILIES, AudioTask
-from audiogym.tasks.sources import iter_tasks, make_tasks
-from audiogym.trainers.rollouts import sample
-from audiogym.trainers.rows import direct_rows, rows_for
-from audiogym.trainers.seeds import stream
+from audiogym.tasks import AudioTask
+from audiogym.tasks.sources import make_tasks
 from audiogym.trainers.sft import train_sft
-from audiogym.trainers.stages import StageContext, write_selected
-
-
-def distillation_tasks(families: list[str], n: int, seed: int, conflict_share: float) -> list[AudioTask]:
-    """n questions for grounding distillation (MGRD step 2a). A `conflict_share` of them cannot be
-    solved from the transcript (its words point to another answer), so only listening gets them
-    right; the rest are aligned, so that the kept chains cannot learn the shortcut 'the answer is
-    not what the words say' (with conflict items alone the tiny model learns exactly that)."""
-    want = round(n * conflict_share)
-    conflict: list[AudioTask] = []
-    aligned: list[AudioTask] = []
-    for t in iter_tasks(families, 8 * n, seed):
-        pool, size = (aligned, n - want) if FAMILIES[t.family].transcript_answer(t) == t.answer else (conflict, want)
-        if len(pool) < size:
-            pool.append(t)
-        if len(conflict) + len(aligned) == n:
-            break
-    return conflict + aligned
 
 
 def coherent(completion: str, task: AudioTask) -> bool:
@@ -99,15 +81,14 @@ def by_family_answer(rows: list[dict[str, Any]], tasks: list[AudioTask]) -> dict
     return out
 
 
-class Distill:
-    def __init__(self, round_t: int):
-        self.round_t = round_t
-        self.name = f"round{round_t}_distill"
+class Distill(Stage):
+    kind = "distill"
+    config_key = "rounds.distill"
+    streams = {"questions": 0, "text": 1, "direct": 2}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        c, t = ctx.recipe.rounds.distill, self.round_t
-        tasks = distillation_tasks(ctx.recipe.audio_families, c.questions, stream(ctx.seed, "distill", "questions", t),
-                                   c.conflict_share)
+        c = ctx.section
+        tasks = mixed_tasks(ctx.recipe.audio_families, c.questions, ctx.stream("questions"), c.conflict_share)
         by_id = {task.id: task for task in tasks}
         grounded = GroundingFilter()
 
@@ -131,13 +112,13 @@ class Distill:
         # self-cognition is filtered out of this data, as the report does: the "can you hear this?"
         # questions among them are answered from the audio, never with the cold start's refusal
         # (replaying those refusals made the probe error rise over the rounds).
-        text = make_tasks(["TextReasoning"], c.text, stream(ctx.seed, "distill", "text", t))
+        text = make_tasks(["TextReasoning"], c.text, ctx.stream("text"))
         replay, replay_comps, _ = direct_rows(ctx.recipe.audio_families, c.direct, c.probe_share,
-                                              stream(ctx.seed, "distill", "direct", t), refuse=False)
+                                              ctx.stream("direct"), refuse=False)
         train_tasks = [by_id[r["task_id"]] for r in kept] * c.chain_repeats + text + replay
         comps = ([r["completion"] for r in kept] * c.chain_repeats + [OraclePolicy().act(x) for x in text]
                  + replay_comps)
-        metrics = train_sft(ctx, rows_for(train_tasks, comps), c.sft)
+        metrics = train_sft(ctx.job(), rows_for(train_tasks, comps), c.sft)
         metrics.update(kept_fraction=len(passed) / max(1, len(rollouts)), kept=len(passed), trained_chains=len(kept),
                        trained_chains_by_answer={f: {a: len(ix) for a, ix in g.items()}
                                                  for f, g in by_family_answer(kept, tasks).items()},

@@ -4,12 +4,12 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
+from audiogym.recipe.stage import Stage, StageContext
 from audiogym.trainers import dist
-from audiogym.trainers.stages import StageContext
 
 
-class BuildBase:
-    name = "base"
+class BuildBase(Stage):
+    kind = "base"
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         if dist.is_main():

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from audiogym.io import read_jsonl, write_jsonl
+from audiogym.recipe.seeds import SAMPLING_RANK_STRIDE
 from audiogym.tasks import AudioTask
 from audiogym.trainers import dist
-from audiogym.trainers.seeds import SAMPLING_RANK_STRIDE
 
 Scorer = Callable[[AudioTask, str], dict[str, Any]]
 

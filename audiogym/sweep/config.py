@@ -25,10 +25,10 @@ from typing import Any
 import yaml
 
 from audiogym.errors import ConfigError
-from audiogym.trainers.report import COLUMNS
+from audiogym.recipe.report import COLUMNS
 
 SPACE_KINDS = ("grid", "choice", "uniform", "loguniform")
-PREFIX_STAGES = ("base", "cold_start_sft", "cold_start_rlvr")
+TRIAL_FILE = "sweep_trial.json"  # in each trial folder: its name, seed and swept values
 # Keys a shared cold start does not read: a sweep over anything else must not share it.
 PREFIX_FREE = ("recipe.rounds.", "recipe.self_cognition.")
 
@@ -96,8 +96,10 @@ class SweepConfig:
             if not isinstance(v, (int, float)) or v < 0 or (k == "cpu" and v <= 0):
                 raise ConfigError(f"{where}: resources.{k}={v!r}: expected a number (cpu > 0, gpu >= 0)")
         if self.share_prefix is not None:
-            if self.share_prefix not in PREFIX_STAGES:
-                raise ConfigError(f"{where}: share_prefix={self.share_prefix!r}: expected one of {', '.join(PREFIX_STAGES)}")
+            from audiogym.recipe.stages import cold_start_names
+            if self.share_prefix not in cold_start_names():
+                raise ConfigError(f"{where}: share_prefix={self.share_prefix!r}: expected one of "
+                                  f"{', '.join(cold_start_names())}")
             for key in self.space:
                 if not key.startswith(PREFIX_FREE):
                     raise ConfigError(f"{where}: share_prefix: {key!r} changes the cold start, so trials cannot share it")

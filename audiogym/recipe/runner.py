@@ -1,4 +1,4 @@
-"""The recipe runner: the stages of `recipe_stages` in order, into `runs/<name>/`, resumable.
+"""The recipe runner: the stages of `audiogym.recipe.stages.recipe_stages` in order, into `runs/<name>/`, resumable.
 
     base -> cold_start_sft -> cold_start_rlvr -> [round_t_distill -> round_t_rl] x T -> self_cognition
 
@@ -17,12 +17,14 @@ from typing import Any, Callable
 
 from audiogym.errors import ConfigError
 from audiogym.io import atomic_write_json, read_jsonl
-from audiogym.trainers import dist, report
-from audiogym.trainers.config import Config
-from audiogym.trainers.heldout import HeldOut
-from audiogym.trainers.seeds import stage_offset
-from audiogym.trainers.stages import StageContext, recipe_stages
-from audiogym.trainers.tracking import Tracker
+from audiogym.recipe import report
+from audiogym.recipe.config import Config
+from audiogym.recipe.heldout import HeldOut
+from audiogym.recipe.seeds import stage_seed
+from audiogym.recipe.stage import StageContext
+from audiogym.recipe.stages import recipe_stages
+from audiogym.recipe.tracking import Tracker
+from audiogym.trainers import dist
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,9 @@ def _comparable(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 class Recipe:
-    def __init__(self, cfg: Config, resume: bool = False, report_to: str = "wandb"):
+    def __init__(self, cfg: Config, resume: bool = False, report_to: str = "wandb", verbose: bool = False):
         self.cfg = cfg
+        self.verbose = verbose  # TRL's per-step logs on the terminal (else in each stage's trainer_log.jsonl)
         self.folder = cfg.recipe.folder
         self.report_to = report_to
         if report_to not in ("wandb", "none"):
@@ -70,7 +73,7 @@ class Recipe:
             self.held_out.baselines(self.folder / "baselines.json")
         dist.barrier()
         baselines = self.held_out.baselines(self.folder / "baselines.json")
-        rows: list[dict[str, Any]] = [{"stage": f"baseline: {k}", **v} for k, v in baselines.items()]
+        rows: list[dict[str, Any]] = [report.baseline_row(k, v) for k, v in baselines.items()]
         from audiogym.policies.vllm_engine import resolve_backend
         backend = resolve_backend(self.cfg.recipe.generation.backend)
         progress(f"generation backend: {backend} (recipe.generation.backend={self.cfg.recipe.generation.backend})")
@@ -84,10 +87,10 @@ class Recipe:
             if not finished(folder):
                 folder.mkdir(parents=True, exist_ok=True)
                 started = time.time()
-                ctx = StageContext(stage.name, folder, model or folder / "model", self.cfg,
-                                   self.cfg.recipe.seed + stage_offset(stage.name, self.cfg.recipe.rounds.T))
                 callback = tracker.trainer_callback(stage.name)
-                ctx.callbacks = [callback] if callback is not None else []
+                ctx = StageContext(stage, folder, model or folder / "model", self.cfg,
+                                   stage_seed(self.cfg.recipe.seed, self.stages.index(stage)),
+                                   callbacks=[callback] if callback is not None else [], verbose=self.verbose)
                 metrics = stage.run(ctx)
                 if main:
                     summary = self.held_out.evaluate(ctx.model_out, folder / "eval")
@@ -98,7 +101,7 @@ class Recipe:
                                              "seconds": time.time() - started, "processes": dist.world(),
                                              "generation_backend": backend})
                 dist.barrier()
-            rows.append(report.stage_row(stage.name, json.loads(done.read_text())))
+            rows.append(report.stage_row(stage.describe(), json.loads(done.read_text())))
             progress(report.format_row(rows[-1]))
             if on_stage is not None:
                 on_stage(stage.name, rows[-1])
@@ -107,9 +110,8 @@ class Recipe:
                 tracker.finish()
                 return rows
         if main:
-            names = [s.name for s in self.stages]
-            change = report.conflict_change(self.folder, names, self.cfg.recipe.rounds.T)
-            rl = report.rl_changes(self.folder, names)
+            change = report.conflict_change(self.folder, rows)
+            rl = report.rl_changes(self.folder, rows)
             for line in ([change["line"]] if change else []) + [x for c in rl.values() for x in (c["line"], c["train_line"])]:
                 progress(line)
             report.write_table(self.folder, self.cfg.recipe.name, rows, time.time() - t0, change, rl)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from audiogym.io import atomic_write_json, atomic_write_text
-from audiogym.trainers.report import eval_items, plot_rl, rl_stages
-from audiogym.trainers.sweep_config import SweepConfig, objective
+from audiogym.recipe.report import eval_items, plot_rl, rl_stages, round_ends, trained
+from audiogym.sweep.config import TRIAL_FILE, SweepConfig, objective
 
 
 def _value(v: Any) -> str:
@@ -18,7 +18,6 @@ def _value(v: Any) -> str:
 
 def collect(sweep: SweepConfig, sweep_dir: Path) -> list[dict[str, Any]]:
     """Every trial folder's settings and results (unfinished trials have no metrics yet)."""
-    from audiogym.trainers.sweep import TRIAL_FILE
     rows = []
     for marker in sorted(sweep_dir.glob(f"*/{TRIAL_FILE}")):
         trial = json.loads(marker.read_text())
@@ -26,13 +25,15 @@ def collect(sweep: SweepConfig, sweep_dir: Path) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"trial": trial["name"], "seed": trial["seed"], **trial["values"], "finished": False}
         if table_path.exists():
             table = json.loads(table_path.read_text())
-            last = [r for r in table["rows"] if not r["stage"].startswith("baseline")][-1]
+            stages = trained(table["rows"])
+            last, ends = stages[-1], round_ends(table["rows"])
             row.update(finished=True, objective=objective(sweep, table), conflict_change=table.get("conflict_change"),
-                       last_stage=last["stage"], accuracy=last.get("accuracy"),
+                       last_stage=last["stage"], last_round_stage=ends[max(ends)]["stage"] if ends else None,
+                       accuracy=last.get("accuracy"),
                        accuracy_conflict=last.get("accuracy_conflict"), grounding_rate=last.get("grounding_rate"),
                        minutes=round(table.get("seconds", 0) / 60, 2), rl_changes=table.get("rl_changes") or {},
-                       stages={r["stage"]: {k: r.get(k) for k in STAGE_KEYS} for r in table["rows"]},
-                       rl=rl_stages(marker.parent))
+                       stages={r["stage"]: {k: r.get(k) for k in STAGE_KEYS} for r in stages},
+                       rl=rl_stages(marker.parent, table["rows"]))
         rows.append(row)
     return rows
 
@@ -120,8 +121,7 @@ def head_to_head(groups: dict[str, list[dict[str, Any]]], sweep_dir: Path) -> li
                 ref = first.get(r["seed"])
                 if ref is None:
                     continue
-                rounds = [st for st in r.get("stages", {}) if st.startswith("round") and st.endswith("_rl")]
-                stage = r.get("last_stage") if which == "final" else (rounds[-1] if rounds else None)
+                stage = r.get("last_stage") if which == "final" else r.get("last_round_stage")
                 a, b = (items(ref, stage), items(r, stage)) if stage else (None, None)
                 if a and b:
                     changes.append(paired_change(a, b))
@@ -143,7 +143,7 @@ def stage_table(groups: dict[str, list[dict[str, Any]]]) -> list[str]:
     stages: list[str] = []
     for group in groups.values():
         for r in group:
-            stages += [s for s in r.get("stages", {}) if s not in stages and not s.startswith("baseline")]
+            stages += [s for s in r.get("stages", {}) if s not in stages]
     out = ["| stage | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for stage in stages:
         cells = []

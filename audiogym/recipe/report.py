@@ -12,11 +12,40 @@ COLUMNS = [("accuracy", "acc"), ("accuracy_aligned", "aligned"), ("accuracy_conf
            ("self_cognition_error_rate", "self-cog err"), ("kept_fraction", "kept"), ("band_selected", "band sel.")]
 
 
-def stage_row(stage: str, metrics: dict[str, Any]) -> dict[str, Any]:
-    """One row of the table from a stage's metrics.json."""
+def stage_row(stage: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+    """One row of the table from a stage's description (`Stage.describe`) and its metrics.json."""
     train = metrics.get("train", {})
-    return {"stage": stage, **metrics["eval"], "kept_fraction": train.get("kept_fraction"),
+    return {**stage, **metrics["eval"], "kept_fraction": train.get("kept_fraction"),
             "band_selected": train.get("band_selected"), "seconds": metrics.get("seconds")}
+
+
+def baseline_row(name: str, summary: dict[str, Any]) -> dict[str, Any]:
+    return {"stage": f"baseline: {name}", "kind": "baseline", "baseline": name, **summary}
+
+
+# Which rows are which: every reader below goes by the rows' kind, round and phase, never by name.
+
+def trained(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stages' rows (not the baselines)."""
+    return [r for r in rows if r.get("kind") != "baseline"]
+
+
+def cold_start_end(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The row of the model the rounds start from: the cold start's last stage."""
+    cold = [r for r in rows if r.get("phase") == "cold_start"]
+    return cold[-1] if cold else None
+
+
+def round_ends(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Round t -> the row of the model that round t ends with."""
+    return {r["round"]: r for r in rows if r.get("phase") == "round"}
+
+
+def rl_pairs(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(the stage before, the RL stage) for each round's RL stage."""
+    stages = trained(rows)
+    return [(stages[i - 1], r) for i, r in enumerate(stages)
+            if r.get("kind") == "rl" and i > 0 and stages[i - 1].get("round") == r.get("round")]
 
 
 def header() -> str:
@@ -37,14 +66,15 @@ def eval_items(folder: Path, stage: str) -> list[dict[str, Any]]:
     return json.loads((folder / stage / "eval" / "eval.json").read_text())["items"]
 
 
-def conflict_change(folder: Path, stage_names: list[str], rounds: int) -> dict[str, Any] | None:
+def conflict_change(folder: Path, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Conflict items, the cold-start model against the model after the last round, item by item."""
     from audiogym.evaluation import change_line, paired_change
-    last = [n for n in stage_names if n.startswith(f"round{rounds}_")]
-    if not last or "cold_start_rlvr" not in stage_names:
+    start, ends = cold_start_end(rows), round_ends(rows)
+    if start is None or not ends:
         return None
-    c = paired_change(eval_items(folder, "cold_start_rlvr"), eval_items(folder, last[-1]))
-    c["line"] = change_line(f"cold_start_rlvr -> {last[-1]}", c)
+    last = ends[max(ends)]["stage"]
+    c = paired_change(eval_items(folder, start["stage"]), eval_items(folder, last))
+    c["line"] = change_line(f"{start['stage']} -> {last}", c)
     return c
 
 
@@ -55,20 +85,19 @@ RL_TRAIN_KEYS = ("band_selected", "band_correct_before", "band_correct_after", "
                  "audio_think_words_last", "entropy_first", "entropy_last", "kl_first", "kl_last")
 
 
-def rl_changes(folder: Path, stage_names: list[str]) -> dict[str, dict[str, Any]]:
+def rl_changes(folder: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """What each round's RL stage did: held-out conflict accuracy of its model against the model it
     started from (the round's distillation), item by item, beside what it did on its own training
     questions (RL_TRAIN_KEYS)."""
     from audiogym.evaluation import change_line, paired_change
-    out, trained = {}, rl_stages(folder)
-    for name in stage_names:
-        if name.endswith("_rl") and name.replace("_rl", "_distill") in stage_names:
-            before = name.replace("_rl", "_distill")
-            c = paired_change(eval_items(folder, before), eval_items(folder, name))
-            c["line"] = change_line(f"{before} -> {name}", c)
-            c.update({k: trained.get(name, {}).get(k) for k in RL_TRAIN_KEYS})
-            c["train_line"] = training_line(name, c)
-            out[name] = c
+    out, train = {}, rl_stages(folder, rows)
+    for before, row in rl_pairs(rows):
+        name = row["stage"]
+        c = paired_change(eval_items(folder, before["stage"]), eval_items(folder, name))
+        c["line"] = change_line(f"{before['stage']} -> {name}", c)
+        c.update({k: train.get(name, {}).get(k) for k in RL_TRAIN_KEYS})
+        c["train_line"] = training_line(name, c)
+        out[name] = c
     return out
 
 
@@ -83,12 +112,14 @@ def training_line(stage: str, m: dict[str, Any]) -> str:
             f"{arrow('entropy_first', 'entropy_last')}, KL {arrow('kl_first', 'kl_last', '.3f')}")
 
 
-def rl_stages(trial: Path) -> dict[str, dict[str, Any]]:
+def rl_stages(trial: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Each RL stage's training curve and band resampling (its metrics.json), by stage."""
     out = {}
-    for path in sorted(trial.glob("round*_rl/metrics.json")):
-        train = json.loads(path.read_text()).get("train", {})
-        out[path.parent.name] = {k: train.get(k) for k in ("curve", *RL_TRAIN_KEYS)}
+    for _, row in rl_pairs(rows):
+        path = trial / row["stage"] / "metrics.json"
+        if path.exists():
+            train = json.loads(path.read_text()).get("train", {})
+            out[row["stage"]] = {k: train.get(k) for k in ("curve", *RL_TRAIN_KEYS)}
     return out
 
 
@@ -103,7 +134,7 @@ def plot_rl(groups: dict[str, list[dict[str, Any]]], path: Path) -> Path:
         for j, r in enumerate(group):
             for ax, key in zip(axes, ("audio_reward", "audio_think_words")):
                 ys: list[float] = []
-                for stage in sorted(r.get("rl", {})):
+                for stage in r.get("rl", {}):
                     ys += [float("nan") if v is None else v for v in (r["rl"][stage].get("curve") or {}).get(key, [])]
                 ax.plot(range(1, len(ys) + 1), ys, color=f"C{i}", alpha=0.6, lw=1, label=name[:40] if j == 0 else None)
     for ax, title in zip(axes, ("mean reward of the audio (band) items", "think words on the audio items")):
@@ -116,23 +147,22 @@ def plot_rl(groups: dict[str, list[dict[str, Any]]], path: Path) -> Path:
     return path
 
 
-def round_changes(folder: Path, stage_names: list[str]) -> dict[int, dict[str, Any]]:
+def round_changes(folder: Path, rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """The rounds ablation read from one finished run: for T = 0 (the cold start), 1, 2, ... the
     model after round T's RL stage against the cold-start model, item by item on the held-out
     conflict items (and, as "from_previous", against the model after round T-1). A round's stages
     do not depend on how many rounds follow (each stage's seed is fixed by its position), so this
     run's round-T model is the final model of a T-round run before its DPO stage."""
     from audiogym.evaluation import paired_change
-    if "cold_start_rlvr" not in stage_names:
+    first = cold_start_end(rows)
+    if first is None:
         return {}
-    start = previous = eval_items(folder, "cold_start_rlvr")
+    start = previous = eval_items(folder, first["stage"])
     out = {0: paired_change(start, start)}
-    for name in stage_names:
-        if name.startswith("round") and name.endswith("_rl"):
-            now = eval_items(folder, name)
-            out[int(name[len("round"):-len("_rl")])] = {**paired_change(start, now),
-                                                         "from_previous": paired_change(previous, now)}
-            previous = now
+    for t, row in sorted(round_ends(rows).items()):
+        now = eval_items(folder, row["stage"])
+        out[t] = {**paired_change(start, now), "from_previous": paired_change(previous, now)}
+        previous = now
     return out
 
 
@@ -164,10 +194,12 @@ def plot_rounds(per_run: dict[str, dict[int, dict[str, Any]]], transcript: float
 
 def self_cognition_path(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     """The probe error after the cold start, after the rounds and after DPO (the report's Table 3)."""
-    err = {r["stage"]: r.get("self_cognition_error_rate") for r in rows}
-    rounds = [r["stage"] for r in rows if r["stage"].startswith("round")]
-    return {"cold_start": err.get("cold_start_rlvr"), "rounds": err.get(rounds[-1]) if rounds else None,
-            "dpo": err.get("self_cognition")}
+    def err(row: dict[str, Any] | None) -> float | None:
+        return None if row is None else row.get("self_cognition_error_rate")
+    ends = round_ends(rows)
+    dpo = [r for r in rows if r.get("kind") == "self_cognition"]
+    return {"cold_start": err(cold_start_end(rows)), "rounds": err(ends[max(ends)]) if ends else None,
+            "dpo": err(dpo[-1] if dpo else None)}
 
 
 def write_table(folder: Path, name: str, rows: list[dict[str, Any]], seconds: float,
@@ -184,15 +216,15 @@ def write_table(folder: Path, name: str, rows: list[dict[str, Any]], seconds: fl
                                               "rl_changes": rl or {}, "self_cognition": sc})
     plot_curves(rows, folder / "curves.png")
     if rl:
-        plot_rl({name: [{"rl": rl_stages(folder)}]}, folder / "rl_curves.png")
+        plot_rl({name: [{"rl": rl_stages(folder, rows)}]}, folder / "rl_curves.png")
 
 
 def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    stages = [r for r in rows if not r["stage"].startswith("baseline")]
-    base = {r["stage"].split(": ")[1]: r for r in rows if r["stage"].startswith("baseline")}
+    stages = trained(rows)
+    base = {r["baseline"]: r for r in rows if r.get("kind") == "baseline"}
     x = range(len(stages))
     fig, ax = plt.subplots(figsize=(10, 4.5))
     for key, label in [("accuracy_conflict", "conflict accuracy"), ("accuracy_aligned", "aligned accuracy"),

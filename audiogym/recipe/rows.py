@@ -1,5 +1,5 @@
-"""The recipe's training rows beyond sampled chains: direct answers, refusals, transcript reading,
-probes, and the empty-think format they share.
+"""The recipe's questions and training rows beyond sampled chains: the rounds' conflict/aligned mix,
+direct answers, refusals, transcript reading, probes, and the empty-think format they share.
 """
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 
 from audiogym.data import task_rows
 from audiogym.policies.scripted import format_completion
-from audiogym.tasks import AudioTask
+from audiogym.tasks import FAMILIES, AudioTask
 from audiogym.tasks.core import quote
-from audiogym.tasks.sources import make_tasks
+from audiogym.tasks.sources import iter_tasks, make_tasks
 
 REFUSALS = [
     "I'm sorry, but I am a text-based model and cannot hear audio.",
@@ -84,3 +84,20 @@ def probe_tasks(families: list[str], n: int, seed: int) -> list[AudioTask]:
     for i, t in enumerate(tasks):
         t.question = PROBE_TEMPLATES[i % len(PROBE_TEMPLATES)].format(q=t.question)
     return tasks
+
+
+def mixed_tasks(families: list[str], n: int, seed: int, conflict_share: float) -> list[AudioTask]:
+    """n audio questions for the rounds (distillation, MGRD step 2a, and the band's candidates). A
+    `conflict_share` of them cannot be solved from the transcript (its words point to another answer), so only listening gets them
+    right; the rest are aligned, so that the kept chains cannot learn the shortcut 'the answer is
+    not what the words say' (with conflict items alone the tiny model learns exactly that)."""
+    want = round(n * conflict_share)
+    conflict: list[AudioTask] = []
+    aligned: list[AudioTask] = []
+    for t in iter_tasks(families, 8 * n, seed):
+        pool, size = (aligned, n - want) if FAMILIES[t.family].transcript_answer(t) == t.answer else (conflict, want)
+        if len(pool) < size:
+            pool.append(t)
+        if len(conflict) + len(aligned) == n:
+            break
+    return conflict + aligned
