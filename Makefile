@@ -7,6 +7,7 @@ test:
 	bash scripts/test.sh
 lint:
 	python3 -m ruff check .
+	python3 -m ruff format --check .
 	python3 -m mypy audiogym
 bench:
 	python3 benchmarks/envs.py

@@ -10,6 +10,7 @@ against it on real audio, and the tests check it agrees with the generators' tru
 The labels (chord quality, contour, timbre, scene, ...) are simple, documented rules over the
 numbers; the thresholds sit in the gaps the procedural families leave between classes.
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,33 +34,33 @@ FPS = SAMPLE_RATE / HOP
 @dataclass
 class Measurement:
     duration: float
-    level_db: float                     # overall RMS, dBFS
-    noise_floor_db: float               # 10th percentile of the frame level
+    level_db: float  # overall RMS, dBFS
+    noise_floor_db: float  # 10th percentile of the frame level
     level_slope_db_per_s: float | None  # linear trend of the frame level
     onset_times: list[float] = field(default_factory=list)
     event_count: int = 0
-    tempo_bpm: float | None = None      # from the median inter-onset interval
-    accent_period: int | None = None    # 3 or 4: how strong onsets group
+    tempo_bpm: float | None = None  # from the median inter-onset interval
+    accent_period: int | None = None  # 3 or 4: how strong onsets group
     voiced_fraction: float = 0.0
     f0_median_hz: float | None = None
-    f0_range_st: float = 0.0            # 10th-90th percentile spread of voiced f0, semitones
-    tremor_st: float = 0.0              # fast f0 wobble amplitude within voiced runs, semitones
-    final_pitch: str | None = None      # rising / falling / flat over the last voiced frames
-    contour: str | None = None          # ascending / descending / arch / valley
+    f0_range_st: float = 0.0  # 10th-90th percentile spread of voiced f0, semitones
+    tremor_st: float = 0.0  # fast f0 wobble amplitude within voiced runs, semitones
+    final_pitch: str | None = None  # rising / falling / flat over the last voiced frames
+    contour: str | None = None  # ascending / descending / arch / valley
     note_names: list[str] = field(default_factory=list)
     chord_quality: str | None = None
     chord_roots: list[str] = field(default_factory=list)
     centroid_hz: float = 0.0
     harmonic_profile: list[float] = field(default_factory=list)  # harmonics 1..10, max = 1
-    sustain_db: float = 0.0             # median minus peak level after the first onset
+    sustain_db: float = 0.0  # median minus peak level after the first onset
     timbre: str | None = None
     reverb_rt60: float | None = None
-    low_ratio: float = 0.0              # energy share below 120 Hz
-    high_ratio: float = 0.0             # energy share above 5 kHz
-    chirp_ratio: float = 0.0            # share of frames dominated by a 2.5-4.6 kHz band
+    low_ratio: float = 0.0  # energy share below 120 Hz
+    high_ratio: float = 0.0  # energy share above 5 kHz
+    chirp_ratio: float = 0.0  # share of frames dominated by a 2.5-4.6 kHz band
     flatness: float = 0.0
-    syllable_rate: float = 0.0          # envelope peaks per second of speaking span
-    pause_fraction: float = 0.0         # share of the speaking span in silences >= 0.2 s
+    syllable_rate: float = 0.0  # envelope peaks per second of speaking span
+    pause_fraction: float = 0.0  # share of the speaking span in silences >= 0.2 s
     scene: str | None = None
 
 
@@ -88,7 +89,7 @@ def measure(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Measurement:
     if len(y) < N_FFT:
         y = np.pad(y, (0, N_FFT - len(y)))
     S = _magnitude_stft(y)
-    P = S ** 2
+    P = S**2
     freqs = librosa.fft_frequencies(sr=SAMPLE_RATE, n_fft=N_FFT)
     env = _db(librosa.feature.rms(y=y, frame_length=512, hop_length=HOP)[0])  # short-frame level
     T = min(S.shape[1], len(env))
@@ -96,8 +97,12 @@ def measure(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Measurement:
     frame_power = P.sum(0)
     long_level = _db(np.sqrt(frame_power * 2) / N_FFT)  # level of each STFT frame (relative)
 
-    m = Measurement(duration=len(audio) / sr, level_db=float(_db(np.sqrt(np.mean(y ** 2)))),
-                    noise_floor_db=float(np.percentile(env, 10)), level_slope_db_per_s=None)
+    m = Measurement(
+        duration=len(audio) / sr,
+        level_db=float(_db(np.sqrt(np.mean(y**2)))),
+        noise_floor_db=float(np.percentile(env, 10)),
+        level_slope_db_per_s=None,
+    )
     m.level_slope_db_per_s = float(np.polyfit(np.arange(T) / FPS, env, 1)[0])
 
     total = P.sum() + 1e-12
@@ -139,15 +144,16 @@ def _onsets(m: Measurement, env: np.ndarray) -> None:
     m.onset_times = [round(float(p / FPS), 4) for p in peaks]
     m.event_count = len(peaks)
     if len(peaks):
-        after = env[peaks[0]:][env[peaks[0]:] > env.max() - 40]
+        after = env[peaks[0] :][env[peaks[0] :] > env.max() - 40]
         m.sustain_db = float(np.median(after) - env.max())
     if len(peaks) >= 2:
         m.tempo_bpm = float(60.0 / (np.median(np.diff(peaks)) / FPS))
-    levels = np.array([env[p:p + 6].max() for p in peaks])
+    levels = np.array([env[p : p + 6].max() for p in peaks])
     if len(levels) >= 6:
+
         def contrast(period: int) -> float:
-            return max(levels[ph::period].mean() - np.delete(levels, np.s_[ph::period]).mean()
-                       for ph in range(period))
+            return max(levels[ph::period].mean() - np.delete(levels, np.s_[ph::period]).mean() for ph in range(period))
+
         c3, c4 = contrast(3), contrast(4)
         if max(c3, c4) > 3.0:
             m.accent_period = 3 if c3 > c4 else 4
@@ -159,8 +165,9 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
-def _pitch(m: Measurement, y: np.ndarray, S: np.ndarray, freqs: np.ndarray, env: np.ndarray,
-           long_level: np.ndarray) -> None:
+def _pitch(
+    m: Measurement, y: np.ndarray, S: np.ndarray, freqs: np.ndarray, env: np.ndarray, long_level: np.ndarray
+) -> None:
     # yin on the signal at half the rate: f0 stays under 1 kHz, so 8 kHz holds it, at a quarter of the
     # cost (yin dominated `measure`); same frame times (hop 128 at 8 kHz = 256 at 16 kHz), f0 within
     # ~0.01 semitone of the full-rate track on the families' voiced frames.
@@ -267,7 +274,7 @@ def _speech_rhythm(m: Measurement, env: np.ndarray) -> None:
     if len(peaks) >= 2:
         span = (peaks[-1] - peaks[0]) / FPS
         m.syllable_rate = float((len(peaks) - 1) / span)
-        quiet = env[peaks[0]:peaks[-1]] < env.max() - 30
+        quiet = env[peaks[0] : peaks[-1]] < env.max() - 30
         long_gaps = sum(b - a for a, b in _runs(quiet) if b - a >= 0.2 * FPS)
         m.pause_fraction = float(long_gaps / max(1, peaks[-1] - peaks[0]))
 
@@ -278,7 +285,7 @@ def _reverb(m: Measurement, env: np.ndarray) -> None:
     rates = []
     onsets = [int(o * FPS) for o in m.onset_times] + [len(env)]
     for a, b in zip(onsets[:-1], onsets[1:]):
-        pk = a + int(np.argmax(env[a:min(b, a + 6)]))
+        pk = a + int(np.argmax(env[a : min(b, a + 6)]))
         tail = env[pk:b]
         stop = np.flatnonzero((tail < env[pk] - 20) | (tail < floor))
         n = int(stop[0]) if len(stop) else len(tail)

@@ -2,6 +2,7 @@
 
 Errors a user can cause print one line and exit with status 2; no traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,7 @@ USER_OS_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT, errno.E
 
 def cmd_list(args: argparse.Namespace) -> None:
     from audiogym.envs import DESCRIPTIONS
+
     width = max(map(len, DESCRIPTIONS))
     for env_id, desc in DESCRIPTIONS.items():
         print(f"{env_id:<{width}}  {desc}")
@@ -28,6 +30,7 @@ def _source(env_id: str, path: str | None = None):
     from audiogym.data import source_name
     from audiogym.envs import DESCRIPTIONS
     from audiogym.tasks.sources import make_source
+
     if env_id not in DESCRIPTIONS:
         raise AudiogymError(f"unknown environment {env_id!r}; run 'audiogym list' for the ids")
     return make_source(source_name(env_id), path=path)
@@ -38,6 +41,7 @@ def cmd_show(args: argparse.Namespace) -> None:
 
     from audiogym.plots import spectrogram_png
     from audiogym.tasks import render_prompt
+
     task = _source(args.env_id, args.path).make(args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,6 +63,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from audiogym.plots import spectrogram_png
     from audiogym.policies import OraclePolicy, TranscriptPolicy
     from audiogym.tasks import FAMILIES
+
     out = Path(args.out)
     oracle, cascade = OraclePolicy(), TranscriptPolicy()
     print(f"{'environment':<30} {'answer':<24} {'conflict':<8} {'oracle':>6} {'transcript':>10}")
@@ -74,8 +79,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
         totals = [a + b for a, b in zip(totals, rewards)]
         if len(task.audio):
             spectrogram_png(task, out / f"{task.id}.png")
-        print(f"audiogym/{name}-v0".ljust(30), f"{task.answer[:23]:<24} {str(task.conflict):<8} "
-              f"{rewards[0]:>6.1f} {rewards[1]:>10.1f}")
+        print(
+            f"audiogym/{name}-v0".ljust(30),
+            f"{task.answer[:23]:<24} {str(task.conflict):<8} {rewards[0]:>6.1f} {rewards[1]:>10.1f}",
+        )
     n = len(FAMILIES)
     print(f"{'mean reward':<64} {totals[0] / n:>6.2f} {totals[1] / n:>10.2f}")
     print(f"spectrograms written to {out}/")
@@ -83,14 +90,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> None:
     from audiogym.evaluation import eval_tasks, evaluate, load_policy
+
     if bool(args.env) == bool(args.manifest):
         raise AudiogymError("give exactly one of --env ID or --manifest PATH")
     if (Path(args.out) / "eval.json").exists() and not args.force:
-        raise AudiogymError(f"{args.out} already holds an eval (eval.json); pass --force to replace it, or another --out")
+        raise AudiogymError(
+            f"{args.out} already holds an eval (eval.json); pass --force to replace it, or another --out"
+        )
     policy = load_policy(args.policy)
     skipped: list[str] = []
     if args.manifest:
         from audiogym.tasks.manifest import Manifest
+
         m = Manifest(args.manifest, skip_invalid=True)
         tasks = [m.task(i) for i in range(min(args.n, len(m)))]
         skipped = [msg for _, msg in m.skipped] + [f"note: {n}" for n in m.notes]
@@ -109,11 +120,14 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     from audiogym.recipe.config import load_config
+
     cfg = load_config(args.config, args.set)  # every config error surfaces here, before any work (and before TRL loads)
     from audiogym.recipe.runner import Recipe
+
     recipe = Recipe(cfg, resume=args.resume, report_to=args.report_to, verbose=args.verbose)
     recipe.run()
     from audiogym.trainers import dist
+
     if dist.is_main():
         print(f"wrote {recipe.folder / 'table.md'}, table.json and curves.png")
 
@@ -121,6 +135,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_sweep(args: argparse.Namespace) -> None:
     """A sweep of recipe variants over seeds on Ray Tune (configs/sweeps/*.yaml)."""
     from audiogym.sweep.run import run_sweep
+
     result = run_sweep(args.config, resume=args.resume, address=args.address, run_dir=args.run_dir, cpus=args.cpus)
     for p in result["pooled"].values():
         print(p["line"])
@@ -132,6 +147,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     same for each round's RL stage (the model before it against the model after it), and each run's
     self-cognition error after the cold start, the rounds and DPO."""
     from audiogym.evaluation import change_line, pooled_change
+
     changes: list[dict] = []
     rl: dict[str, list[dict]] = {}
     tables: list[tuple[str, dict]] = []
@@ -158,8 +174,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
     for run, table in tables:
         sc = table.get("self_cognition") or {}
         if sc:
-            print(f"{run}: self-cognition error " + ", ".join(
-                f"{k.replace('_', ' ')} {v:.3f}" for k, v in sc.items() if v is not None))
+            print(
+                f"{run}: self-cognition error "
+                + ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in sc.items() if v is not None)
+            )
     if args.rounds:
         _compare_rounds(tables, args.rounds)
 
@@ -169,21 +187,29 @@ def _compare_rounds(tables: list[tuple[str, dict]], plot: str) -> None:
     against the cold start, and its gap over the transcript baseline (the textual surrogate)."""
     from audiogym.evaluation import change_line, pooled_change
     from audiogym.recipe.report import plot_rounds, round_changes
+
     per_run = {}
     for run, table in tables:
         try:
             per_run[run] = round_changes(Path(run), table["rows"])
         except (OSError, ValueError, KeyError) as e:
             raise AudiogymError(f"{run}: a stage's held-out evaluation cannot be read ({e})") from None
-    transcripts = [r.get("accuracy_conflict") for _, t in tables for r in t["rows"] if r.get("baseline") == "transcript"]
+    transcripts = [
+        r.get("accuracy_conflict") for _, t in tables for r in t["rows"] if r.get("baseline") == "transcript"
+    ]
     known = [x for x in transcripts if x is not None]
     transcript = sum(known) / len(known) if known else 0.0
     for t in sorted(set.intersection(*(set(c) for c in per_run.values()))):
         pooled = pooled_change([c[t] for c in per_run.values()])
-        print(change_line(f"cold start -> T={t} rounds, {len(per_run)} runs pooled", pooled)
-              + f"; gap over the transcript baseline ({transcript:.3f}): {pooled['after'] - transcript:+.3f}")
+        print(
+            change_line(f"cold start -> T={t} rounds, {len(per_run)} runs pooled", pooled)
+            + f"; gap over the transcript baseline ({transcript:.3f}): {pooled['after'] - transcript:+.3f}"
+        )
         if t:
-            print("  " + change_line(f"T={t - 1} -> T={t}", pooled_change([c[t]["from_previous"] for c in per_run.values()])))
+            print(
+                "  "
+                + change_line(f"T={t - 1} -> T={t}", pooled_change([c[t]["from_previous"] for c in per_run.values()]))
+            )
     print(f"wrote {plot_rounds(per_run, transcript, Path(plot))}")
 
 
@@ -213,13 +239,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="replace an existing eval in --out")
     p.set_defaults(fn=cmd_eval)
     p = sub.add_parser("train", help="run the MGRD recipe (cold start, grounding rounds, self-cognition)")
-    p.add_argument("--config", default=None, help="recipe YAML (default: the embedded tiny recipe, as in configs/tiny.yaml)")
+    p.add_argument(
+        "--config", default=None, help="recipe YAML (default: the embedded tiny recipe, as in configs/tiny.yaml)"
+    )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. recipe.rounds.T=1")
     p.add_argument("--resume", action="store_true", help="continue a run: only unfinished stages run")
-    p.add_argument("--report-to", choices=["wandb", "none"], default="wandb",
-                   help="tracking (wandb, offline unless configured; the default) or none")
-    p.add_argument("--verbose", action="store_true",
-                   help="print the trainers' per-step logs (else they go to each stage's trainer_log.jsonl)")
+    p.add_argument(
+        "--report-to",
+        choices=["wandb", "none"],
+        default="wandb",
+        help="tracking (wandb, offline unless configured; the default) or none",
+    )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print the trainers' per-step logs (else they go to each stage's trainer_log.jsonl)",
+    )
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("sweep", help="recipe variants over seeds on Ray Tune, tracked in wandb")
     p.add_argument("--config", required=True, help="a sweep file, e.g. configs/sweeps/minute.yaml")
@@ -230,8 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_sweep)
     p = sub.add_parser("compare", help="paired conflict-item change of finished runs, and of all of them pooled")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="runs/<name> folders of finished `audiogym train` runs")
-    p.add_argument("--rounds", metavar="PNG", default=None,
-                   help="also the rounds ablation read from the runs: conflict accuracy after T = 0..T rounds, plotted to PNG")
+    p.add_argument(
+        "--rounds",
+        metavar="PNG",
+        default=None,
+        help="also the rounds ablation read from the runs: conflict accuracy after T = 0..T rounds, plotted to PNG",
+    )
     p.set_defaults(fn=cmd_compare)
     args = parser.parse_args(argv)
     try:
@@ -243,8 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         if e.errno not in USER_OS_ERRORS:
             raise
         # a full disk, a read-only folder: what was finished stays, and --resume continues from it
-        print(f"audiogym: error: cannot write {e.filename or ''}: {e.strerror}".replace("write : ", "write: "),
-              file=sys.stderr)
+        print(
+            f"audiogym: error: cannot write {e.filename or ''}: {e.strerror}".replace("write : ", "write: "),
+            file=sys.stderr,
+        )
         return 2
     return 0
 

@@ -8,6 +8,7 @@ facts (JSON text), conflict.
 The Audio column is stored undecoded (`decode=False`): datasets' own audio codec needs torchcodec
 and FFmpeg, which audiogym does not require; soundfile reads the bytes.
 """
+
 from __future__ import annotations
 
 import io
@@ -35,13 +36,15 @@ def decode_audio(value: Any) -> np.ndarray:
             return data if data.ndim == 1 else data.mean(axis=1)
         if value.get("path"):
             from audiogym.tasks.manifest import load_audio
+
             return load_audio(value["path"])
         return np.zeros(0, np.float32)
     return np.asarray(value, np.float32)
 
 
-def task_rows(tasks: list[AudioTask], show_transcript: bool = True, system: str | None = None,
-              audio_for_text: bool = True) -> dict[str, list]:
+def task_rows(
+    tasks: list[AudioTask], show_transcript: bool = True, system: str | None = None, audio_for_text: bool = True
+) -> dict[str, list]:
     """Column -> values for trainer rows: `prompt`, `audio` (WAV bytes; for tasks without audio an
     empty WAV, or None with `audio_for_text=False`, which the recipe's collators expect) and the
     reference columns reward functions read."""
@@ -57,9 +60,10 @@ def task_rows(tasks: list[AudioTask], show_transcript: bool = True, system: str 
 def source_name(env_id: str) -> str:
     """'audiogym/Tempo-v0' (or 'audiogym:audiogym/Tempo-v0', or 'Tempo') -> 'Tempo'."""
     from audiogym.errors import ConfigError
+
     name = env_id.split(":")[-1]
     if name.startswith("audiogym/"):
-        name = name[len("audiogym/"):]
+        name = name[len("audiogym/") :]
     if name.endswith("-v0"):
         name = name[:-3]
     if "/" in name or not name:
@@ -67,8 +71,15 @@ def source_name(env_id: str) -> str:
     return name
 
 
-def to_dataset(env_id: str, n: int, seed: int = 0, show_transcript: bool = True, system: str | None = None,
-               audio_format: str = "wav", **env_kwargs: Any):
+def to_dataset(
+    env_id: str,
+    n: int,
+    seed: int = 0,
+    show_transcript: bool = True,
+    system: str | None = None,
+    audio_format: str = "wav",
+    **env_kwargs: Any,
+):
     """`n` tasks of an environment as a `datasets.Dataset` (same arguments, same rows).
 
     `audio_format="wav"` (default): an `Audio(decode=False)` column of WAV bytes, compact and what
@@ -88,7 +99,9 @@ def to_dataset(env_id: str, n: int, seed: int = 0, show_transcript: bool = True,
     if audio_format not in ("wav", "array"):
         raise ConfigError(f"audio_format={audio_format!r}: expected 'wav' or 'array'")
     config = env_kwargs.pop("config", None)
-    source_kwargs = {k: env_kwargs.pop(k) for k in ("path", "skip_invalid", "weights", "max_seconds") if k in env_kwargs}
+    source_kwargs = {
+        k: env_kwargs.pop(k) for k in ("path", "skip_invalid", "weights", "max_seconds") if k in env_kwargs
+    }
     source = make_source(source_name(env_id), **source_kwargs)
     tasks = source_tasks(source, n, seed, resolve_config(source, config, env_kwargs))
     rows = task_rows(tasks, show_transcript, system)

@@ -3,6 +3,7 @@
 The CLI turns any `AudiogymError` into a single line and a non-zero exit; anything else is a bug
 and keeps its traceback.
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ correctness, think length, acoustic grounding (the distillation filter) with ver
 precision, and self-cognition errors. Results are aggregated overall, by category, by family and
 for aligned vs conflict items, and written as JSON and a markdown table.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,10 +30,12 @@ from audiogym.tasks.core import AudioTask
 def load_policy(spec: str, **kwargs: Any):
     """'oracle' | 'transcript' | 'random' | a model folder."""
     from audiogym.policies.scripted import POLICIES
+
     if spec in POLICIES:
         return POLICIES[spec]()
     if Path(spec).is_dir():
         from audiogym.policies.audio_lm import AudioLMPolicy
+
         return AudioLMPolicy(spec, **kwargs)
     raise ConfigError(f"policy {spec!r}: expected one of {', '.join(POLICIES)} or a model folder")
 
@@ -41,12 +44,16 @@ def eval_tasks(env_id: str | None = None, manifest: str | None = None, n: int = 
     """`n` tasks of an environment (distinct seeds drawn from `seed`), or a manifest's rows."""
     from audiogym.data import source_name
     from audiogym.tasks.sources import make_source, source_tasks
+
     if manifest:
         from audiogym.tasks.manifest import Manifest
+
         m = Manifest(manifest, skip_invalid=True)
         return [m.task(i) for i in range(min(n, len(m)))]
     if not env_id or source_name(env_id) == "Manifest":
-        raise ConfigError(f"unknown environment {env_id!r}; run 'audiogym list' for the ids (a manifest: --manifest PATH)")
+        raise ConfigError(
+            f"unknown environment {env_id!r}; run 'audiogym list' for the ids (a manifest: --manifest PATH)"
+        )
     return source_tasks(make_source(source_name(env_id)), n, seed)
 
 
@@ -69,7 +76,7 @@ class ItemResult:
     self_cognition_error: bool
     skill: str = ""
     difficulty: str = ""
-    mmau_correct: bool | None = None   # MMAU's own answer matching (`mmau_string_match`), for comparison
+    mmau_correct: bool | None = None  # MMAU's own answer matching (`mmau_string_match`), for comparison
 
 
 def _tokens(text: str) -> set[str]:
@@ -96,15 +103,16 @@ def mmau_string_match(answer: str, prediction: str, choices: list[str]) -> bool:
 class EvalReport:
     policy: str
     items: list[ItemResult] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)    # input rows left out, and why
+    skipped: list[str] = field(default_factory=list)  # input rows left out, and why
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         items = self.items
         audio = [r for r in items if r.category != "text"]
         acc = lambda rs: float(np.mean([r.correct for r in rs])) if rs else None  # noqa: E731
-        groups: dict[str, dict[str, list[ItemResult]]] = {k: defaultdict(list) for k in ("category", "family", "skill",
-                                                                                          "difficulty")}
+        groups: dict[str, dict[str, list[ItemResult]]] = {
+            k: defaultdict(list) for k in ("category", "family", "skill", "difficulty")
+        }
         for r in items:
             groups["category"][r.category].append(r)
             groups["family"][r.family].append(r)
@@ -113,13 +121,15 @@ class EvalReport:
         mmau = [r for r in items if r.mmau_correct is not None]
         ok, bad = sum(r.claims_correct for r in audio), sum(r.claims_wrong for r in audio)
         return {
-            "policy": self.policy, "n": len(items),
+            "policy": self.policy,
+            "n": len(items),
             "accuracy": acc(items),
             "accuracy_aligned": acc([r for r in audio if not r.conflict]),
             "accuracy_conflict": acc([r for r in audio if r.conflict]),
             "accuracy_text": acc([r for r in items if r.category == "text"]),
             "chance_conflict": float(np.mean([1 / max(1, r.n_choices) for r in audio if r.conflict]))
-            if any(r.conflict for r in audio) else None,
+            if any(r.conflict for r in audio)
+            else None,
             "mean_think_words": float(np.mean([r.think_words for r in items])) if items else 0.0,
             "mean_tokens": float(np.mean([r.tokens for r in items])) if items else 0.0,
             "grounding_rate": float(np.mean([bool(r.grounded) for r in audio])) if audio else None,
@@ -131,22 +141,31 @@ class EvalReport:
             "by_skill": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["skill"].items())},
             "by_difficulty": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["difficulty"].items())},
             "mmau_accuracy": float(np.mean([r.mmau_correct for r in mmau])) if mmau else None,
-            "skipped": len(self.skipped), "warnings": list(self.warnings),
+            "skipped": len(self.skipped),
+            "warnings": list(self.warnings),
         }
 
     def markdown(self) -> str:
         s = self.summary()
         f = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
-        lines = [f"## {s['policy']} on {s['n']} items", "",
-                 "| accuracy | aligned | conflict | text | think words | grounding rate | claim precision | self-cognition errors |",
-                 "|---|---|---|---|---|---|---|---|",
-                 f"| {f(s['accuracy'])} | {f(s['accuracy_aligned'])} | {f(s['accuracy_conflict'])} | {f(s['accuracy_text'])} "
-                 f"| {s['mean_think_words']:.1f} | {f(s['grounding_rate'])} | {f(s['verified_claim_precision'])} "
-                 f"| {f(s['self_cognition_error_rate'])} |", ""]
+        lines = [
+            f"## {s['policy']} on {s['n']} items",
+            "",
+            "| accuracy | aligned | conflict | text | think words | grounding rate | claim precision | self-cognition errors |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| {f(s['accuracy'])} | {f(s['accuracy_aligned'])} | {f(s['accuracy_conflict'])} | {f(s['accuracy_text'])} "
+            f"| {s['mean_think_words']:.1f} | {f(s['grounding_rate'])} | {f(s['verified_claim_precision'])} "
+            f"| {f(s['self_cognition_error_rate'])} |",
+            "",
+        ]
         if s["mmau_accuracy"] is not None:
             lines += [f"Accuracy under MMAU's answer matching (its string_match rule): {f(s['mmau_accuracy'])}", ""]
-        for title, key in (("category (MMAU task)", "by_category"), ("family", "by_family"),
-                           ("skill (MMAU sub-category)", "by_skill"), ("difficulty", "by_difficulty")):
+        for title, key in (
+            ("category (MMAU task)", "by_category"),
+            ("family", "by_family"),
+            ("skill (MMAU sub-category)", "by_skill"),
+            ("difficulty", "by_difficulty"),
+        ):
             if len(s[key]) > 1 or key in ("by_category", "by_family"):
                 lines += [f"| {title} | n | accuracy |", "|---|---|---|"]
                 lines += [f"| {k} | {v['n']} | {f(v['accuracy'])} |" for k, v in s[key].items()] + [""]
@@ -158,15 +177,23 @@ class EvalReport:
 
     def write(self, folder: str | Path) -> Path:
         from audiogym.io import atomic_write_text
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(folder / "eval.json", json.dumps({"summary": self.summary(), "skipped": self.skipped,
-                                                             "items": [r.__dict__ for r in self.items]}, indent=1))
+        atomic_write_text(
+            folder / "eval.json",
+            json.dumps(
+                {"summary": self.summary(), "skipped": self.skipped, "items": [r.__dict__ for r in self.items]},
+                indent=1,
+            ),
+        )
         atomic_write_text(folder / "eval.md", self.markdown())
         return folder
 
 
-def score_item(task: AudioTask, completion: str, tokens: int, grounding_filter: GroundingFilter | None = None) -> ItemResult:
+def score_item(
+    task: AudioTask, completion: str, tokens: int, grounding_filter: GroundingFilter | None = None
+) -> ItemResult:
     think, _, _ = split_think(completion)
     grounded = score = None
     ok = bad = 0
@@ -175,21 +202,39 @@ def score_item(task: AudioTask, completion: str, tokens: int, grounding_filter: 
         score, ok, bad = g.score, len(g.correct), len(g.wrong)
         grounded = (grounding_filter or GroundingFilter()).judge(g)[0]
     answer_part = split_think(completion)[2]
-    return ItemResult(task.id, task.family, task.category, task.conflict, len(task.choices), task.answer, completion, tokens,
-                      is_correct(completion, task.answer, task.choices), count_words(think or ""), grounded, score,
-                      ok, bad, self_cognition_error(completion) is not None, task.skill, task.difficulty,
-                      mmau_string_match(task.answer, answer_part, task.choices) if task.choices else None)
+    return ItemResult(
+        task.id,
+        task.family,
+        task.category,
+        task.conflict,
+        len(task.choices),
+        task.answer,
+        completion,
+        tokens,
+        is_correct(completion, task.answer, task.choices),
+        count_words(think or ""),
+        grounded,
+        score,
+        ok,
+        bad,
+        self_cognition_error(completion) is not None,
+        task.skill,
+        task.difficulty,
+        mmau_string_match(task.answer, answer_part, task.choices) if task.choices else None,
+    )
 
 
-def evaluate(policy: Any, tasks: list[AudioTask], batch_size: int = 32, progress: bool = True,
-             **generate_kwargs: Any) -> EvalReport:
+def evaluate(
+    policy: Any, tasks: list[AudioTask], batch_size: int = 32, progress: bool = True, **generate_kwargs: Any
+) -> EvalReport:
     """Generate one completion per task (greedy unless told otherwise) and score it."""
     from tqdm.auto import tqdm
+
     generate_kwargs.setdefault("temperature", 0.0)
     report = EvalReport(getattr(policy, "name", type(policy).__name__))
     bar = tqdm(total=len(tasks), desc=f"eval {report.policy}", unit="item", disable=not progress)
     for start in range(0, len(tasks), batch_size):
-        batch = tasks[start:start + batch_size]
+        batch = tasks[start : start + batch_size]
         for task, gens in zip(batch, policy.generate(batch, num_samples=1, **generate_kwargs)):
             report.items.append(score_item(task, gens[0].text, gens[0].tokens))
         bar.update(len(batch))
@@ -198,8 +243,10 @@ def evaluate(policy: Any, tasks: list[AudioTask], batch_size: int = 32, progress
     if can_answer is not None:
         unanswerable = sum(not can_answer(t) for t in tasks)
         if unanswerable:
-            report.warnings.append(f"the {report.policy} policy cannot answer {unanswerable} of {len(tasks)} items "
-                                   "(no procedural family behind them, e.g. manifest rows); they count as wrong")
+            report.warnings.append(
+                f"the {report.policy} policy cannot answer {unanswerable} of {len(tasks)} items "
+                "(no procedural family behind them, e.g. manifest rows); they count as wrong"
+            )
     return report
 
 
@@ -215,9 +262,14 @@ def paired_change(before: list[dict[str, Any]], after: list[dict[str, Any]], con
         raise ConfigError("paired_change: the two evaluations share no items")
     gained = sum(1 for i in ids if b[i]["correct"] and not a[i]["correct"])
     lost = sum(1 for i in ids if a[i]["correct"] and not b[i]["correct"])
-    return {"n": len(ids), "before": float(np.mean([a[i]["correct"] for i in ids])),
-            "after": float(np.mean([b[i]["correct"] for i in ids])), "gained": gained, "lost": lost,
-            "p_value": sign_test_p(gained, lost)}
+    return {
+        "n": len(ids),
+        "before": float(np.mean([a[i]["correct"] for i in ids])),
+        "after": float(np.mean([b[i]["correct"] for i in ids])),
+        "gained": gained,
+        "lost": lost,
+        "p_value": sign_test_p(gained, lost),
+    }
 
 
 def sign_test_p(gained: int, lost: int) -> float:
@@ -235,9 +287,15 @@ def pooled_change(changes: list[dict[str, Any]]) -> dict[str, Any]:
         raise ConfigError("pooled_change: no runs to pool")
     n = sum(c["n"] for c in changes)
     gained, lost = sum(c["gained"] for c in changes), sum(c["lost"] for c in changes)
-    return {"n": n, "before": sum(c["before"] * c["n"] for c in changes) / n,
-            "after": sum(c["after"] * c["n"] for c in changes) / n, "gained": gained, "lost": lost,
-            "p_value": sign_test_p(gained, lost), "runs": len(changes)}
+    return {
+        "n": n,
+        "before": sum(c["before"] * c["n"] for c in changes) / n,
+        "after": sum(c["after"] * c["n"] for c in changes) / n,
+        "gained": gained,
+        "lost": lost,
+        "p_value": sign_test_p(gained, lost),
+        "runs": len(changes),
+    }
 
 
 def write_pooled_changes(folder: Path, changes: list[dict[str, Any]], sets: list[str]) -> list[str]:
@@ -246,11 +304,14 @@ def write_pooled_changes(folder: Path, changes: list[dict[str, Any]], sets: list
     pooled = pooled_change(changes)
     aligned = pooled_change([c["aligned"] for c in changes])
     label = f"every round pooled ({len(changes)} stages)"
-    (folder / "changes.json").write_text(json.dumps({"rounds": changes, "pooled": pooled, "pooled_aligned": aligned,
-                                                     "set": sets}, indent=2))
+    (folder / "changes.json").write_text(
+        json.dumps({"rounds": changes, "pooled": pooled, "pooled_aligned": aligned, "set": sets}, indent=2)
+    )
     return [change_line(label, pooled), change_line(label, aligned, "Aligned")]
 
 
 def change_line(label: str, c: dict[str, Any], items: str = "Conflict") -> str:
-    return (f"{items} items, {label}: {c['before']:.3f} -> {c['after']:.3f} "
-            f"({c['gained']} gained, {c['lost']} lost of {c['n']}; exact sign test p = {c['p_value']:.3g})")
+    return (
+        f"{items} items, {label}: {c['before']:.3f} -> {c['after']:.3f} "
+        f"({c['gained']} gained, {c['lost']} lost of {c['n']}; exact sign test p = {c['p_value']:.3g})"
+    )

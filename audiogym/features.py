@@ -1,5 +1,6 @@
 """A measurement as a fixed-size vector: the observation of the RL wrappers
 (`envs.wrappers.AudioFeatureObservation`), with names and a bounded scaling for learners."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,15 +8,37 @@ import numpy as np
 from audiogym.analysis import Measurement
 from audiogym.tasks.synth import TRIADS
 
-SCALAR_FEATURES = ("level_db", "noise_floor_db", "level_slope_db_per_s", "event_count", "tempo_bpm", "accent_period",
-                   "voiced_fraction", "f0_median_hz", "f0_range_st", "tremor_st", "centroid_hz", "sustain_db",
-                   "reverb_rt60", "low_ratio", "high_ratio", "chirp_ratio", "flatness", "syllable_rate",
-                   "pause_fraction")
+SCALAR_FEATURES = (
+    "level_db",
+    "noise_floor_db",
+    "level_slope_db_per_s",
+    "event_count",
+    "tempo_bpm",
+    "accent_period",
+    "voiced_fraction",
+    "f0_median_hz",
+    "f0_range_st",
+    "tremor_st",
+    "centroid_hz",
+    "sustain_db",
+    "reverb_rt60",
+    "low_ratio",
+    "high_ratio",
+    "chirp_ratio",
+    "flatness",
+    "syllable_rate",
+    "pause_fraction",
+)
 FINALS = ("rising", "falling", "flat")
 CONTOURS = ("ascending", "descending", "arch", "valley")
 N_HARMONICS = 10
-FEATURE_NAMES = (list(SCALAR_FEATURES) + [f"harmonic_{k}" for k in range(1, N_HARMONICS + 1)]
-                 + [f"final_{f}" for f in FINALS] + [f"contour_{c}" for c in CONTOURS] + [f"chord_{q}" for q in TRIADS])
+FEATURE_NAMES = (
+    list(SCALAR_FEATURES)
+    + [f"harmonic_{k}" for k in range(1, N_HARMONICS + 1)]
+    + [f"final_{f}" for f in FINALS]
+    + [f"contour_{c}" for c in CONTOURS]
+    + [f"chord_{q}" for q in TRIADS]
+)
 
 
 def feature_vector(m: Measurement) -> np.ndarray:
@@ -29,10 +52,22 @@ def feature_vector(m: Measurement) -> np.ndarray:
 
 
 # (center, scale) per scalar feature: (x - center) / scale puts typical values in about [-1, 1].
-FEATURE_SCALES = {"level_db": (-40, 40), "noise_floor_db": (-40, 40), "level_slope_db_per_s": (0, 10),
-                  "event_count": (4, 4), "tempo_bpm": (120, 60), "accent_period": (3.5, 1), "voiced_fraction": (0.5, 0.5),
-                  "f0_median_hz": (200, 150), "f0_range_st": (5, 5), "tremor_st": (0.5, 0.5), "centroid_hz": (2000, 2000),
-                  "sustain_db": (-10, 10), "reverb_rt60": (1, 1), "syllable_rate": (4, 2)}
+FEATURE_SCALES = {
+    "level_db": (-40, 40),
+    "noise_floor_db": (-40, 40),
+    "level_slope_db_per_s": (0, 10),
+    "event_count": (4, 4),
+    "tempo_bpm": (120, 60),
+    "accent_period": (3.5, 1),
+    "voiced_fraction": (0.5, 0.5),
+    "f0_median_hz": (200, 150),
+    "f0_range_st": (5, 5),
+    "tremor_st": (0.5, 0.5),
+    "centroid_hz": (2000, 2000),
+    "sustain_db": (-10, 10),
+    "reverb_rt60": (1, 1),
+    "syllable_rate": (4, 2),
+}
 _CENTER = np.array([FEATURE_SCALES.get(n, (0.5, 0.5))[0] for n in FEATURE_NAMES], np.float32)
 _SCALE = np.array([FEATURE_SCALES.get(n, (0.5, 0.5))[1] for n in FEATURE_NAMES], np.float32)
 

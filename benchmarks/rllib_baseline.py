@@ -9,6 +9,7 @@ bandit), evaluated greedily on held-out tasks. A ceiling to set beside the audio
 Writes benchmarks/results/rllib_baseline.json and rllib_baseline.png.
     python benchmarks/rllib_baseline.py [--families Meter Timbre ...] [--iterations 12]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,6 +80,7 @@ def features(family: str, options: list[str], seeds) -> tuple[np.ndarray, np.nda
 
 def classifier_accuracy(train, test) -> float:
     from sklearn.linear_model import LogisticRegression
+
     X, _, y, _ = train
     Xt, Mt, yt, _ = test
     clf = LogisticRegression(max_iter=2000).fit(X, y)
@@ -92,18 +94,28 @@ def train_ppo(family: str, options: list[str], pool: int, held_out: int, iterati
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.connectors.env_to_module import FlattenObservations
     from ray.tune.registry import register_env
+
     register_env("audiogym_features", make_env)
-    cfg = (PPOConfig()
-           .environment("audiogym_features", env_config={"family": family, "pool": pool, "options": options})
-           .env_runners(num_env_runners=0, env_to_module_connector=lambda *a, **k: FlattenObservations())
-           .training(lr=1e-3, train_batch_size_per_learner=512, minibatch_size=128, num_epochs=6, gamma=0.0,
-                     entropy_coeff=0.01)
-           .rl_module(model_config={"fcnet_hiddens": [64, 64]})
-           .evaluation(evaluation_interval=None, evaluation_duration=held_out, evaluation_duration_unit="episodes",
-                       evaluation_num_env_runners=0,
-                       evaluation_config={"env_config": {"family": family, "pool": None, "options": options,
-                                                         "held_out": held_out}, "explore": False})
-           .debugging(seed=0))
+    cfg = (
+        PPOConfig()
+        .environment("audiogym_features", env_config={"family": family, "pool": pool, "options": options})
+        .env_runners(num_env_runners=0, env_to_module_connector=lambda *a, **k: FlattenObservations())
+        .training(
+            lr=1e-3, train_batch_size_per_learner=512, minibatch_size=128, num_epochs=6, gamma=0.0, entropy_coeff=0.01
+        )
+        .rl_module(model_config={"fcnet_hiddens": [64, 64]})
+        .evaluation(
+            evaluation_interval=None,
+            evaluation_duration=held_out,
+            evaluation_duration_unit="episodes",
+            evaluation_num_env_runners=0,
+            evaluation_config={
+                "env_config": {"family": family, "pool": None, "options": options, "held_out": held_out},
+                "explore": False,
+            },
+        )
+        .debugging(seed=0)
+    )
     algo = cfg.build_algo()
     curve = []
     for _ in range(iterations):
@@ -124,6 +136,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "rllib_baseline.json"))
     args = ap.parse_args()
     import ray
+
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     t0 = time.perf_counter()
     results = {}
@@ -137,15 +150,27 @@ def main() -> None:
         ppo_start = time.perf_counter()
         ppo = train_ppo(fam, options, args.pool, args.held_out, args.iterations)
         steps = args.iterations * 512 / (time.perf_counter() - ppo_start)
-        results[fam] = {"options": options, "random_accuracy": float(np.mean([1 / n for n in test[3]])),
-                        "classifier_accuracy": classifier_accuracy(train, test), **ppo,
-                        "env_steps_per_s": steps, "feature_seconds": warm}
+        results[fam] = {
+            "options": options,
+            "random_accuracy": float(np.mean([1 / n for n in test[3]])),
+            "classifier_accuracy": classifier_accuracy(train, test),
+            **ppo,
+            "env_steps_per_s": steps,
+            "feature_seconds": warm,
+        }
         r = results[fam]
-        print(f"{fam:<16} {r['random_accuracy']:>7.3f} {r['classifier_accuracy']:>7.3f} {r['ppo_accuracy']:>7.3f} {steps:>8.0f}")
+        print(
+            f"{fam:<16} {r['random_accuracy']:>7.3f} {r['classifier_accuracy']:>7.3f} {r['ppo_accuracy']:>7.3f} {steps:>8.0f}"
+        )
     seconds = time.perf_counter() - t0
     ray.shutdown()
-    out = {"families": results, "seconds": seconds, "iterations": args.iterations, "pool": args.pool,
-           "held_out": args.held_out}
+    out = {
+        "families": results,
+        "seconds": seconds,
+        "iterations": args.iterations,
+        "pool": args.pool,
+        "held_out": args.held_out,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2))
     plot(results, Path(args.out).with_suffix(".png"))
@@ -154,11 +179,13 @@ def main() -> None:
 
 def plot(results: dict, path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for i, (fam, r) in enumerate(results.items()):
-        line, = ax.plot(range(1, len(r["curve"]) + 1), r["curve"], marker="o", ms=3, label=fam)
+    for _i, (fam, r) in enumerate(results.items()):
+        (line,) = ax.plot(range(1, len(r["curve"]) + 1), r["curve"], marker="o", ms=3, label=fam)
         ax.axhline(r["random_accuracy"], color=line.get_color(), ls=":", lw=1)
     ax.set_xlabel("PPO iteration (512 env steps each)")
     ax.set_ylabel("training accuracy (episode return)")

@@ -10,6 +10,7 @@ model. With no `--set` it reproduces the run's stage (0 gained, 0 lost against i
 
     python scripts/distill_probe.py runs/tiny probes/tiny --tag direct200 --set recipe.rounds.distill.direct=200
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,11 @@ def main(argv: list[str] | None = None) -> None:
     for t in rounds:  # every round checked before any work
         if not 1 <= t <= cfg.recipe.rounds.T:
             raise ConfigError(f"--rounds {t}: the run has rounds 1..{cfg.recipe.rounds.T}")
-        for need in (args.run / start[t] / "model" / "config.json", args.run / distill[t].name / "rollouts.jsonl",
-                     args.run / distill[t].name / "eval" / "eval.json"):
+        for need in (
+            args.run / start[t] / "model" / "config.json",
+            args.run / distill[t].name / "rollouts.jsonl",
+            args.run / distill[t].name / "eval" / "eval.json",
+        ):
             if not need.is_file():
                 raise ConfigError(f"{need}: missing (has the run finished round {t}?)")
     held = HeldOut(cfg.recipe)
@@ -61,8 +65,9 @@ def main(argv: list[str] | None = None) -> None:
         folder.mkdir(parents=True)
         shutil.copy2(args.run / name / "rollouts.jsonl", folder / "rollouts.jsonl")  # sampling picks them up
         started = time.time()
-        ctx = StageContext(stage, folder, args.run / start[t] / "model", cfg,
-                           stage_seed(cfg.recipe.seed, stages.index(stage)))
+        ctx = StageContext(
+            stage, folder, args.run / start[t] / "model", cfg, stage_seed(cfg.recipe.seed, stages.index(stage))
+        )
         train = stage.run(ctx)
         held.evaluate(ctx.model_out, folder / "eval")
         shutil.rmtree(ctx.model_out)  # the evaluation is what the probe keeps
@@ -70,8 +75,11 @@ def main(argv: list[str] | None = None) -> None:
         c = paired_change(before, after)
         c["aligned"] = paired_change(before, after, conflict=False)
         c["against_run"] = paired_change(eval_items(args.run, name), after)
-        c.update(seconds=time.time() - started, train_rows=train.get("train_rows"),
-                 trained_chains=train.get("trained_chains"))
+        c.update(
+            seconds=time.time() - started,
+            train_rows=train.get("train_rows"),
+            trained_chains=train.get("trained_chains"),
+        )
         changes.append(c)
         for key, what in ((None, "Conflict"), ("aligned", "Aligned")):
             print(f"{args.tag}: {change_line(f'{start[t]} -> {name}', c[key] if key else c, what)}", flush=True)

@@ -10,6 +10,7 @@ own RL models instead of training (the settings the run was made with).
     python scripts/rl_probe.py runs/tiny probes/tiny --tag steps64 --set recipe.rounds.rl.max_steps=64
     python scripts/rl_probe.py runs/tiny probes/tiny --tag reference --reference
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,22 +66,34 @@ def main(argv: list[str] | None = None) -> None:
         folder.mkdir(parents=True)
         started = time.time()
         if args.reference:
-            model, train = args.run / name / "model", json.loads((args.run / name / "metrics.json").read_text())["train"]
+            model, train = (
+                args.run / name / "model",
+                json.loads((args.run / name / "metrics.json").read_text())["train"],
+            )
         else:
-            ctx = StageContext(stage, folder, args.run / distilled / "model", cfg,
-                               stage_seed(cfg.recipe.seed, stages.index(stage)))
+            ctx = StageContext(
+                stage, folder, args.run / distilled / "model", cfg, stage_seed(cfg.recipe.seed, stages.index(stage))
+            )
             model, train = ctx.model_out, stage.run(ctx)
         held.evaluate(model, folder / "eval")
         before, after = eval_items(args.out, distilled), eval_items(args.out / args.tag, name)
         c = paired_change(before, after)
         c["aligned"] = paired_change(before, after, conflict=False)  # the gain must not be paid for here
-        c.update(seconds=time.time() - started, band_selected=train.get("band_selected"), band_twins=train.get("band_twins"),
-                 band_reward_before=train.get("band_reward_before"), band_reward_after=train.get("band_reward_after"))
+        c.update(
+            seconds=time.time() - started,
+            band_selected=train.get("band_selected"),
+            band_twins=train.get("band_twins"),
+            band_reward_before=train.get("band_reward_before"),
+            band_reward_after=train.get("band_reward_after"),
+        )
         if not args.reference:
             shutil.rmtree(folder / "model")  # the evaluation is what the probe keeps
         changes.append(c)
-        print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c)}; band reward "
-              f"{c['band_reward_before'] or 0:.2f} -> {c['band_reward_after'] or 0:.2f}", flush=True)
+        print(
+            f"{args.tag}: {change_line(f'{distilled} -> {name}', c)}; band reward "
+            f"{c['band_reward_before'] or 0:.2f} -> {c['band_reward_after'] or 0:.2f}",
+            flush=True,
+        )
         print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c['aligned'], 'Aligned')}", flush=True)
     for line in write_pooled_changes(args.out / args.tag, changes, args.set):
         print(f"{args.tag}: {line}")

@@ -26,8 +26,15 @@ def mmau_manifest(tmp_path: Path) -> Path:
     sf.write(tmp_path / "audio" / "good.wav", tone(), 16000)
     sf.write(tmp_path / "audio" / "stereo.wav", tone(0.5, 44100, channels=2), 44100)
     (tmp_path / "audio" / "corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk")
-    base = {"question": "What is heard?", "choices": ["a tone", "a dog", "speech"], "answer": "a tone",
-            "task": "sound", "sub-category": "tone", "difficulty": "easy", "dataset": "test"}
+    base = {
+        "question": "What is heard?",
+        "choices": ["a tone", "a dog", "speech"],
+        "answer": "a tone",
+        "task": "sound",
+        "sub-category": "tone",
+        "difficulty": "easy",
+        "dataset": "test",
+    }
     rows = [
         {**base, "id": "good", "audio_id": "audio/good.wav"},
         {**base, "id": "stereo", "audio_id": "audio/stereo.wav", "task": "music"},
@@ -44,8 +51,16 @@ def mmau_manifest(tmp_path: Path) -> Path:
 @pytest.fixture
 def good_manifest(tmp_path: Path) -> Path:
     sf.write(tmp_path / "a.wav", tone(2.0), 16000)
-    rows = [{"audio": "a.wav", "question": "Pitch?", "choices": ["low", "high"], "answer": "high",
-             "category": "music", "transcript": "naïve café"}]
+    rows = [
+        {
+            "audio": "a.wav",
+            "question": "Pitch?",
+            "choices": ["low", "high"],
+            "answer": "high",
+            "category": "music",
+            "transcript": "naïve café",
+        }
+    ]
     path = tmp_path / "m.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
     return path

@@ -1,5 +1,6 @@
 """Adding a family is one module: a family defined here (no other file edited) registers, becomes an
 environment, is evaluated, and grounding verifies the claims its spec describes."""
+
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -30,10 +31,20 @@ def hum(rng: np.random.Generator, cfg: HumConfig) -> AudioTask:
     hz = round(float(rng.uniform(*REGISTERS[register])), 1)
     audio = add_noise(0.3 * harmonic_tone(hz, n_samples(cfg.duration), np.array([1.0]), rng), 30.0, rng)
     transcript, conflict = transcript_for(rng, CUES, register, cfg)
-    return AudioTask(id="", audio=finish(audio), question="Is this hum low or high?",
-                     choices=shuffled_choices(rng, list(REGISTERS), register), answer=register, category="sound",
-                     skill="pitch", difficulty=difficulty, transcript=transcript, transcript_label="Caption",
-                     facts={"hum_register": register, "hum_hz": hz}, conflict=conflict)
+    return AudioTask(
+        id="",
+        audio=finish(audio),
+        question="Is this hum low or high?",
+        choices=shuffled_choices(rng, list(REGISTERS), register),
+        answer=register,
+        category="sound",
+        skill="pitch",
+        difficulty=difficulty,
+        transcript=transcript,
+        transcript_label="Caption",
+        facts={"hum_register": register, "hum_hz": hz},
+        conflict=conflict,
+    )
 
 
 def register_of(m) -> str | None:
@@ -41,15 +52,29 @@ def register_of(m) -> str | None:
 
 
 HUM = Family(
-    name="Hum", category="sound", config=HumConfig, generate=hum,
+    name="Hum",
+    category="sound",
+    config=HumConfig,
+    generate=hum,
     description="A low or a high steady hum (a family defined in a test module).",
-    answer_keys=("hum_register",), read_facts=lambda m: {"hum_register": register_of(m), "hum_hz": m.f0_median_hz},
+    answer_keys=("hum_register",),
+    read_facts=lambda m: {"hum_register": register_of(m), "hum_hz": m.f0_median_hz},
     answer_from=lambda f: f.get("hum_register") or "",
-    grounded=lambda task, facts: f"One steady partial near {facts['hum_hz']:.0f} Hz: a {facts['hum_register']}-register hum.",
-    cues=CUES, topic="the sound",
-    claims=(ClaimSpec("hum_register", patterns=((r"\b(low|high)[- ]register hum\b", None),), triggers=("hum",)),
-            ClaimSpec("hum_hz", patterns=((r"\bpartial (?:near|at|around) (\d{2,4})\s*hz\b", None),),
-                      triggers=("partial",), tolerance=0.1)))
+    grounded=lambda task, facts: (
+        f"One steady partial near {facts['hum_hz']:.0f} Hz: a {facts['hum_register']}-register hum."
+    ),
+    cues=CUES,
+    topic="the sound",
+    claims=(
+        ClaimSpec("hum_register", patterns=((r"\b(low|high)[- ]register hum\b", None),), triggers=("hum",)),
+        ClaimSpec(
+            "hum_hz",
+            patterns=((r"\bpartial (?:near|at|around) (\d{2,4})\s*hz\b", None),),
+            triggers=("partial",),
+            tolerance=0.1,
+        ),
+    ),
+)
 
 
 @pytest.fixture
@@ -79,13 +104,16 @@ def test_a_family_from_a_test_module_is_evaluated_and_its_claims_verified(hum_fa
 
     def read(text):
         return grounding_of(f"<think>\n{text}\n</think>\n{task.answer}", task.facts, choices=task.choices, family="Hum")
+
     honest = read(f"One steady partial near {hz:.0f} Hz, a {task.answer}-register hum.")
     echo = read(f"It is a {task.answer}-register hum.")  # the option's own word: no evidence
     wrong = read(f"One steady partial near {2 * hz:.0f} Hz, a {other}-register hum.")
     assert [(c.key, round(c.value)) for c in honest.correct] == [("hum_hz", round(hz))]
     assert [c.text for c in honest.echoes] == [f"{task.answer}-register hum"] and echo.correct == []
     assert {(c.key, c.value if c.key == "hum_register" else round(c.value)) for c in wrong.wrong} == {
-        ("hum_register", other), ("hum_hz", round(2 * hz))}
+        ("hum_register", other),
+        ("hum_hz", round(2 * hz)),
+    }
     assert honest.score > echo.score >= wrong.score
     # Facts measured from the audio include the new family's reading (manifests rely on it).
     assert measured_facts(task.audio)["hum_register"] == task.answer
@@ -94,6 +122,8 @@ def test_a_family_from_a_test_module_is_evaluated_and_its_claims_verified(hum_fa
 def test_unregistering_removes_the_family_and_its_claims(hum_family):
     unregister("Hum")
     assert "Hum" not in audiogym.FAMILIES
-    g = grounding_of("<think>\nA partial near 120 Hz, a low-register hum.\n</think>\nlow", {"hum_register": "low", "hum_hz": 120})
+    g = grounding_of(
+        "<think>\nA partial near 120 Hz, a low-register hum.\n</think>\nlow", {"hum_register": "low", "hum_hz": 120}
+    )
     assert g.correct == [] and g.wrong == []
     audiogym.register(HUM)  # the fixture unregisters again

@@ -1,5 +1,6 @@
 """Adding a stage to the recipe is its class, its config section and one entry in the recipe's list:
 this module does exactly that (nothing in audiogym is edited) and runs the minute recipe with it."""
+
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ from audiogym.trainers.sft import train_sft
 @dataclass
 class RefreshSection:
     """A short SFT on fresh direct answers at the end of each round."""
+
     rows: int = 8
     sft: SFTSection = field(default_factory=lambda: SFTSection(max_steps=2, batch=4, lr=1e-4))
 
@@ -63,14 +65,25 @@ def test_the_new_section_is_read_and_checked_like_the_others(tmp_path):
 @pytest.mark.slow
 def test_a_stage_defined_here_runs_in_each_round_of_the_minute_recipe(tmp_path, monkeypatch):
     from audiogym.recipe.runner import Recipe
+
     monkeypatch.setattr(stages, "ROUND", [*stages.ROUND, Refresh])  # the one list entry
     cfg = config(tmp_path, "recipe.rounds.T=2")
     lines: list[str] = []
     rows = Recipe(cfg, report_to="none").run(progress=lines.append)
     run = tmp_path / "tiny"
     names = [r["stage"] for r in rows if r.get("kind") != "baseline"]
-    assert names == ["base", "cold_start_sft", "cold_start_rlvr", "round1_distill", "round1_rl", "round1_refresh",
-                     "round2_distill", "round2_rl", "round2_refresh", "self_cognition"]
+    assert names == [
+        "base",
+        "cold_start_sft",
+        "cold_start_rlvr",
+        "round1_distill",
+        "round1_rl",
+        "round1_refresh",
+        "round2_distill",
+        "round2_rl",
+        "round2_refresh",
+        "self_cognition",
+    ]
     for t in (1, 2):
         metrics = json.loads((run / f"round{t}_refresh" / "metrics.json").read_text())
         assert metrics["train"]["steps"] == 2 and metrics["train"]["train_rows"] == 8

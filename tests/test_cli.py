@@ -21,10 +21,23 @@ def test_show_writes_wav_png_json(tmp_path, capsys):
 
 
 def test_user_errors_are_one_line_and_exit_2(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "audiogym.cli", "show", "audiogym/Nope-v0"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "audiogym.cli", "show", "audiogym/Nope-v0"], capture_output=True, text=True
+    )
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "unknown environment" in r.stderr
-    r = subprocess.run([sys.executable, "-m", "audiogym.cli", "show", "audiogym/Manifest-v0", "--path",
-                        str(tmp_path / "missing.json")], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "audiogym.cli",
+            "show",
+            "audiogym/Manifest-v0",
+            "--path",
+            str(tmp_path / "missing.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr and "not found" in r.stderr
 
 
@@ -38,8 +51,15 @@ def test_demo_answers_every_family(tmp_path, capsys):
 def test_compare_prints_each_run_and_the_pool(tmp_path, capsys):
     for name, (g, lost) in {"seed0": (6, 1), "seed1": (2, 3)}.items():
         (tmp_path / name).mkdir()
-        change = {"n": 20, "before": 0.4, "after": 0.4 + (g - lost) / 20, "gained": g, "lost": lost, "p_value": 0.5,
-                  "line": f"Conflict items, cold_start_rlvr -> round1_rl: {name}"}
+        change = {
+            "n": 20,
+            "before": 0.4,
+            "after": 0.4 + (g - lost) / 20,
+            "gained": g,
+            "lost": lost,
+            "p_value": 0.5,
+            "line": f"Conflict items, cold_start_rlvr -> round1_rl: {name}",
+        }
         (tmp_path / name / "table.json").write_text(json.dumps({"rows": [], "conflict_change": change}))
     assert main(["compare", str(tmp_path / "seed0"), str(tmp_path / "seed1")]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -48,14 +68,25 @@ def test_compare_prints_each_run_and_the_pool(tmp_path, capsys):
     # with each round's RL stage and the self-cognition path recorded, they are pooled and listed too
     for name, (g, lost) in {"seed0": (3, 0), "seed1": (1, 2)}.items():
         table = json.loads((tmp_path / name / "table.json").read_text())
-        table["rl_changes"] = {"round1_rl": {"n": 20, "before": 0.4, "after": 0.4 + (g - lost) / 20, "gained": g,
-                                             "lost": lost, "p_value": 1.0, "line": "x"}}
+        table["rl_changes"] = {
+            "round1_rl": {
+                "n": 20,
+                "before": 0.4,
+                "after": 0.4 + (g - lost) / 20,
+                "gained": g,
+                "lost": lost,
+                "p_value": 1.0,
+                "line": "x",
+            }
+        }
         table["self_cognition"] = {"cold_start": 0.9, "rounds": 0.5, "dpo": 0.0}
         (tmp_path / name / "table.json").write_text(json.dumps(table))
     assert main(["compare", str(tmp_path / "seed0"), str(tmp_path / "seed1")]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[3] == ("Conflict items, round1_rl (before -> after the stage), 2 runs pooled: 0.400 -> 0.450 "
-                      "(4 gained, 2 lost of 40; exact sign test p = 0.688)")
+    assert out[3] == (
+        "Conflict items, round1_rl (before -> after the stage), 2 runs pooled: 0.400 -> 0.450 "
+        "(4 gained, 2 lost of 40; exact sign test p = 0.688)"
+    )
     assert out[4].startswith("Conflict items, every RL stage, 2 stages pooled: 0.400 -> 0.450")
     assert out[5].endswith("seed0: self-cognition error cold start 0.900, rounds 0.500, dpo 0.000")
     (tmp_path / "broken").mkdir()
@@ -70,17 +101,42 @@ def test_eval_on_a_hostile_manifest_records_skips_breakdowns_and_warnings(tmp_pa
 
     import numpy as np
     import soundfile as sf
+
     y = (0.3 * np.sin(np.arange(8000) * 0.05)).astype(np.float32)
     sf.write(str(tmp_path / "ok.wav"), y, 16000, subtype="FLOAT")
     bad = y.copy()
     bad[5] = np.nan
     sf.write(str(tmp_path / "nan.wav"), bad, 16000, subtype="FLOAT")
-    rows = [{"id": "a", "audio_id": "ok.wav", "question": "Which?", "choices": ["x", "y"], "answer": "y",
-             "task": "sound", "sub-category": "counting", "difficulty": "easy"},
-            {"id": "a", "audio_id": "ok.wav", "question": "Which?", "choices": ["x", "y"], "answer": 0,
-             "task": "music", "sub-category": "tempo", "difficulty": "hard"},
-            {"id": "n", "audio_id": "nan.wav", "question": "Which?", "choices": ["x", "y"], "answer": "x"},
-            {"id": "m", "audio_id": "ok.wav", "question": "Which?", "choices": [f"c{i}" for i in range(30)], "answer": "c1"}]
+    rows = [
+        {
+            "id": "a",
+            "audio_id": "ok.wav",
+            "question": "Which?",
+            "choices": ["x", "y"],
+            "answer": "y",
+            "task": "sound",
+            "sub-category": "counting",
+            "difficulty": "easy",
+        },
+        {
+            "id": "a",
+            "audio_id": "ok.wav",
+            "question": "Which?",
+            "choices": ["x", "y"],
+            "answer": 0,
+            "task": "music",
+            "sub-category": "tempo",
+            "difficulty": "hard",
+        },
+        {"id": "n", "audio_id": "nan.wav", "question": "Which?", "choices": ["x", "y"], "answer": "x"},
+        {
+            "id": "m",
+            "audio_id": "ok.wav",
+            "question": "Which?",
+            "choices": [f"c{i}" for i in range(30)],
+            "answer": "c1",
+        },
+    ]
     manifest = tmp_path / "mmau.json"
     manifest.write_bytes(b"\xef\xbb\xbf" + json.dumps(rows).encode())
     out = tmp_path / "eval"
@@ -101,6 +157,7 @@ def test_eval_on_a_hostile_manifest_records_skips_breakdowns_and_warnings(tmp_pa
 
 def test_mmau_string_match_rule():
     from audiogym.evaluation import mmau_string_match
+
     choices = ["Man", "Woman", "Child", "Robot"]
     assert mmau_string_match("Woman", "The speaker is a woman.", choices)
     assert not mmau_string_match("Woman", "A man or a woman.", choices)
@@ -111,11 +168,14 @@ def test_mmau_string_match_rule():
 def test_compare_rounds_reads_each_rounds_model_against_the_cold_start(tmp_path, capsys):
     def item(i, correct):
         return {"task_id": f"t{i}", "category": "music", "conflict": True, "correct": correct}
+
     # 10 conflict items; the cold start gets 2 right, round 1 six, round 2 five (one lost, none gained)
     right = {"cold_start_rlvr": {0, 1}, "round1_rl": {0, 1, 2, 3, 4, 5}, "round2_rl": {0, 1, 2, 3, 4}}
     for run in ("seed0", "seed1"):
         where = {"cold_start_rlvr": (0, "cold_start"), "round1_rl": (1, "round"), "round2_rl": (2, "round")}
-        rows = [{"stage": "baseline: transcript", "kind": "baseline", "baseline": "transcript", "accuracy_conflict": 0.0}]
+        rows = [
+            {"stage": "baseline: transcript", "kind": "baseline", "baseline": "transcript", "accuracy_conflict": 0.0}
+        ]
         rows += [{"stage": s, "kind": s.split("_")[-1], "round": where[s][0], "phase": where[s][1]} for s in right]
         change = {"n": 10, "before": 0.2, "after": 0.5, "gained": 3, "lost": 0, "p_value": 0.25, "line": "x"}
         (tmp_path / run).mkdir()
@@ -123,11 +183,14 @@ def test_compare_rounds_reads_each_rounds_model_against_the_cold_start(tmp_path,
         for stage, ok in right.items():
             (tmp_path / run / stage / "eval").mkdir(parents=True)
             (tmp_path / run / stage / "eval" / "eval.json").write_text(
-                json.dumps({"items": [item(i, i in ok) for i in range(10)]}))
+                json.dumps({"items": [item(i, i in ok) for i in range(10)]})
+            )
     png = tmp_path / "rounds.png"
     assert main(["compare", str(tmp_path / "seed0"), str(tmp_path / "seed1"), "--rounds", str(png)]) == 0
     out = [line for line in capsys.readouterr().out.splitlines() if "T=" in line]
-    assert out[1].startswith("Conflict items, cold start -> T=1 rounds, 2 runs pooled: 0.200 -> 0.600 (8 gained, 0 lost of 20")
+    assert out[1].startswith(
+        "Conflict items, cold start -> T=1 rounds, 2 runs pooled: 0.200 -> 0.600 (8 gained, 0 lost of 20"
+    )
     assert out[1].endswith("gap over the transcript baseline (0.000): +0.600")
     assert out[4].strip().startswith("Conflict items, T=1 -> T=2: 0.600 -> 0.500 (0 gained, 2 lost of 20")
     assert png.read_bytes()[:4] == b"\x89PNG"

@@ -39,6 +39,7 @@ def test_array_audio_format_reads_as_hf_users_expect():
     import numpy as np
 
     import audiogym
+
     ds = audiogym.to_dataset("audiogym/Tempo-v0", 2, audio_format="array", difficulty="hard")
     cell = ds[0]["audio"]
     assert cell["sampling_rate"] == 16000 and len(cell["array"]) == 64000 and ds[0]["difficulty"] == "hard"

@@ -1,5 +1,6 @@
 """Gymnasium conventions users bring: vector envs stepping unparsable completions, config keywords,
 one reward per episode, pickling."""
+
 import pickle
 
 import gymnasium as gym
@@ -27,8 +28,10 @@ def test_vector_envs_step_parsable_unparsable_and_empty_completions(mode):
 
 
 def test_vector_envs_with_choice_index_actions_out_of_range():
-    env = gym.vector.SyncVectorEnv([lambda: ChoiceIndexAction(gym.make("audiogym/Meter-v0")) for _ in range(2)],
-                                   autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    env = gym.vector.SyncVectorEnv(
+        [lambda: ChoiceIndexAction(gym.make("audiogym/Meter-v0")) for _ in range(2)],
+        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+    )
     env.reset(seed=1)
     _, reward, _, _, info = env.step(np.array([0, 7]))
     final = info["final_info"]  # same-step autoreset: the finished episodes' infos
@@ -76,9 +79,13 @@ def test_envs_pickle_and_round_trip():
 
 def test_canonical_actions_normalised_features_mask_and_task_pool():
     from audiogym.envs.wrappers import AudioFeatureObservation
+
     options = ["flute-like", "clarinet-like", "string-like", "plucked", "brassy"]
-    env = AudioFeatureObservation(ChoiceIndexAction(gym.make("audiogym/Timbre-v0", task_pool=4), options=options),
-                                  normalize=True, action_mask=True)
+    env = AudioFeatureObservation(
+        ChoiceIndexAction(gym.make("audiogym/Timbre-v0", task_pool=4), options=options),
+        normalize=True,
+        action_mask=True,
+    )
     obs, info = env.reset(seed=0)
     task = env.unwrapped.task
     assert env.observation_space.contains(obs) and np.abs(obs["features"]).max() <= 5.0
@@ -90,7 +97,9 @@ def test_canonical_actions_normalised_features_mask_and_task_pool():
         env.reset(seed=s)
         seen.add(env.unwrapped.task.id)
     assert len(seen) <= 4  # episodes draw from the pool of 4 tasks
-    meter = ChoiceIndexAction(gym.make("audiogym/Meter-v0"), options=["march (groups of four)", "waltz (groups of three)", "polka"])
+    meter = ChoiceIndexAction(
+        gym.make("audiogym/Meter-v0"), options=["march (groups of four)", "waltz (groups of three)", "polka"]
+    )
     _, info = meter.reset(seed=1)
     assert info["action_mask"].tolist() == [1, 1, 0] and meter.step(2)[1] == 0.0  # 'polka' names no choice
     with pytest.raises(ConfigError, match="task_pool"):

@@ -121,8 +121,7 @@ def test_feature_observation_wrapper():
 @pytest.mark.parametrize("vector", ["sync", "async"])
 def test_vector_envs(vector):
     fns = [lambda: gym.make("audiogym/Mixed-v0") for _ in range(2)]
-    venv = (gym.vector.SyncVectorEnv(fns) if vector == "sync"
-            else gym.vector.AsyncVectorEnv(fns, shared_memory=False))
+    venv = gym.vector.SyncVectorEnv(fns) if vector == "sync" else gym.vector.AsyncVectorEnv(fns, shared_memory=False)
     try:
         obs, info = venv.reset(seed=[1, 2])
         assert obs["audio"].shape == (2, 64000)

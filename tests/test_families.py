@@ -1,5 +1,6 @@
 """Per audio family on 200 items: the transcript misleads on conflict items, the true facts always
 give the answer, and facts measured from the audio agree with the true facts."""
+
 import functools
 
 import numpy as np
@@ -11,7 +12,7 @@ from audiogym.analysis import measure
 N = 200
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sample(name):
     fam = AUDIO_FAMILIES[name]
     tasks = [fam.make(s) for s in range(N)]

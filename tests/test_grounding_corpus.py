@@ -1,6 +1,7 @@
 """The grounding reward and the distillation filter against a paraphrase corpus written for the
 tests (tests/fixtures/grounding_corpus.py): honest chains in varied English and Chinese pass, their
 hedged, echoed, invented and transcript-reading twins neither pass nor outscore them."""
+
 import collections
 import sys
 from pathlib import Path
@@ -72,6 +73,7 @@ def test_fresh_wording_written_after_the_rules_were_frozen_mostly_passes():
 
 def test_a_hedge_commits_to_nothing_and_a_committed_claim_next_to_it_survives():
     from audiogym.rewards.claims import read_claims
+
     claims, hedged = read_claims("It has major, minor or diminished chords. The tempo is about 120 BPM.")
     assert hedged == {"chord_quality"} and [c.key for c in claims] == ["tempo_bpm"]
     claims, hedged = read_claims("These are minor chords, not major ones.")
@@ -80,6 +82,7 @@ def test_a_hedge_commits_to_nothing_and_a_committed_claim_next_to_it_survives():
 
 def test_an_echo_of_the_option_is_no_evidence_but_a_false_one_still_costs():
     from audiogym.tasks import FAMILIES
+
     task = next(t for t in (FAMILIES["Meter"].make(s) for s in range(50)) if t.facts["beats_per_bar"] == 3)
     row = task_row(task)
     option = task.answer  # "waltz (groups of three)"
@@ -94,6 +97,7 @@ def test_an_echo_of_the_option_is_no_evidence_but_a_false_one_still_costs():
 
 def test_transcript_cues_that_are_set_aside_do_not_count():
     from audiogym.rewards.grounding import surrogate_score
+
     assert surrogate_score("Ignoring the lyrics, the chords are minor.", "")[0] == 0.0
     assert surrogate_score("不看歌词，和弦是小三和弦。", "")[0] == 0.0
     assert surrogate_score("The singer tells us she is heartbroken.", "")[0] > 0

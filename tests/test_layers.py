@@ -1,6 +1,7 @@
 """The package's import structure, as docs/design.md draws it: imports go down the layers only, and
 no two modules import each other in a circle (imports inside functions count; imports under
 `if TYPE_CHECKING:` do not, since they never run)."""
+
 from __future__ import annotations
 
 import ast
@@ -14,12 +15,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "audiogym"
 LAYERS = [
     {"errors", "io"},
     {"tasks"},
-    {"analysis", "features", "data"},   # measured facts; tasks as dataset rows
+    {"analysis", "features", "data"},  # measured facts; tasks as dataset rows
     {"rewards", "policies"},
     {"envs", "evaluation", "plots"},
-    {"trainers"},    # the TRL wrappers and their config sections
-    {"recipe"},      # the MGRD recipe: config, stages, runner, report
-    {"sweep"},       # recipe variants on Ray Tune
+    {"trainers"},  # the TRL wrappers and their config sections
+    {"recipe"},  # the MGRD recipe: config, stages, runner, report
+    {"sweep"},  # recipe variants on Ray Tune
     {"cli"},
 ]
 # Families register in the registry, which imports a family module lazily when asked for one by name.
@@ -128,18 +129,36 @@ def test_no_import_circle_but_the_lazy_registry_one():
     assert [c for c in circles(graph()) if c not in ALLOWED_CIRCLES] == []
 
 
-@pytest.mark.parametrize("files, expect_upward, expect_circle", [
-    ({"tasks/a.py": "from audiogym.recipe import b\n", "recipe/b.py": ""}, True, False),
-    ({"recipe/a.py": "def f():\n    from audiogym.sweep import b\n", "sweep/b.py": ""}, True, False),
-    ({"recipe/a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from audiogym.sweep import b\n",
-      "sweep/b.py": ""}, False, False),
-    ({"recipe/a.py": "from audiogym.recipe import b\n", "recipe/b.py": "from audiogym.recipe.a import x\n"}, False, True),
-    ({"recipe/a.py": "from audiogym.tasks import b\n", "tasks/b.py": ""}, False, False),
-])
+@pytest.mark.parametrize(
+    "files, expect_upward, expect_circle",
+    [
+        ({"tasks/a.py": "from audiogym.recipe import b\n", "recipe/b.py": ""}, True, False),
+        ({"recipe/a.py": "def f():\n    from audiogym.sweep import b\n", "sweep/b.py": ""}, True, False),
+        (
+            {
+                "recipe/a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from audiogym.sweep import b\n",
+                "sweep/b.py": "",
+            },
+            False,
+            False,
+        ),
+        (
+            {"recipe/a.py": "from audiogym.recipe import b\n", "recipe/b.py": "from audiogym.recipe.a import x\n"},
+            False,
+            True,
+        ),
+        ({"recipe/a.py": "from audiogym.tasks import b\n", "tasks/b.py": ""}, False, False),
+    ],
+)
 def test_the_checks_catch_what_they_are_for(tmp_path, files, expect_upward, expect_circle):
     root = tmp_path / "audiogym"
-    for name, text in {"__init__.py": "", "tasks/__init__.py": "", "recipe/__init__.py": "", "sweep/__init__.py": "",
-                       **files}.items():
+    for name, text in {
+        "__init__.py": "",
+        "tasks/__init__.py": "",
+        "recipe/__init__.py": "",
+        "sweep/__init__.py": "",
+        **files,
+    }.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     g = graph(root)

@@ -66,6 +66,7 @@ def test_nothing_usable_is_an_error(mmau_manifest):
 def test_load_audio_errors(tmp_path):
     (tmp_path / "x.wav").write_bytes(b"not audio at all")
     from audiogym.errors import AudioError
+
     with pytest.raises(AudioError, match="cannot read audio"):
         load_audio(tmp_path / "x.wav")
     with pytest.raises(AudioError, match="not found"):
@@ -74,6 +75,7 @@ def test_load_audio_errors(tmp_path):
 
 def _wav(path, seconds=0.5, sr=16000, value=None):
     import soundfile as sf
+
     y = np.sin(np.arange(int(seconds * sr)) * 0.05).astype(np.float32) * 0.3
     if value is not None:
         y[10] = value
@@ -85,8 +87,20 @@ def test_hostile_manifest_rows_load_or_skip_as_documented(tmp_path):
     """NaN / Inf audio, a repeated id, 30 choices, a byte-order mark and index answers."""
     rows = [
         {"id": "ok", "audio_id": _wav(tmp_path / "ok.wav"), "question": "q?", "choices": ["a", "b"], "answer": "b"},
-        {"id": "nan", "audio_id": _wav(tmp_path / "nan.wav", value=np.nan), "question": "q?", "choices": ["a", "b"], "answer": "a"},
-        {"id": "inf", "audio_id": _wav(tmp_path / "inf.wav", value=np.inf), "question": "q?", "choices": ["a", "b"], "answer": "a"},
+        {
+            "id": "nan",
+            "audio_id": _wav(tmp_path / "nan.wav", value=np.nan),
+            "question": "q?",
+            "choices": ["a", "b"],
+            "answer": "a",
+        },
+        {
+            "id": "inf",
+            "audio_id": _wav(tmp_path / "inf.wav", value=np.inf),
+            "question": "q?",
+            "choices": ["a", "b"],
+            "answer": "a",
+        },
         {"id": "ok", "audio_id": "ok.wav", "question": "again?", "choices": ["a", "b"], "answer": 0},
         {"id": "many", "audio_id": "ok.wav", "question": "q?", "choices": [f"c{i}" for i in range(30)], "answer": "c3"},
         {"id": "index", "audio_id": "ok.wav", "question": "q?", "choices": ["x", "y", "z"], "answer": 2},

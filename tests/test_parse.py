@@ -8,17 +8,48 @@ from audiogym.rewards.parse import parse_completion, split_think
 CH = ["cheerful", "sad", "tense", "mysterious"]
 
 
-@pytest.mark.parametrize("text", ["B", "(B)", "B.", "B)", "**B**", "Answer: B", "the answer is B", "The answer is (B) sad.",
-                                  "\\boxed{B}", "sad", "Sad.", "I think it is sad.", "B because the chords are minor",
-                                  "Final answer: sad", "<think>\nminor\n</think>\nB", "minor chords </think> (B)",
-                                  "\\boxed{\\text{x}} ... the answer is B"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "B",
+        "(B)",
+        "B.",
+        "B)",
+        "**B**",
+        "Answer: B",
+        "the answer is B",
+        "The answer is (B) sad.",
+        "\\boxed{B}",
+        "sad",
+        "Sad.",
+        "I think it is sad.",
+        "B because the chords are minor",
+        "Final answer: sad",
+        "<think>\nminor\n</think>\nB",
+        "minor chords </think> (B)",
+        "\\boxed{\\text{x}} ... the answer is B",
+    ],
+)
 def test_answer_forms_read_as_b(text):
     assert parse_completion(text, CH).choice == 1, text
 
 
-@pytest.mark.parametrize("text", ["A or B", "A, B, C", "(A) cheerful (B) sad (C) tense (D) mysterious",
-                                  "The mood is sad and tense", "The answer is (B) cheerful", "", "   ", "E",
-                                  "<think>\nthe answer is B", "cheerfulness", "\\boxed{A} \\boxed{B C}"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A or B",
+        "A, B, C",
+        "(A) cheerful (B) sad (C) tense (D) mysterious",
+        "The mood is sad and tense",
+        "The answer is (B) cheerful",
+        "",
+        "   ",
+        "E",
+        "<think>\nthe answer is B",
+        "cheerfulness",
+        "\\boxed{A} \\boxed{B C}",
+    ],
+)
 def test_ambiguous_or_missing_answers_are_none(text):
     assert parse_completion(text, CH).choice is None, text
 
@@ -46,8 +77,13 @@ def test_open_answers():
 
 
 def test_exact_answer_trl_signature_and_conversational_completions():
-    out = exact_answer(prompts=["p", "p"], completions=[[{"role": "assistant", "content": "B"}], "A"],
-                       answer=["sad", "sad"], choices=[CH, CH], facts=["{}", "{}"])
+    out = exact_answer(
+        prompts=["p", "p"],
+        completions=[[{"role": "assistant", "content": "B"}], "A"],
+        answer=["sad", "sad"],
+        choices=[CH, CH],
+        facts=["{}", "{}"],
+    )
     assert out == [1.0, 0.0]
 
 
@@ -59,30 +95,72 @@ def test_parse_never_raises(text):
     parse_completion(text, None)
 
 
-@pytest.mark.parametrize("text", ["x" * 1_000_000, "<think>" * 100_000, "(A) " * 250_000, "\x00\ud800" * 1000,
-                                  "答案是 B" * 10000, "\\boxed{" * 100_000])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 1_000_000,
+        "<think>" * 100_000,
+        "(A) " * 250_000,
+        "\x00\ud800" * 1000,
+        "答案是 B" * 10000,
+        "\\boxed{" * 100_000,
+    ],
+)
 def test_huge_and_hostile_strings(text):
     parse_completion(text, CH)
     parse_completion(text, None)
 
 
-@pytest.mark.parametrize("text", [
-    "The answer is (A), (B), (C)", "The answer is A, B or C.", "Answer: A\nAnswer: B\nAnswer: C\nAnswer: D",
-    "A, no wait, C", "The answer is A... actually, no: C.", "B/C", "(B) / (C)", "sad or tense",
-    "It is either cheerful or sad.", "\\boxed{A} \\boxed{B}", "\\boxed{B}\n\\boxed{C}",
-    "<think>\nminor\n</think>\nAnswer: B<think>\nor maybe\n</think>\nAnswer: C",
-    "<think>a</think>The answer is B.\n<think>b</think>The answer is B.",
-    "答案是A或B", "答案：A、B", "答案是A，不对，是C", "选A\n选C", "Final answer: A; final answer: D",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The answer is (A), (B), (C)",
+        "The answer is A, B or C.",
+        "Answer: A\nAnswer: B\nAnswer: C\nAnswer: D",
+        "A, no wait, C",
+        "The answer is A... actually, no: C.",
+        "B/C",
+        "(B) / (C)",
+        "sad or tense",
+        "It is either cheerful or sad.",
+        "\\boxed{A} \\boxed{B}",
+        "\\boxed{B}\n\\boxed{C}",
+        "<think>\nminor\n</think>\nAnswer: B<think>\nor maybe\n</think>\nAnswer: C",
+        "<think>a</think>The answer is B.\n<think>b</think>The answer is B.",
+        "答案是A或B",
+        "答案：A、B",
+        "答案是A，不对，是C",
+        "选A\n选C",
+        "Final answer: A; final answer: D",
+    ],
+)
 def test_naming_several_options_has_no_answer(text):
     assert parse_completion(text, CH).choice is None, text
 
 
-@pytest.mark.parametrize("text, want", [
-    ("答案是C", 2), ("答案：C", 2), ("答案:C", 2), ("答案为C", 2), ("选C", 2), ("选择C", 2), ("我选 C。", 2),
-    ("答案是（C）", 2), ("答案：（Ｃ）。", 2), ("最终答案：Ｃ", 2), ("选项C", 2), ("我认为选项是 C", 2),
-    ("答案是tense", 2), ("答案是 tense。", 2), ("选择 tense", 2), ("<think>\n和弦是减三和弦\n</think>\n答案是C。", 2),
-    ("The answer is C, not cheerful.", 2), ("The answer is (C) rather than (A).", 2), ("答案是C，不是A", 2),
-])
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("答案是C", 2),
+        ("答案：C", 2),
+        ("答案:C", 2),
+        ("答案为C", 2),
+        ("选C", 2),
+        ("选择C", 2),
+        ("我选 C。", 2),
+        ("答案是（C）", 2),
+        ("答案：（Ｃ）。", 2),
+        ("最终答案：Ｃ", 2),
+        ("选项C", 2),
+        ("我认为选项是 C", 2),
+        ("答案是tense", 2),
+        ("答案是 tense。", 2),
+        ("选择 tense", 2),
+        ("<think>\n和弦是减三和弦\n</think>\n答案是C。", 2),
+        ("The answer is C, not cheerful.", 2),
+        ("The answer is (C) rather than (A).", 2),
+        ("答案是C，不是A", 2),
+    ],
+)
 def test_chinese_and_full_width_answer_forms_parse(text, want):
     assert parse_completion(text, CH).choice == want, text

@@ -6,6 +6,7 @@ with the general reader on every input; the corpus below is built to hit the fas
 (rule words inside the option text, options that normalise alike, letters past the options,
 hostile option lists), plus every task family's real options and random strings.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -23,29 +24,87 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 OPTION_SETS = [
     ["cheerful", "sad", "tense", "calm"],
-    ["fast", "very fast", "slow", "not fast"],              # one option inside another, a negated one
-    ["rising", "Rising", "falling"],                         # two options that normalise alike
-    ["a", "b", "c"],                                         # option texts that are letters
-    ["rather slow", "instead fast", "actually loud"],       # rule words inside options
+    ["fast", "very fast", "slow", "not fast"],  # one option inside another, a negated one
+    ["rising", "Rising", "falling"],  # two options that normalise alike
+    ["a", "b", "c"],  # option texts that are letters
+    ["rather slow", "instead fast", "actually loud"],  # rule words inside options
     ["3 beats", "4 beats", "6/8 feel"],
     ["A", "B"],
     ["it's fine", "isn't fine", "don't know", "no wait"],
     ["x-y", "x y", "x_y"],
-    ["sad", 7, None],                                        # hostile rows: options that are not text
+    ["sad", 7, None],  # hostile rows: options that are not text
     ["waltz (groups of three)", "march (groups of four)"],  # brackets inside options (Meter's)
-    ["(b)", "b", "a (b)", "(c) d"],                          # brackets that read as letters
-    ["x (y)", "x y", "(x) y", "not (x)"],                    # normalise alike; a rule word
+    ["(b)", "b", "a (b)", "(c) d"],  # brackets that read as letters
+    ["x (y)", "x y", "(x) y", "not (x)"],  # normalise alike; a rule word
     ["slow (not fast)", "fast (really)"],
 ]
-PHRASES = ["cheerful", "sad", "very fast", "not fast", "fast", "rising", "falling", "a", "b", "B", "(B)", "(C)",
-           "rather slow", "actually loud", "instead fast", "3 beats", "6/8 feel", "it's fine", "isn't fine",
-           "no wait", "x-y", "x y", "sad or tense", "sad and tense", "not sad", "sad, actually tense",
-           "i mean sad", "tense wait", "calm second", "", " sad", "sad ", "SAD", "z", "(Z)", "H", "A",
-           "waltz (groups of three)", "march (groups of four", "waltz (groups of three) or march (groups of four)",
-           "waltz groups of three", "(b)", "b)", "a (b)", "(c) d", "x (y)", "(x) y", "not (x)", "(a) (b)",
-           "slow (not fast)", "fast (really)", "()", "(sad)", "sad (tense)"]
-TEMPLATES = ["The answer is {}.", "The answer is {}", "the answer is {}.", "The answer is {}.\n", "The answer is {}..",
-             "The answer is ({}).", "The answer is {}!", "Answer: {}.", "The answer is {}. The answer is sad."]
+PHRASES = [
+    "cheerful",
+    "sad",
+    "very fast",
+    "not fast",
+    "fast",
+    "rising",
+    "falling",
+    "a",
+    "b",
+    "B",
+    "(B)",
+    "(C)",
+    "rather slow",
+    "actually loud",
+    "instead fast",
+    "3 beats",
+    "6/8 feel",
+    "it's fine",
+    "isn't fine",
+    "no wait",
+    "x-y",
+    "x y",
+    "sad or tense",
+    "sad and tense",
+    "not sad",
+    "sad, actually tense",
+    "i mean sad",
+    "tense wait",
+    "calm second",
+    "",
+    " sad",
+    "sad ",
+    "SAD",
+    "z",
+    "(Z)",
+    "H",
+    "A",
+    "waltz (groups of three)",
+    "march (groups of four",
+    "waltz (groups of three) or march (groups of four)",
+    "waltz groups of three",
+    "(b)",
+    "b)",
+    "a (b)",
+    "(c) d",
+    "x (y)",
+    "(x) y",
+    "not (x)",
+    "(a) (b)",
+    "slow (not fast)",
+    "fast (really)",
+    "()",
+    "(sad)",
+    "sad (tense)",
+]
+TEMPLATES = [
+    "The answer is {}.",
+    "The answer is {}",
+    "the answer is {}.",
+    "The answer is {}.\n",
+    "The answer is {}..",
+    "The answer is ({}).",
+    "The answer is {}!",
+    "Answer: {}.",
+    "The answer is {}. The answer is sad.",
+]
 
 
 def _general(text: str, choices: list) -> int | None:
@@ -65,7 +124,7 @@ def _fast(text: str, choices: list) -> int | None:
 def _answers():
     for choices, phrase, template in itertools.product(OPTION_SETS, PHRASES, TEMPLATES):
         yield template.format(phrase), choices
-    for name, fam in FAMILIES.items():
+    for _name, fam in FAMILIES.items():
         for seed in range(6):
             task = fam.make(seed)
             if not task.choices:
@@ -91,16 +150,48 @@ def test_fast_path_agrees_on_random_option_words(phrase, choices):
     assert _fast(text, choices) == _general(text, choices)
 
 
-SHAPES = ["<think>\nI hear it.\n</think>\n{}", "{}", "I hear it.</think>{}", "<think>never closed {}",
-              "<think>a</think>{}<think>b</think>{}", "<think><think>x</think>y</think>{}", "</think>{}<think>",
-              "</think>{}<think>b</think>{}", "<think>a</think>{}<think>b", "x</think>{}<think>y</think>",
-              "  {}  ", "<think>\n" + "listen again. " * 400 + "</think>\n{}",
-              # other '<' than the two tags, which the reader's quick tag check must not miss
-              "<think>3 < 4, <b>bold</b></think>{}", "<<think>>x</think>{}", "<think>a</think>{}<thinking>",
-              "<think>a</think>{}<", "<<think>a</think>{}<think>b</think>{}", "<think>a</think><think>{}</think>c",
-              "<think>a</think>{}</think>", "a<b</think>{}", "<think>x<think>y</think>z</think>{}<think>"]
+SHAPES = [
+    "<think>\nI hear it.\n</think>\n{}",
+    "{}",
+    "I hear it.</think>{}",
+    "<think>never closed {}",
+    "<think>a</think>{}<think>b</think>{}",
+    "<think><think>x</think>y</think>{}",
+    "</think>{}<think>",
+    "</think>{}<think>b</think>{}",
+    "<think>a</think>{}<think>b",
+    "x</think>{}<think>y</think>",
+    "  {}  ",
+    "<think>\n" + "listen again. " * 400 + "</think>\n{}",
+    # other '<' than the two tags, which the reader's quick tag check must not miss
+    "<think>3 < 4, <b>bold</b></think>{}",
+    "<<think>>x</think>{}",
+    "<think>a</think>{}<thinking>",
+    "<think>a</think>{}<",
+    "<<think>a</think>{}<think>b</think>{}",
+    "<think>a</think><think>{}</think>c",
+    "<think>a</think>{}</think>",
+    "a<b</think>{}",
+    "<think>x<think>y</think>z</think>{}<think>",
+]
 # Open answers (no options): numbers in and out of the canonical sentence, and text.
-NUMBERS = ["121", "-49", "4.5", "-0.25", "4.5.5", "+3", "1,000", "12 or 13", "not 5", "Fay", "", "3.", "1e3", "٣", "１２"]
+NUMBERS = [
+    "121",
+    "-49",
+    "4.5",
+    "-0.25",
+    "4.5.5",
+    "+3",
+    "1,000",
+    "12 or 13",
+    "not 5",
+    "Fay",
+    "",
+    "3.",
+    "1e3",
+    "٣",
+    "１２",
+]
 
 
 def _completions(bodies):
@@ -118,7 +209,9 @@ def test_read_choice_is_parse_completion_choice():
     for choices in OPTION_SETS:
         for completion in _completions(_hostile_bodies() + answers):
             assert read_choice(completion, list(choices)) == parse_completion(completion, list(choices)).choice, (
-                completion[-200:], choices)
+                completion[-200:],
+                choices,
+            )
 
 
 def test_read_open_is_parse_completion_answer():

@@ -10,8 +10,18 @@ from audiogym.policies.audio_lm import AudioLMPolicy, TinyModelConfig, build_tin
 from audiogym.policies.tokenizer import AUDIO_TOKEN, THINK_CLOSE, THINK_OPEN, corpus_texts, train_tokenizer
 from audiogym.rewards import parse_completion
 
-SMALL = TinyModelConfig(encoder_layers=1, encoder_d_model=64, encoder_heads=2, encoder_ffn_dim=128, decoder_layers=1,
-                        hidden_size=64, attention_heads=2, kv_heads=1, intermediate_size=128, vocab_size=700)
+SMALL = TinyModelConfig(
+    encoder_layers=1,
+    encoder_d_model=64,
+    encoder_heads=2,
+    encoder_ffn_dim=128,
+    decoder_layers=1,
+    hidden_size=64,
+    attention_heads=2,
+    kv_heads=1,
+    intermediate_size=128,
+    vocab_size=700,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +42,26 @@ def tiny_omni(tmp_path_factory, tokenizer):
 def test_tokenizer_keeps_special_tokens_whole(tokenizer):
     for t in (THINK_OPEN, THINK_CLOSE, AUDIO_TOKEN):
         assert len(tokenizer(t, add_special_tokens=False)["input_ids"]) == 1
-    text = tokenizer.apply_chat_template([{"role": "user", "content": [{"type": "audio"}, {"type": "text", "text": "Q?"}]}],
-                                         tokenize=False, add_generation_prompt=True)
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": [{"type": "audio"}, {"type": "text", "text": "Q?"}]}],
+        tokenize=False,
+        add_generation_prompt=True,
+    )
     assert AUDIO_TOKEN in text and text.endswith("<|im_start|>assistant\n")
 
 
 def test_think_tags_survive_decoding_without_special_tokens(tokenizer):
     """TRL's GRPO decodes completions with skip_special_tokens=True before the rewards see them:
     the think tags must stay (format and grounding rewards read the think block), eos must go."""
-    ids = tokenizer(f"{THINK_OPEN}\nI hear a low hum.\n{THINK_CLOSE}\nThe answer is B.<|im_end|>",
-                    add_special_tokens=False)["input_ids"]
-    assert tokenizer.decode(ids, skip_special_tokens=True) == f"{THINK_OPEN}\nI hear a low hum.\n{THINK_CLOSE}\nThe answer is B."
+    ids = tokenizer(
+        f"{THINK_OPEN}\nI hear a low hum.\n{THINK_CLOSE}\nThe answer is B.<|im_end|>", add_special_tokens=False
+    )["input_ids"]
+    assert (
+        tokenizer.decode(ids, skip_special_tokens=True)
+        == f"{THINK_OPEN}\nI hear a low hum.\n{THINK_CLOSE}\nThe answer is B."
+    )
     from audiogym.trainers.grpo import think_tag_survives_decoding
+
     assert think_tag_survives_decoding(tokenizer)
     special = copy.deepcopy(tokenizer)  # a checkpoint whose think tags are special: the trainer warns
     special.add_special_tokens({"additional_special_tokens": [THINK_OPEN, THINK_CLOSE]})
@@ -52,6 +70,7 @@ def test_think_tags_survive_decoding_without_special_tokens(tokenizer):
 
 def test_tiny_model_reloads_with_from_pretrained(tiny_qwen2_audio):
     from transformers import AutoConfig, AutoProcessor, Qwen2AudioForConditionalGeneration
+
     cfg = AutoConfig.from_pretrained(tiny_qwen2_audio)
     assert cfg.model_type == "qwen2_audio" and cfg.audio_config.max_source_positions == 200
     model = Qwen2AudioForConditionalGeneration.from_pretrained(tiny_qwen2_audio)
@@ -123,8 +142,25 @@ def test_scripted_policies_on_mixed_score_as_specified():
 
 def test_eval_writes_json_and_markdown(tmp_path, tiny_qwen2_audio, capsys):
     from audiogym.cli import main
-    assert main(["eval", "--env", "audiogym/Mixed-v0", "--policy", str(tiny_qwen2_audio), "--n", "4",
-                 "--max-new-tokens", "8", "--out", str(tmp_path)]) == 0
+
+    assert (
+        main(
+            [
+                "eval",
+                "--env",
+                "audiogym/Mixed-v0",
+                "--policy",
+                str(tiny_qwen2_audio),
+                "--n",
+                "4",
+                "--max-new-tokens",
+                "8",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     data = json.loads((tmp_path / "eval.json").read_text())
     assert data["summary"]["n"] == 4 and len(data["items"]) == 4
     assert "| accuracy |" in (tmp_path / "eval.md").read_text()
@@ -140,6 +176,7 @@ def test_saved_tiny_model_runs_the_same_with_its_config_honoured(tiny_qwen2_audi
 
     import torch
     from transformers import Qwen2AudioForConditionalGeneration
+
     cfg = json.loads((tiny_qwen2_audio / "config.json").read_text())
     loaded = Qwen2AudioForConditionalGeneration.from_pretrained(tiny_qwen2_audio).eval()
     emb = loaded.get_input_embeddings().weight
@@ -159,10 +196,14 @@ def test_saved_tiny_model_runs_the_same_with_its_config_honoured(tiny_qwen2_audi
 
 def test_omni_placeholders_are_tokens_of_their_own(tiny_omni):
     from transformers import AutoConfig, AutoTokenizer
+
     cfg, tok = AutoConfig.from_pretrained(tiny_omni), AutoTokenizer.from_pretrained(tiny_omni)
     assert tok.convert_ids_to_tokens(cfg.image_token_index) == "<|IMAGE|>"
     assert tok.convert_ids_to_tokens(cfg.video_token_index) == "<|VIDEO|>"
-    assert "</think>" not in (tok.convert_ids_to_tokens(cfg.image_token_index), tok.convert_ids_to_tokens(cfg.video_token_index))
+    assert "</think>" not in (
+        tok.convert_ids_to_tokens(cfg.image_token_index),
+        tok.convert_ids_to_tokens(cfg.video_token_index),
+    )
 
 
 def test_audio_features_are_computed_once_per_task(tiny_qwen2_audio):
@@ -170,6 +211,7 @@ def test_audio_features_are_computed_once_per_task(tiny_qwen2_audio):
     from transformers import AutoProcessor
 
     from audiogym.policies.encoding import AudioPromptEncoder
+
     proc = AutoProcessor.from_pretrained(tiny_qwen2_audio)
     enc = AudioPromptEncoder(proc.tokenizer, proc.feature_extractor)
     task = get_family("Tempo").make(0)

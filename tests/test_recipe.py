@@ -1,4 +1,5 @@
 """The MGRD recipe end to end with minute settings, and a kill in the middle of a round."""
+
 import json
 import os
 import subprocess
@@ -10,18 +11,45 @@ import pytest
 from audiogym import ConfigError
 from audiogym.recipe.config import load_config
 
-MINUTE = ["recipe.rounds.T=1", "recipe.cold_start.sft.max_steps=12", "recipe.cold_start.text=12",
-          "recipe.cold_start.audio_direct=12", "recipe.cold_start.reading=4", "recipe.cold_start.teacher_chains=12", "recipe.cold_start.rlvr.max_steps=1",
-          "recipe.cold_start.rlvr.questions=8", "recipe.rounds.distill.questions=16", "recipe.rounds.distill.K=2",
-          "recipe.rounds.distill.text=8", "recipe.rounds.distill.direct=8", "recipe.rounds.distill.sft.max_steps=3", "recipe.rounds.band.candidates=8",
-          "recipe.rounds.band.samples=4", "recipe.rounds.band.low=1", "recipe.rounds.band.high=3",
-          "recipe.rounds.rl.max_steps=1", "recipe.rounds.rl.batch=8", "recipe.rounds.rl.text=8", "recipe.self_cognition.probes=8",
-          "recipe.self_cognition.dpo.max_steps=1", "recipe.eval.per_family=1", "recipe.eval.text=2",
-          "recipe.eval.max_new_tokens=16", "recipe.rounds.distill.max_new_tokens=24", "recipe.rounds.band.max_new_tokens=16",
-          "recipe.rounds.rl.max_new_tokens=16", "recipe.cold_start.rlvr.max_new_tokens=16",
-          "recipe.self_cognition.max_new_tokens=16", "model.tokenizer_corpus_per_family=2", "model.vocab_size=600",
-          "model.hidden_size=64", "model.intermediate_size=128", "model.encoder_d_model=64", "model.encoder_ffn_dim=128",
-          "recipe.families=[Tempo, MelodyContour, VoicePitch]"]
+MINUTE = [
+    "recipe.rounds.T=1",
+    "recipe.cold_start.sft.max_steps=12",
+    "recipe.cold_start.text=12",
+    "recipe.cold_start.audio_direct=12",
+    "recipe.cold_start.reading=4",
+    "recipe.cold_start.teacher_chains=12",
+    "recipe.cold_start.rlvr.max_steps=1",
+    "recipe.cold_start.rlvr.questions=8",
+    "recipe.rounds.distill.questions=16",
+    "recipe.rounds.distill.K=2",
+    "recipe.rounds.distill.text=8",
+    "recipe.rounds.distill.direct=8",
+    "recipe.rounds.distill.sft.max_steps=3",
+    "recipe.rounds.band.candidates=8",
+    "recipe.rounds.band.samples=4",
+    "recipe.rounds.band.low=1",
+    "recipe.rounds.band.high=3",
+    "recipe.rounds.rl.max_steps=1",
+    "recipe.rounds.rl.batch=8",
+    "recipe.rounds.rl.text=8",
+    "recipe.self_cognition.probes=8",
+    "recipe.self_cognition.dpo.max_steps=1",
+    "recipe.eval.per_family=1",
+    "recipe.eval.text=2",
+    "recipe.eval.max_new_tokens=16",
+    "recipe.rounds.distill.max_new_tokens=24",
+    "recipe.rounds.band.max_new_tokens=16",
+    "recipe.rounds.rl.max_new_tokens=16",
+    "recipe.cold_start.rlvr.max_new_tokens=16",
+    "recipe.self_cognition.max_new_tokens=16",
+    "model.tokenizer_corpus_per_family=2",
+    "model.vocab_size=600",
+    "model.hidden_size=64",
+    "model.intermediate_size=128",
+    "model.encoder_d_model=64",
+    "model.encoder_ffn_dim=128",
+    "recipe.families=[Tempo, MelodyContour, VoicePitch]",
+]
 STAGES = ["base", "cold_start_sft", "cold_start_rlvr", "round1_distill", "round1_rl", "self_cognition"]
 
 
@@ -30,7 +58,9 @@ def train(run_dir, *extra, env=None, launcher=()):
     cmd = cmd if launcher else [sys.executable, *cmd]
     for s in MINUTE:
         cmd += ["--set", s]
-    return subprocess.run(cmd + list(extra), capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=900)
+    return subprocess.run(
+        cmd + list(extra), capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=900
+    )
 
 
 def jsonl(path):
@@ -76,15 +106,33 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     # (the run's own RL model) reads the same change
     probe = Path(__file__).parent.parent / "scripts" / "rl_probe.py"
     for extra in (["--reference"], []):
-        p = subprocess.run([sys.executable, str(probe), str(run), str(tmp_path / "probe"), "--tag", "x" + "".join(extra),
-                            "--per-family", "1", *extra], capture_output=True, text=True, timeout=600)
+        p = subprocess.run(
+            [
+                sys.executable,
+                str(probe),
+                str(run),
+                str(tmp_path / "probe"),
+                "--tag",
+                "x" + "".join(extra),
+                "--per-family",
+                "1",
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert p.returncode == 0, p.stderr[-3000:]
         got = json.loads((tmp_path / "probe" / ("x" + "".join(extra)) / "changes.json").read_text())["rounds"][0]
         assert (got["n"], got["gained"], got["lost"]) == (rl["n"], rl["gained"], rl["lost"]), p.stdout
     # scripts/distill_probe.py redoes a distillation from the run's samples: unchanged, it is the run's stage
     probe = Path(__file__).parent.parent / "scripts" / "distill_probe.py"
-    p = subprocess.run([sys.executable, str(probe), str(run), str(tmp_path / "dprobe"), "--tag", "same"],
-                       capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, str(probe), str(run), str(tmp_path / "dprobe"), "--tag", "same"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     got = json.loads((tmp_path / "dprobe" / "same" / "changes.json").read_text())["rounds"][0]
     assert got["against_run"]["gained"] == got["against_run"]["lost"] == 0 and got["n"] == change["n"], p.stdout
@@ -95,12 +143,15 @@ def test_paired_change_counts_flips_and_tests_them():
     from audiogym.evaluation import paired_change
 
     def items(correct, conflict=True):
-        return [{"task_id": f"t{i}", "category": "music", "conflict": conflict, "correct": c} for i, c in enumerate(correct)]
+        return [
+            {"task_id": f"t{i}", "category": "music", "conflict": conflict, "correct": c} for i, c in enumerate(correct)
+        ]
+
     before = items([0, 0, 0, 0, 0, 1, 1, 0]) + [{"task_id": "x", "category": "text", "conflict": False, "correct": 1}]
     after = items([1, 1, 1, 1, 1, 1, 0, 0])
     c = paired_change(before, after)
     assert (c["n"], c["gained"], c["lost"]) == (8, 5, 1) and (c["before"], c["after"]) == (0.25, 0.75)
-    assert abs(c["p_value"] - 14 / 64) < 1e-12          # exact two-sided sign test, 1 of 6 discordant
+    assert abs(c["p_value"] - 14 / 64) < 1e-12  # exact two-sided sign test, 1 of 6 discordant
     assert paired_change(after, before)["p_value"] == c["p_value"]
     assert paired_change(before, before)["p_value"] == 1.0
     assert paired_change(items([0] * 6), items([1] * 6))["p_value"] == 2 / 64
@@ -110,8 +161,11 @@ def test_paired_change_counts_flips_and_tests_them():
 
 def test_pooled_change_adds_the_runs_items():
     from audiogym.evaluation import pooled_change, sign_test_p
-    runs = [{"n": 10, "before": 0.2, "after": 0.5, "gained": 4, "lost": 1, "p_value": 0.375},
-            {"n": 30, "before": 0.6, "after": 0.6, "gained": 3, "lost": 3, "p_value": 1.0}]
+
+    runs = [
+        {"n": 10, "before": 0.2, "after": 0.5, "gained": 4, "lost": 1, "p_value": 0.375},
+        {"n": 30, "before": 0.6, "after": 0.6, "gained": 3, "lost": 3, "p_value": 1.0},
+    ]
     c = pooled_change(runs)
     assert (c["n"], c["gained"], c["lost"], c["runs"]) == (40, 7, 4, 2)
     assert abs(c["before"] - 0.5) < 1e-12 and abs(c["after"] - 0.575) < 1e-12
@@ -123,6 +177,7 @@ def test_pooled_change_adds_the_runs_items():
 
 def free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -133,14 +188,25 @@ def test_two_processes_data_parallel(tmp_path):
     """The multi-GPU path on 2 CPU processes (torchrun, gloo; `accelerate launch --cpu` starts only
     one): every stage trains data-parallel, sampling is sharded between the ranks, and every file
     is written once, whole."""
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-                "--master_port", str(free_port())]
+    launcher = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        str(free_port()),
+    ]
     r = train(tmp_path, launcher=launcher, env={"OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr[-3000:]
     run = tmp_path / "tiny"
     assert [x["stage"] for x in json.loads((run / "table.json").read_text())["rows"]][3:] == STAGES
     distill = jsonl(run / "round1_distill" / "rollouts.jsonl")
-    assert sorted((x["task_id"], x["sample"]) for x in distill) == sorted({(x["task_id"], x["sample"]) for x in distill})
+    assert sorted((x["task_id"], x["sample"]) for x in distill) == sorted(
+        {(x["task_id"], x["sample"]) for x in distill}
+    )
     assert len(distill) == 16 * 2 and not list(run.glob("*/rollouts.jsonl.partial*"))
     assert r.stdout.count("| cold_start_sft ") == 1  # one process prints the table
     assert json.loads((run / "round1_rl" / "metrics.json").read_text())["processes"] == 2
@@ -173,24 +239,41 @@ def test_kill_in_the_middle_of_a_round_then_resume(tmp_path):
 def test_bad_config_is_one_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="recipe.rounds.band"):
         load_config(None, ["recipe.rounds.band.low=9"])
-    r = subprocess.run([sys.executable, "-m", "audiogym.cli", "train", "--set", "recipe.rounds.T=two",
-                        "--set", f"recipe.run_dir={tmp_path}"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "audiogym.cli",
+            "train",
+            "--set",
+            "recipe.rounds.T=two",
+            "--set",
+            f"recipe.run_dir={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "recipe.rounds.T" in r.stderr
     assert not any(tmp_path.iterdir())  # no work started
     (tmp_path / "bad.yaml").write_text("recipe: [unclosed")
-    r = subprocess.run([sys.executable, "-m", "audiogym.cli", "train", "--config", str(tmp_path / "bad.yaml")],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "audiogym.cli", "train", "--config", str(tmp_path / "bad.yaml")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "not valid YAML" in r.stderr
 
 
 def test_rollout_log_merges_every_rank_file_in_question_order(tmp_path):
     from audiogym.recipe.rollouts import RolloutLog
+
     order = [f"Tempo-{i}" for i in range(5)]
     rank0 = [{"task_id": order[i], "sample": j} for i in (0, 2, 4) for j in (0, 1)]
     rank1 = [{"task_id": order[i], "sample": j} for i in (1, 3) for j in (0, 1)]
     (tmp_path / "rollouts.jsonl.partial.rank0").write_text("".join(json.dumps(r) + "\n" for r in rank0))
-    (tmp_path / "rollouts.jsonl.partial.rank1").write_text("".join(json.dumps(r) + "\n" for r in rank1)
-                                                         + '{"task_id": "Tempo-9", "sam')  # cut by a kill
+    (tmp_path / "rollouts.jsonl.partial.rank1").write_text(
+        "".join(json.dumps(r) + "\n" for r in rank1) + '{"task_id": "Tempo-9", "sam'
+    )  # cut by a kill
     log = RolloutLog(tmp_path)
     assert log.done_ids() == set(order)
     rows = log.finish(order)
@@ -202,6 +285,7 @@ def test_rollout_log_merges_every_rank_file_in_question_order(tmp_path):
 def test_rollout_log_keeps_a_finished_sampling_when_the_stage_is_redone(tmp_path):
     """Killed after sampling (during training): the resumed stage samples nothing again."""
     from audiogym.recipe.rollouts import RolloutLog
+
     first = [{"task_id": "Tempo-1", "sample": 0}, {"task_id": "Tempo-2", "sample": 0}]
     (tmp_path / "rollouts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in first))
     log = RolloutLog(tmp_path)
@@ -213,6 +297,7 @@ def test_rollout_log_keeps_a_finished_sampling_when_the_stage_is_redone(tmp_path
 def test_distillation_questions_mix_conflict_and_aligned_items():
     from audiogym.recipe.rows import mixed_tasks as distillation_tasks
     from audiogym.tasks import FAMILIES
+
     tasks = distillation_tasks(["Tempo", "VoicePitch", "AcousticScene"], 30, seed=3, conflict_share=0.6)
     assert len(tasks) == 30 and len({t.id for t in tasks}) == 30
     solved_by_words = [FAMILIES[t.family].transcript_answer(t) == t.answer for t in tasks]
@@ -222,23 +307,47 @@ def test_distillation_questions_mix_conflict_and_aligned_items():
 
 def test_trained_chains_are_distinct_and_capped_per_question():
     from audiogym.recipe.stages.distill import distinct_per_question
+
     rows = [{"task_id": "A-1", "completion": c} for c in ("x", "x", "y", "z")] + [{"task_id": "B-2", "completion": "x"}]
     assert [(r["task_id"], r["completion"]) for r in distinct_per_question(rows, None)] == [
-        ("A-1", "x"), ("A-1", "y"), ("A-1", "z"), ("B-2", "x")]
+        ("A-1", "x"),
+        ("A-1", "y"),
+        ("A-1", "z"),
+        ("B-2", "x"),
+    ]
     assert [(r["task_id"], r["completion"]) for r in distinct_per_question(rows, 2)] == [
-        ("A-1", "x"), ("A-1", "y"), ("B-2", "x")]
+        ("A-1", "x"),
+        ("A-1", "y"),
+        ("B-2", "x"),
+    ]
 
 
 def test_kept_chains_are_balanced_over_each_familys_answers():
     from types import SimpleNamespace as Task
 
     from audiogym.recipe.stages.distill import balance_answers
-    tasks = [Task(id="P-1", family="P", answer="low"), Task(id="P-2", family="P", answer="low"),
-             Task(id="P-3", family="P", answer="high"), Task(id="P-4", family="P", answer="high"),
-             Task(id="M-1", family="M", answer="waltz"), Task(id="M-2", family="M", answer="march")]
-    rows = [{"task_id": tid, "family": tid[0], "completion": c} for tid, c in
-            [("P-1", "a"), ("P-1", "b"), ("P-1", "c"), ("P-2", "d"), ("P-3", "e"), ("P-4", "f"),
-             ("M-1", "g"), ("M-1", "h")]]
+
+    tasks = [
+        Task(id="P-1", family="P", answer="low"),
+        Task(id="P-2", family="P", answer="low"),
+        Task(id="P-3", family="P", answer="high"),
+        Task(id="P-4", family="P", answer="high"),
+        Task(id="M-1", family="M", answer="waltz"),
+        Task(id="M-2", family="M", answer="march"),
+    ]
+    rows = [
+        {"task_id": tid, "family": tid[0], "completion": c}
+        for tid, c in [
+            ("P-1", "a"),
+            ("P-1", "b"),
+            ("P-1", "c"),
+            ("P-2", "d"),
+            ("P-3", "e"),
+            ("P-4", "f"),
+            ("M-1", "g"),
+            ("M-1", "h"),
+        ]
+    ]
     kept = balance_answers(rows, tasks)
     # P: two chains per answer; of the three 'low' chains of P-1, two go so that P-2 keeps its own.
     # M: no kept chain says 'march', so the family sits this round out (its 'waltz' chains would lean it).
@@ -247,6 +356,7 @@ def test_kept_chains_are_balanced_over_each_familys_answers():
     # Answers no chain reached do not empty a family whose kept chains give two or more answers.
     tasks.append(Task(id="P-5", family="P", answer="medium"))
     assert [r["completion"] for r in balance_answers(rows, tasks)] == ["a", "d", "e", "f"]
+
 
 def test_round_rl_reward_is_configurable_and_checked():
     cfg = load_config(None, ["recipe.rounds.rl.reward.audio={composite_format: 1.0, grounding: 0.5}"])
@@ -261,9 +371,18 @@ def test_cold_start_mixture_reads_the_words_and_reasons_from_them_on_aligned_ite
     from audiogym.recipe.stages.cold_start_sft import cold_start_rows
     from audiogym.tasks import FAMILIES
     from audiogym.tasks.core import render_prompt
-    cfg = load_config(None, ["recipe.families=[VoicePitch, AcousticScene]", "recipe.cold_start.text=2",
-                             "recipe.cold_start.audio_direct=4", "recipe.cold_start.reading=4",
-                             "recipe.cold_start.teacher_chains=10", "recipe.cold_start.surrogate_share=0.5"])
+
+    cfg = load_config(
+        None,
+        [
+            "recipe.families=[VoicePitch, AcousticScene]",
+            "recipe.cold_start.text=2",
+            "recipe.cold_start.audio_direct=4",
+            "recipe.cold_start.reading=4",
+            "recipe.cold_start.teacher_chains=10",
+            "recipe.cold_start.surrogate_share=0.5",
+        ],
+    )
     tasks, comps, kinds = cold_start_rows(cfg.recipe.cold_start, cfg.recipe.audio_families, seed=7)
     assert {k: kinds.count(k) for k in set(kinds)}.keys() >= {"text", "reading", "surrogate_chain", "grounded_chain"}
     for t, c, k in zip(tasks, comps, kinds):
@@ -284,6 +403,7 @@ def test_round_replay_answers_probes_from_the_audio_and_never_refuses():
     filters wrong self-cognition out of the distillation data)."""
     from audiogym.recipe.rows import direct_rows
     from audiogym.rewards import is_correct, self_cognition_error
+
     fams = ["VoicePitch", "Meter"]
     cold = direct_rows(fams, 60, 0.3, seed=5)
     rounds = direct_rows(fams, 60, 0.3, seed=5, refuse=False)
@@ -297,8 +417,17 @@ def test_round_replay_answers_probes_from_the_audio_and_never_refuses():
 
 def test_training_curve_reads_trl_logs_and_its_ends_average_quarters():
     from audiogym.trainers.grpo import ends, training_curve
-    history = [{"step": s, "reward": s / 10, "entropy": 1.0 - s / 100, "mgrd/audio/reward": s / 8 if s % 2 else None,
-                "loss": 0.1} for s in range(1, 9)]
+
+    history = [
+        {
+            "step": s,
+            "reward": s / 10,
+            "entropy": 1.0 - s / 100,
+            "mgrd/audio/reward": s / 8 if s % 2 else None,
+            "loss": 0.1,
+        }
+        for s in range(1, 9)
+    ]
     for e in history:
         if e["mgrd/audio/reward"] is None:
             del e["mgrd/audio/reward"]
@@ -331,8 +460,17 @@ def test_balanced_band_gives_every_answer_of_a_family_as_many_questions():
     from audiogym.tasks import AudioTask
 
     def task(i, family, answer, choices=("waltz", "march")):
-        return AudioTask(id=f"{family}-{i}", audio=np.zeros(4), question="q", choices=list(choices), answer=answer,
-                         category="music", skill="s", family=family)
+        return AudioTask(
+            id=f"{family}-{i}",
+            audio=np.zeros(4),
+            question="q",
+            choices=list(choices),
+            answer=answer,
+            category="music",
+            skill="s",
+            family=family,
+        )
+
     band = BandSection(low=3, high=6, samples=8)
     # Meter: 5 waltz questions in the band, 1 march; two more march questions vary outside it (7 and
     # 2 of 8), one never varies (8 of 8). Pitch: one answer only among the candidates.
@@ -359,26 +497,34 @@ def test_band_twins_is_a_checked_switch():
         load_config(None, ["recipe.rounds.band.twins=3"])
 
 
-@pytest.mark.parametrize("script, make, args, message", [
-    ("rl_probe", False, [], "not a run folder"),
-    ("rl_probe", True, ["--rounds", "9"], "--rounds 9: the run has rounds 1..3"),
-    ("rl_probe", True, ["--set", "recipe.rounds.rl.lr=-1"], "recipe.rounds.rl.lr"),
-    ("rl_probe", True, [], "round1_distill: no model"),
-    ("distill_probe", False, [], "not a run folder"),
-    ("distill_probe", True, ["--rounds", "0"], "--rounds 0: the run has rounds 1..3"),
-    ("distill_probe", True, ["--set", "recipe.rounds.distill.direct=-1"], "recipe.rounds.distill.direct"),
-    ("distill_probe", True, [], "cold_start_rlvr/model/config.json: missing"),
-])
+@pytest.mark.parametrize(
+    "script, make, args, message",
+    [
+        ("rl_probe", False, [], "not a run folder"),
+        ("rl_probe", True, ["--rounds", "9"], "--rounds 9: the run has rounds 1..3"),
+        ("rl_probe", True, ["--set", "recipe.rounds.rl.lr=-1"], "recipe.rounds.rl.lr"),
+        ("rl_probe", True, [], "round1_distill: no model"),
+        ("distill_probe", False, [], "not a run folder"),
+        ("distill_probe", True, ["--rounds", "0"], "--rounds 0: the run has rounds 1..3"),
+        ("distill_probe", True, ["--set", "recipe.rounds.distill.direct=-1"], "recipe.rounds.distill.direct"),
+        ("distill_probe", True, [], "cold_start_rlvr/model/config.json: missing"),
+    ],
+)
 def test_probes_refuse_bad_input_in_one_line(tmp_path, script, make, args, message):
     from audiogym.recipe.config import Config
+
     run = tmp_path / "run"
     if make:
         run.mkdir()
         (run / "config.json").write_text(json.dumps(Config().to_dict()))
     probe = Path(__file__).parent.parent / "scripts" / f"{script}.py"
     extra = ["--per-family", "1"] if script == "rl_probe" else []
-    r = subprocess.run([sys.executable, str(probe), str(run), str(tmp_path / "out"), "--tag", "t", *extra, *args],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, str(probe), str(run), str(tmp_path / "out"), "--tag", "t", *extra, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     last = r.stderr.strip().splitlines()[-1]
     assert r.returncode == 2 and last.startswith("error: ") and message in last, r.stderr[-2000:]
     assert not (tmp_path / "out").exists()  # nothing written

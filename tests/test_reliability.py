@@ -1,4 +1,5 @@
 """Files cut by a kill, moved run folders, hostile reward inputs, and the numba cache."""
+
 import hashlib
 import json
 import os
@@ -16,6 +17,7 @@ from audiogym.recipe.runner import finished
 
 def test_a_torn_multibyte_tail_keeps_every_complete_line(tmp_path):
     from audiogym.recipe.rollouts import RolloutLog
+
     rows = [{"task_id": f"Tempo-{i}", "sample": 0, "completion": "和弦是小三和弦"} for i in range(3)]
     whole = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     cut = json.dumps({"task_id": "Tempo-9", "completion": "小三和弦"}, ensure_ascii=False).encode()[:-7]
@@ -47,6 +49,7 @@ def test_a_deleted_model_makes_the_stage_unfinished(tmp_path):
 def test_a_moved_run_folder_resumes(tmp_path):
     from audiogym.recipe.config import load_config
     from audiogym.recipe.runner import Recipe
+
     tiny = ["recipe.families=[Tempo]", "recipe.eval.per_family=1", "recipe.eval.text=0"]
     cfg = load_config(None, tiny + [f"recipe.run_dir={tmp_path / 'a'}"])
     Recipe(cfg, report_to="none")
@@ -63,8 +66,12 @@ def test_hostile_reward_inputs():
     assert R.binary(prompts=["p"], completions=[none_text], answer=["sad"], choices=[["sad", "x"]]) == [0.0]
     assert R.binary(prompts=["p"], completions=[[{"role": "assistant", "content": None}]], answer=["sad"]) == [0.0]
     # a label where a number belongs: the claim cannot be checked, nothing raises
-    (g,) = R.grounding(prompts=["p"], completions=["<think>about 120 BPM</think>A"], facts=['{"tempo_bpm": "fast"}'],
-                       category=["music"])
+    (g,) = R.grounding(
+        prompts=["p"],
+        completions=["<think>about 120 BPM</think>A"],
+        facts=['{"tempo_bpm": "fast"}'],
+        category=["music"],
+    )
     assert 0.0 <= g <= 1.0
     with pytest.raises(ConfigError, match="column 'answer' has 1 values for 2 completions"):
         R.binary(prompts=["p", "p"], completions=["A", "B"], answer=["sad"])
@@ -75,11 +82,14 @@ def test_a_10mb_think_block_is_scored():
     big = "<think>" + "音" * 10_000_000 + "</think>A"
     (c,) = R.composite_format(prompts=["p"], completions=[big], answer=["sad"], choices=[["sad", "x"]], question=["q"])
     (g,) = R.grounding(prompts=["p"], completions=[big], facts=["{}"], category=["music"])
-    assert c == pytest.approx(0.8) and g == 0.0  # right answer (A); one repeated character is neither reasoning nor grounding
+    assert (
+        c == pytest.approx(0.8) and g == 0.0
+    )  # right answer (A); one repeated character is neither reasoning nor grounding
 
 
 def test_the_numba_cache_is_keyed_by_numba_version_and_interpreter(monkeypatch):
     import importlib.metadata as md
+
     real = md.version
     here = numba_cache_dir()
     fake = "0.1.2" if real("numba") != "0.1.2" else "0.1.3"  # any version but the installed one
@@ -113,10 +123,15 @@ def test_two_processes_fill_the_numba_cache_once(tmp_path):
     import shutil
 
     import audiogym.analysis  # noqa: F401  (fills this folder: the copy spares each process a compile)
+
     shutil.copytree(os.environ["NUMBA_CACHE_DIR"], tmp_path / "cache")
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    procs = [subprocess.Popen([sys.executable, "-c", _FILL, str(tmp_path / "log")], env=env,
-                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _FILL, str(tmp_path / "log")], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=120)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0] and outs == ["True\n", "True\n"]
     events = (tmp_path / "log").read_text().split("\n")[:-1]
@@ -125,6 +140,7 @@ def test_two_processes_fill_the_numba_cache_once(tmp_path):
 
 def test_a_numba_cache_folder_that_cannot_be_made_still_compiles(tmp_path, monkeypatch):
     from audiogym.io import fill_numba_cache
+
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "file" / "cache"))  # under a file: no folder
     ran = []
@@ -134,6 +150,7 @@ def test_a_numba_cache_folder_that_cannot_be_made_still_compiles(tmp_path, monke
 
 def test_importing_analysis_leaves_the_numba_cache_filled():
     import audiogym.analysis as analysis
+
     key = hashlib.sha1(Path(analysis.__file__).read_bytes()).hexdigest()[:12]
     folder = Path(os.environ["NUMBA_CACHE_DIR"])  # set by `import audiogym`
     assert (folder / f"filled-analysis-{key}").exists() and any(folder.glob("*/*.nbi"))
@@ -146,6 +163,7 @@ def test_a_full_disk_or_read_only_folder_is_one_line_and_exit_2(monkeypatch, cap
 
     def full(_args):
         raise OSError(errno.ENOSPC, "No space left on device", "/runs/tiny/cold_start_sft/model.tmp")
+
     monkeypatch.setattr(cli, "cmd_list", full)
     assert cli.main(["list"]) == 2
     err = capsys.readouterr().err
@@ -158,9 +176,11 @@ def test_a_failed_save_leaves_no_partial_model(tmp_path, monkeypatch):
     class Trainer:
         def save_model(self, path):
             from pathlib import Path
+
             Path(path).mkdir(parents=True)
             (Path(path) / "model.safetensors").write_bytes(b"half")
             raise OSError(28, "No space left on device")
+
     with pytest.raises(OSError):
         model_io.save(Trainer(), None, tmp_path / "model")
     assert not (tmp_path / "model.tmp").exists() and not (tmp_path / "model").exists()

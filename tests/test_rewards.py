@@ -13,10 +13,21 @@ from audiogym import rewards as R
 from audiogym.policies.scripted import OraclePolicy, TranscriptPolicy
 from audiogym.tasks import AUDIO_FAMILIES
 
-HOSTILE = {k: v for k, v in json.loads((Path(__file__).parent / "fixtures" / "hostile_completions.json").read_text()).items()
-           if not k.startswith("_")}
-ALL_REWARDS = [R.binary, R.exact_answer, R.composite_format, R.reasoning_format, R.grounding, R.self_cognition,
-               R.mgrd_reward(), R.build_reward({"composite_format": 1.0, "grounding": 0.5, "self_cognition": 1.0})]
+HOSTILE = {
+    k: v
+    for k, v in json.loads((Path(__file__).parent / "fixtures" / "hostile_completions.json").read_text()).items()
+    if not k.startswith("_")
+}
+ALL_REWARDS = [
+    R.binary,
+    R.exact_answer,
+    R.composite_format,
+    R.reasoning_format,
+    R.grounding,
+    R.self_cognition,
+    R.mgrd_reward(),
+    R.build_reward({"composite_format": 1.0, "grounding": 0.5, "self_cognition": 1.0}),
+]
 
 
 def columns(task, n=1):
@@ -29,23 +40,34 @@ def call(reward, task, completions):
 
 # ---- outcome rewards ---------------------------------------------------------------------------
 
+
 def test_binary_and_composite_follow_eq_7():
     task = AUDIO_FAMILIES["ChordMood"].make(2)
     L = task.answer_letter
     reasoning = "<think>\nThe chords are built from a root, a third and a fifth; the third sets the colour.\n</think>\n"
-    comps = [reasoning + f"The answer is ({L}).", f"The answer is ({L}).", reasoning + "The answer is (Z).",
-             "<think>\n\n</think>\n" + L, "<think>" + task.question + "</think>" + L]
+    comps = [
+        reasoning + f"The answer is ({L}).",
+        f"The answer is ({L}).",
+        reasoning + "The answer is (Z).",
+        "<think>\n\n</think>\n" + L,
+        "<think>" + task.question + "</think>" + L,
+    ]
     assert call(R.binary, task, comps) == [1.0, 1.0, 0.0, 1.0, 1.0]
     assert call(R.composite_format, task, comps) == pytest.approx([1.0, 0.8, 0.2, 0.8, 0.8])
     custom = R.CompositeFormat(correct_weight=0.5, format_weight=0.5)
     assert call(custom, task, comps[:2]) == [1.0, 0.5]
 
 
-@pytest.mark.parametrize("think,present", [
-    ("", False), ("ok", False), ("pitch pitch pitch pitch pitch pitch pitch pitch pitch", False),
-    ("The melody climbs step by step from a low note to a high one, so it rises.", True),
-    ("旋律从低音逐步上升到高音，所以是上行的", True),
-])
+@pytest.mark.parametrize(
+    "think,present",
+    [
+        ("", False),
+        ("ok", False),
+        ("pitch pitch pitch pitch pitch pitch pitch pitch pitch", False),
+        ("The melody climbs step by step from a low note to a high one, so it rises.", True),
+        ("旋律从低音逐步上升到高音，所以是上行的", True),
+    ],
+)
 def test_reasoning_present_means_real_reasoning(think, present):
     assert R.reasoning_present(f"<think>{think}</think>A", "What is the shape of the melody?")[0] is present
     assert not R.reasoning_present(f"<think>{think}", "q")[0]  # never closed
@@ -57,6 +79,7 @@ def test_question_repeated_is_not_reasoning():
 
 
 # ---- grounding ---------------------------------------------------------------------------------
+
 
 def other_facts(fam, task):
     """Facts of a task of the same family with a different answer (for contradicting chains)."""
@@ -126,9 +149,11 @@ def test_grounding_on_manifest_audio_uses_measured_facts():
     row = {**task.columns(), "facts": "{}", "audio": {"array": task.audio}}  # as if from a user's file
     cls = task.facts["tempo_class"]
     wrong = next(c for c in ("slow", "moderate", "fast") if c != cls)
-    good, bad = R.grounding(prompts=["p", "p"], completions=[f"<think>The beat has a {cls} tempo.</think>",
-                                                             f"<think>The beat has a {wrong} tempo.</think>"],
-                            **{k: [v, v] for k, v in row.items()})
+    good, bad = R.grounding(
+        prompts=["p", "p"],
+        completions=[f"<think>The beat has a {cls} tempo.</think>", f"<think>The beat has a {wrong} tempo.</think>"],
+        **{k: [v, v] for k, v in row.items()},
+    )
     assert good > bad and bad == 0.0
 
 
@@ -151,7 +176,7 @@ SELF_COG = [
     ("The speaker says she cannot hear well in noisy rooms.", False),
     ("I can't hear any drums in this clip, only strings.", False),
     ("The lyrics say 'I can't hear you' but the chords are major.", False),
-    ("He said, \"I am unable to listen to this anymore\", in a trembling voice.", False),
+    ('He said, "I am unable to listen to this anymore", in a trembling voice.', False),
     ("There is no reverb; the recording sounds dry.", False),
     ("我听到了钢琴的声音，旋律是上行的。", False),
     ("说话人说她听不清楚，但语调是上扬的。", False),
@@ -172,6 +197,7 @@ def test_self_cognition_precision_and_recall():
 
 
 # ---- composition and the env ---------------------------------------------------------------------
+
 
 def test_modality_routing_and_weights():
     audio_task = AUDIO_FAMILIES["Tempo"].make(1)
@@ -210,8 +236,13 @@ def test_env_reward_from_config_spec():
 def test_reward_logs_extra_metrics_through_log_metric():
     task = AUDIO_FAMILIES["Tempo"].make(1)
     logged = {}
-    R.grounding(prompts=["p"], completions=[OraclePolicy().act(task)], log_metric=lambda k, v: logged.__setitem__(k, v),
-                trainer_state=None, **columns(task))
+    R.grounding(
+        prompts=["p"],
+        completions=[OraclePolicy().act(task)],
+        log_metric=lambda k, v: logged.__setitem__(k, v),
+        trainer_state=None,
+        **columns(task),
+    )
     assert logged["grounding/correct_claims"] >= 1 and "grounding/surrogate" in logged
 
 
@@ -221,16 +252,24 @@ def test_routed_reward_logs_each_modality_apart():
     cols = {k: columns(audio)[k] + columns(text)[k] for k in columns(audio)}
     logged = {}
     mgrd = R.build_reward({"audio": "binary", "text": "binary"})  # the same reward on both sides
-    values = mgrd(prompts=["p", "q"], completions=[OraclePolicy().act(audio), "<think>\n\n</think>\nno idea"],
-                  log_metric=lambda k, v: logged.__setitem__(k, v), **cols)
+    values = mgrd(
+        prompts=["p", "q"],
+        completions=[OraclePolicy().act(audio), "<think>\n\n</think>\nno idea"],
+        log_metric=lambda k, v: logged.__setitem__(k, v),
+        **cols,
+    )
     assert values == [1.0, 0.0]
     assert logged["mgrd/audio/reward"] == 1.0 and logged["mgrd/text/reward"] == 0.0
     assert logged["mgrd/audio/think_words"] > 5 and logged["mgrd/text/think_words"] == 0
     from audiogym.rewards.outcome import THINK_READ, think_words
-    assert think_words("<think>" + "好" * 3_000_000 + "</think>B") == THINK_READ  # a hostile block is read up to the cap
+
+    assert (
+        think_words("<think>" + "好" * 3_000_000 + "</think>B") == THINK_READ
+    )  # a hostile block is read up to the cap
 
 
 # ---- hostile input -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", list(HOSTILE))
 def test_hostile_fixture_never_breaks_and_never_looks_grounded(kind):
@@ -245,12 +284,15 @@ def test_hostile_fixture_never_breaks_and_never_looks_grounded(kind):
 
 
 TASKS = [AUDIO_FAMILIES[n].make(0) for n in ("ChordMood", "AcousticScene", "SpeakerEmotion")] + [
-    audiogym.get_family("TextReasoning").make(0)]
+    audiogym.get_family("TextReasoning").make(0)
+]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=st.text(max_size=2000) | st.binary(max_size=500).map(lambda b: b.decode("latin-1")),
-       task_i=st.integers(0, len(TASKS) - 1))
+@given(
+    text=st.text(max_size=2000) | st.binary(max_size=500).map(lambda b: b.decode("latin-1")),
+    task_i=st.integers(0, len(TASKS) - 1),
+)
 def test_any_string_gives_finite_values_in_range(text, task_i):
     for reward in ALL_REWARDS:
         v = call(reward, TASKS[task_i], [text])[0]
@@ -260,7 +302,20 @@ def test_any_string_gives_finite_values_in_range(text, task_i):
 @pytest.mark.parametrize("size", [1_000_000])
 def test_megabyte_strings(size):
     rng = np.random.default_rng(0)
-    words = ["pitch", "<think>", "</think>", "major", "chords", "(B)", "the lyrics say", "BPM", "120", "我", "无法", "\n"]
+    words = [
+        "pitch",
+        "<think>",
+        "</think>",
+        "major",
+        "chords",
+        "(B)",
+        "the lyrics say",
+        "BPM",
+        "120",
+        "我",
+        "无法",
+        "\n",
+    ]
     texts = ["".join(rng.choice(words, size=size // 5)), "x" * size, "<think>" + "minor " * (size // 6) + "</think>B"]
     for reward in ALL_REWARDS:
         for v in call(reward, TASKS[0], texts):
@@ -276,9 +331,12 @@ def test_transcript_policy_is_not_grounded_and_oracle_is():
 
 def test_filler_words_do_not_earn_the_format_term():
     from audiogym.rewards.outcome import reasoning_present
-    for filler in ("<think>hmm hmm let me think about it ok so</think>B",
-                   "<think>um uh so well let me think now okay yeah right</think>B",
-                   "<think>嗯嗯嗯啊啊哦哦吧吧呢</think>B"):
+
+    for filler in (
+        "<think>hmm hmm let me think about it ok so</think>B",
+        "<think>um uh so well let me think now okay yeah right</think>B",
+        "<think>嗯嗯嗯啊啊哦哦吧吧呢</think>B",
+    ):
         assert reasoning_present(filler)[0] is False, filler
     assert reasoning_present("<think>The chords are minor triads, so the mood is sad.</think>B")[0]
     assert reasoning_present("<think>和弦是小三和弦，所以情绪悲伤。</think>B")[0]
@@ -288,20 +346,27 @@ def test_answers_stuffed_into_a_think_block_closed_twice_do_not_earn_the_format_
     """What the tiny model learned under the composite reward (round 1 RL at lr 5e-4): close the
     pre-filled think block, state answers, close it again, so the 'think block' had eight words."""
     from audiogym.rewards.outcome import reasoning_present
-    for hack in ("<think>\n</think>\nThe answer is street\n</think>\nThe answer is words\nThe answer is street.",
-                 "<think>\n</think>\nThe answer is street,The answer is street.\n</think>\nThe answer is street.",
-                 "<think>so so</think> the level climbs and the hum is low and steady</think>(B)"):
+
+    for hack in (
+        "<think>\n</think>\nThe answer is street\n</think>\nThe answer is words\nThe answer is street.",
+        "<think>\n</think>\nThe answer is street,The answer is street.\n</think>\nThe answer is street.",
+        "<think>so so</think> the level climbs and the hum is low and steady</think>(B)",
+    ):
         assert reasoning_present(hack) == (False, "think block closed more than once"), hack
     mgrd = R.mgrd_reward()
     task = AUDIO_FAMILIES["AcousticScene"].make(3)
-    hacked = f"<think>\n</think>\nThe answer is {task.answer}, {task.answer} here.\n</think>\nThe answer is {task.answer}."
+    hacked = (
+        f"<think>\n</think>\nThe answer is {task.answer}, {task.answer} here.\n</think>\nThe answer is {task.answer}."
+    )
     assert call(mgrd, task, [hacked]) == [pytest.approx(0.8)]  # correct, no format credit
 
 
 # ---- the readers' speed-ups read exactly what the plain patterns read ----------------------------
 
-_PIECES = st.one_of(st.text(alphabet=list("ab .!?;\n。！？；不对更正歌词他说 "), max_size=12),
-                    st.sampled_from(["actually", "lyrics", "the speaker says", "歌词", "不对", "not", "rather than", "A", "(B)"]))
+_PIECES = st.one_of(
+    st.text(alphabet=list("ab .!?;\n。！？；不对更正歌词他说 "), max_size=12),
+    st.sampled_from(["actually", "lyrics", "the speaker says", "歌词", "不对", "not", "rather than", "A", "(B)"]),
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -310,21 +375,27 @@ def test_guarded_patterns_match_what_plain_alternations_match(text):
     import re
 
     from audiogym.rewards import answer as P
+
     grounding = __import__("audiogym.rewards.grounding", fromlist=["_SENTENCE_END"])
     plain_end = re.compile(r"[.!?;]+(?=\s|$)|[。！？；\n]+")
     assert [m.span() for m in grounding._SENTENCE_END.finditer(text)] == [m.span() for m in plain_end.finditer(text)]
-    plain_corr = re.compile(r"\bno,? wait\b|\bactually\b|\bi mean\b|\bcorrection\b|\bscratch that\b|\bon second thought\b"
-                            r"|不对|更正|不，|改为", re.I)
+    plain_corr = re.compile(
+        r"\bno,? wait\b|\bactually\b|\bi mean\b|\bcorrection\b|\bscratch that\b|\bon second thought\b"
+        r"|不对|更正|不，|改为",
+        re.I,
+    )
     assert [m.span() for m in P._CORRECTION.finditer(text)] == [m.span() for m in plain_corr.finditer(text)]
     zh = grounding._SURROGATE_ZH
     plain_zh = re.compile("|".join(zh))
-    assert [m.group(0) for m in re.compile(grounding.first_char_guard(zh)).finditer(text)] == \
-        [m.group(0) for m in plain_zh.finditer(text)]
+    assert [m.group(0) for m in re.compile(grounding.first_char_guard(zh)).finditer(text)] == [
+        m.group(0) for m in plain_zh.finditer(text)
+    ]
 
 
 def test_answer_reading_is_cached_per_text_and_options_and_never_changes_the_result():
     from audiogym.rewards import answer as P
     from audiogym.rewards.parse import parse_completion
+
     P.clear_caches()  # (not the canonical "The answer is fast.", which is read without the cache)
     choices = ["slow", "fast"]
     first = P.parse_choice("So it must be fast.", choices)

@@ -4,6 +4,7 @@ harmonic_tone reads wavetables instead of summing sines, noise reads a per-proce
 formant filter is one rational filter instead of three parallel resonators; each must still be
 the signal its docstring defines.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,13 +27,16 @@ def additive(f0, n, amps, phase0):
     return out
 
 
-@pytest.mark.parametrize("f0", [
-    220.0,                                                        # constant, every harmonic below the limit
-    1500.0,                                                       # constant, most harmonics cut
-    150 * 2 ** (np.sin(np.arange(16000) / 3000) / 3),             # a speech-like contour
-    300 * 2 ** (np.sin(np.arange(16000) / 2000) * 1.5),           # a contour crossing many harmonic counts
-    np.linspace(2600, 4400, 16000),                               # a bird chirp
-])
+@pytest.mark.parametrize(
+    "f0",
+    [
+        220.0,  # constant, every harmonic below the limit
+        1500.0,  # constant, most harmonics cut
+        150 * 2 ** (np.sin(np.arange(16000) / 3000) / 3),  # a speech-like contour
+        300 * 2 ** (np.sin(np.arange(16000) / 2000) * 1.5),  # a contour crossing many harmonic counts
+        np.linspace(2600, 4400, 16000),  # a bird chirp
+    ],
+)
 @pytest.mark.parametrize("tilt", [0.0, 1.2])
 def test_harmonic_tone_is_the_additive_sum(f0, tilt):
     n, amps = 16000, np.arange(1, 41, dtype=float) ** -tilt
@@ -53,7 +57,7 @@ def test_harmonic_tone_with_vibrato_and_zero_amplitudes():
 def test_noise_is_unit_rms_with_its_colour_and_seeded(color, slope):
     x = synth.noise(64000, np.random.default_rng(0), color)
     assert x.shape == (64000,) and np.isfinite(x).all()
-    assert 0.7 < np.sqrt(np.mean(x ** 2)) < 1.4
+    assert 0.7 < np.sqrt(np.mean(x**2)) < 1.4
     assert np.array_equal(x, synth.noise(64000, np.random.default_rng(0), color))  # same seed, same bytes
     assert not np.array_equal(x, synth.noise(64000, np.random.default_rng(1), color))
     f, p = signal.welch(x, SR, nperseg=4096)
@@ -76,7 +80,7 @@ def test_formant_filter_is_the_parallel_resonators():
         want = np.zeros_like(x)
         for i, f in enumerate(formants):
             r = np.exp(-np.pi * 90.0 / SR)
-            want += signal.lfilter([1 - r], [1.0, -2 * r * np.cos(2 * np.pi * f / SR), r * r], x) * 0.5 ** i
+            want += signal.lfilter([1 - r], [1.0, -2 * r * np.cos(2 * np.pi * f / SR), r * r], x) * 0.5**i
         assert np.allclose(formant_filter(x, formants), want, atol=1e-9 * np.max(np.abs(want)))
 
 
@@ -90,10 +94,13 @@ def test_chord_is_its_tones_added_one_by_one():
     assert np.allclose(got, want, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("f0s", [
-    [[261.6, 329.6, 392.0], [196.0, 246.9, 293.7]],  # every tone reads one table
-    [[261.6, 329.6, 3000.0], [2500.0, 123.5, 155.6]],  # high tones lose harmonics: a table per tone
-])
+@pytest.mark.parametrize(
+    "f0s",
+    [
+        [[261.6, 329.6, 392.0], [196.0, 246.9, 293.7]],  # every tone reads one table
+        [[261.6, 329.6, 3000.0], [2500.0, 123.5, 155.6]],  # high tones lose harmonics: a table per tone
+    ],
+)
 def test_chords_are_chord_row_by_row_bit_for_bit(f0s):
     amps = np.array([1.0, 0.3, 0.1])
     rng = np.random.default_rng(4)

@@ -117,7 +117,7 @@ def test_text_reasoning_answers_are_verifiable():
         assert t.category == "text" and len(t.audio) == 0
         assert f"The answer is {t.answer}." in t.facts["solution"]
         if t.question.startswith("What is"):
-            expr = t.question[len("What is "):-1]
+            expr = t.question[len("What is ") : -1]
             assert str(eval(expr)) == t.answer  # noqa: S307 - our own generated arithmetic
 
 
@@ -128,7 +128,12 @@ def test_twin_is_the_same_clip_with_the_words_turned_the_other_way(name):
         task = fam.make(seed, fam.config(conflict_rate=seed % 2))
         twin = fam.twin(task)
         assert twin.audio.tobytes() == task.audio.tobytes()
-        assert (twin.question, twin.choices, twin.answer, twin.facts) == (task.question, task.choices, task.answer, task.facts)
+        assert (twin.question, twin.choices, twin.answer, twin.facts) == (
+            task.question,
+            task.choices,
+            task.answer,
+            task.facts,
+        )
         assert twin.conflict is not task.conflict and twin.id != task.id
         # the words of an aligned twin name the answer; those of a conflict twin another choice
         said = fam.transcript_answer(twin)

@@ -1,4 +1,5 @@
 """The wandb layout of one `audiogym train` run, read back from the offline run file."""
+
 import glob
 import os
 import time

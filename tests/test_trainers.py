@@ -1,5 +1,6 @@
 """Audio reaches training: the encoder runs with gradients on inside every trainer's training
 forward and the adapter moves; stock TRL GRPO does not (so a TRL upgrade that fixes it shows)."""
+
 import datasets
 import pytest
 import soundfile as sf
@@ -16,12 +17,16 @@ from audiogym.tasks import FAMILIES
 def tiny(tmp_path_factory):
     from audiogym.policies.audio_lm import build_tiny_model
     from audiogym.policies.tokenizer import corpus_texts, train_tokenizer
-    return str(build_tiny_model(tmp_path_factory.mktemp("tiny"), SMALL, tokenizer=train_tokenizer(corpus_texts(2), 700)))
+
+    return str(
+        build_tiny_model(tmp_path_factory.mktemp("tiny"), SMALL, tokenizer=train_tokenizer(corpus_texts(2), 700))
+    )
 
 
 def spread_reward(prompts, completions, **_):
     """Differs between completions, so GRPO's advantages (and so its gradients) are not zero."""
     from audiogym.rewards import completion_text
+
     return [float(len(set(completion_text(c)))) for c in completions]
 
 
@@ -29,6 +34,7 @@ def load(path):
     from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
 
     from audiogym.trainers.model_io import freeze_audio_encoder
+
     model = Qwen2AudioForConditionalGeneration.from_pretrained(path)
     freeze_audio_encoder(model)
     return model, AutoProcessor.from_pretrained(path)
@@ -37,7 +43,9 @@ def load(path):
 def watch(model):
     """Record (grad enabled, training) for each encoder and adapter forward."""
     seen = {"encoder": [], "adapter": []}
-    model.model.audio_tower.register_forward_hook(lambda m, i, o: seen["encoder"].append((torch.is_grad_enabled(), m.training)))
+    model.model.audio_tower.register_forward_hook(
+        lambda m, i, o: seen["encoder"].append((torch.is_grad_enabled(), m.training))
+    )
     model.model.multi_modal_projector.register_forward_hook(lambda m, i, o: seen["adapter"].append(o.requires_grad))
     return seen
 
@@ -47,14 +55,25 @@ def adapter_weight(model):
 
 
 def common(tmp_path):
-    return dict(output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=4, learning_rate=1e-2,
-                report_to="none", use_cpu=True, bf16=False, save_strategy="no", logging_steps=1, seed=0)
+    return dict(
+        output_dir=str(tmp_path),
+        max_steps=1,
+        per_device_train_batch_size=4,
+        learning_rate=1e-2,
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        save_strategy="no",
+        logging_steps=1,
+        seed=0,
+    )
 
 
 def test_audio_grpo_trainer_hears_audio_in_every_pass(tiny, tmp_path):
     from trl import GRPOConfig
 
     from audiogym.trainers.grpo import AudioGRPOTrainer
+
     model, proc = load(tiny)
     seen = watch(model)
     before = adapter_weight(model)
@@ -80,18 +99,21 @@ def test_grpo_rewards_see_the_think_block(tiny, tmp_path):
     from audiogym.policies.tokenizer import THINK_CLOSE
     from audiogym.rewards import build_reward, completion_text
     from audiogym.trainers.grpo import AudioGRPOTrainer
+
     model, proc = load(tiny)
     close_id = proc.tokenizer.convert_tokens_to_ids(THINK_CLOSE)
 
     def push_close_tag(module, inputs, logits):  # make the random model close its think block
         logits[..., close_id] += 30.0
         return logits
+
     model.lm_head.register_forward_hook(push_close_tag)
     received, reasoning_format = [], build_reward("reasoning_format")
 
     def recording_reward(prompts, completions, **columns):
         received.extend(completion_text(c) for c in completions)
         return reasoning_format(prompts, completions, **columns)
+
     ds = audiogym.to_dataset("audiogym/Tempo-v0", 4, seed=0)
     args = GRPOConfig(**common(tmp_path), num_generations=4, max_completion_length=4, beta=0.0)
     AudioGRPOTrainer(model, reward_funcs=[recording_reward], args=args, train_dataset=ds, processing_class=proc).train()
@@ -103,6 +125,7 @@ def test_stock_trl_grpo_does_not_hear_audio_in_training(tiny, tmp_path):
     from trl import GRPOConfig, GRPOTrainer
 
     from audiogym.trainers.grpo import prepare_audio_model
+
     model, proc = load(tiny)
     prepare_audio_model(model)
     seen = watch(model)
@@ -110,8 +133,17 @@ def test_stock_trl_grpo_does_not_hear_audio_in_training(tiny, tmp_path):
     for i in range(4):
         task = FAMILIES["Tempo"].make(i)
         sf.write(tmp_path / f"{i}.wav", task.audio, 16000)
-        prompts.append([{"role": "user", "content": [{"type": "audio", "path": str(tmp_path / f"{i}.wav")},
-                                                     {"type": "text", "text": task.question}]}])
+        prompts.append(
+            [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "audio", "path": str(tmp_path / f"{i}.wav")},
+                        {"type": "text", "text": task.question},
+                    ],
+                }
+            ]
+        )
     ds = datasets.Dataset.from_dict({"prompt": prompts})
     args = GRPOConfig(**common(tmp_path), num_generations=4, max_completion_length=6, beta=0.0)
     GRPOTrainer(model=model, reward_funcs=[spread_reward], args=args, train_dataset=ds, processing_class=proc).train()
@@ -129,6 +161,7 @@ def sft_rows():
 
 def test_audio_sft_hears_audio_and_masks_the_prompt(tiny, tmp_path):
     from audiogym.trainers.sft import audio_sft_config, audio_sft_trainer
+
     model, proc = load(tiny)
     seen = watch(model)
     before = adapter_weight(model)
@@ -147,6 +180,7 @@ def test_audio_sft_hears_audio_and_masks_the_prompt(tiny, tmp_path):
 
 def test_audio_dpo_hears_audio(tiny, tmp_path):
     from audiogym.trainers.dpo import audio_dpo_config, audio_dpo_trainer
+
     model, proc = load(tiny)
     seen = watch(model)
     before = adapter_weight(model)
@@ -161,6 +195,7 @@ def test_audio_dpo_hears_audio(tiny, tmp_path):
 
 def test_frozen_encoder_cache_serves_each_clip_once_and_matches_the_encoder(tiny):
     from audiogym.policies.encoding import FrozenEncoderCache
+
     model, _ = load(tiny)
     tower = model.model.audio_tower
     assert FrozenEncoderCache.applies(tower)
@@ -187,6 +222,7 @@ def test_grpo_caches_a_frozen_encoder_and_gives_it_back(tiny, tmp_path):
     from trl import GRPOConfig
 
     from audiogym.trainers.grpo import AudioGRPOTrainer
+
     model, proc = load(tiny)
     ds = audiogym.to_dataset("audiogym/Tempo-v0", 4, seed=0)
     args = GRPOConfig(**common(tmp_path), num_generations=4, max_completion_length=6, beta=0.0)

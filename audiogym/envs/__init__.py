@@ -2,6 +2,7 @@
 
 `gym.make("audiogym:audiogym/ChordMood-v0")` imports audiogym and so registers everything.
 """
+
 from __future__ import annotations
 
 import gymnasium as gym
@@ -32,5 +33,4 @@ def list_envs() -> list[str]:
     return list(DESCRIPTIONS)
 
 
-__all__ = ["AudioQAEnv", "AudioFeatureObservation", "ChoiceIndexAction", "list_envs", "DESCRIPTIONS",
-           "AUDIO_FAMILIES"]
+__all__ = ["AudioQAEnv", "AudioFeatureObservation", "ChoiceIndexAction", "list_envs", "DESCRIPTIONS", "AUDIO_FAMILIES"]

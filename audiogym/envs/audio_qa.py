@@ -1,8 +1,10 @@
 """AudioQAEnv: one audio question per episode, answered with text, scored by a reward module."""
+
 from __future__ import annotations
 
 import string
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -32,13 +34,24 @@ class AudioQAEnv(gym.Env):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
 
-    def __init__(self, source: Any = "Mixed", config: Any = None, reward: Callable | list | None = None,
-                 show_transcript: bool = True, max_seconds: float | None = None, path: str | None = None,
-                 skip_invalid: bool = False, weights: dict[str, float] | None = None,
-                 instruction: str | None = None, render_mode: str | None = None, task_pool: int | None = None,
-                 **config_fields: Any):
-        self.source = make_source(source, path=path, skip_invalid=skip_invalid, weights=weights,
-                                  max_seconds=max_seconds)
+    def __init__(
+        self,
+        source: Any = "Mixed",
+        config: Any = None,
+        reward: Callable | list | None = None,
+        show_transcript: bool = True,
+        max_seconds: float | None = None,
+        path: str | None = None,
+        skip_invalid: bool = False,
+        weights: dict[str, float] | None = None,
+        instruction: str | None = None,
+        render_mode: str | None = None,
+        task_pool: int | None = None,
+        **config_fields: Any,
+    ):
+        self.source = make_source(
+            source, path=path, skip_invalid=skip_invalid, weights=weights, max_seconds=max_seconds
+        )
         self.config = resolve_config(self.source, config, config_fields)  # gym.make(id, difficulty="hard")
         # task_pool=N: episodes draw from N fixed task seeds and reuse the made tasks (classic RL
         # runs revisit tasks instead of synthesizing one per reset)
@@ -58,12 +71,14 @@ class AudioQAEnv(gym.Env):
             chars |= {c for t in self.source.texts() for c in t}
         charset = "".join(sorted(chars))
         text = spaces.Text(max_length=MAX_TEXT, min_length=0, charset=charset)
-        self.observation_space = spaces.Dict({
-            "audio": spaces.Box(-1.0, 1.0, shape=(self.max_samples,), dtype=np.float32),
-            "question": text,
-            "choices": spaces.Sequence(spaces.Text(max_length=MAX_TEXT, min_length=0, charset=charset)),
-            "transcript": text,
-        })
+        self.observation_space = spaces.Dict(
+            {
+                "audio": spaces.Box(-1.0, 1.0, shape=(self.max_samples,), dtype=np.float32),
+                "question": text,
+                "choices": spaces.Sequence(spaces.Text(max_length=MAX_TEXT, min_length=0, charset=charset)),
+                "transcript": text,
+            }
+        )
         self.action_space = spaces.Text(max_length=MAX_ACTION, min_length=0, charset=string.printable)
         self.task: AudioTask | None = None
         self._last: dict[str, Any] | None = None
@@ -85,7 +100,9 @@ class AudioQAEnv(gym.Env):
         if self.task_pool and task_seed in self._pool:
             self.task = self._pool[task_seed]
         else:
-            self.task = self.source.make(task_seed, self.config) if self.config is not None else self.source.make(task_seed)
+            self.task = (
+                self.source.make(task_seed, self.config) if self.config is not None else self.source.make(task_seed)
+            )
             if self.task_pool:
                 self._pool[task_seed] = self.task
         self._last = None
@@ -106,11 +123,17 @@ class AudioQAEnv(gym.Env):
         # Every value has one type whatever the completion, so vector envs can stack infos:
         # no answer is parsed_choice -1 and parsed_answer "" (answered: False).
         info = {
-            "task_id": task.id, "answer": task.answer, "answer_letter": task.answer_letter or "",
+            "task_id": task.id,
+            "answer": task.answer,
+            "answer_letter": task.answer_letter or "",
             "answered": parsed.answer is not None,
-            "parsed_answer": parsed.answer or "", "parsed_choice": -1 if parsed.choice is None else int(parsed.choice),
+            "parsed_answer": parsed.answer or "",
+            "parsed_choice": -1 if parsed.choice is None else int(parsed.choice),
             "correct": is_correct(action, task.answer, task.choices),
-            "reward_breakdown": breakdown, "reward_details": details, "conflict": task.conflict, "family": task.family,
+            "reward_breakdown": breakdown,
+            "reward_details": details,
+            "conflict": task.conflict,
+            "family": task.family,
             "category": task.category,
         }
         self._last = {"action": action, **info}
@@ -130,23 +153,36 @@ class AudioQAEnv(gym.Env):
         audio = np.zeros(self.max_samples, np.float32)
         clip = t.audio[: self.max_samples]
         audio[: len(clip)] = clip
-        return {"audio": audio, "question": t.question[:MAX_TEXT], "choices": tuple(c[:MAX_TEXT] for c in t.choices),
-                "transcript": (t.transcript if self.show_transcript else "")[:MAX_TEXT]}
+        return {
+            "audio": audio,
+            "question": t.question[:MAX_TEXT],
+            "choices": tuple(c[:MAX_TEXT] for c in t.choices),
+            "transcript": (t.transcript if self.show_transcript else "")[:MAX_TEXT],
+        }
 
     def _reset_info(self) -> dict[str, Any]:
         t = self.task
         assert t is not None
         mask = np.zeros(MAX_CHOICES, np.int8)
         mask[: min(len(t.choices), MAX_CHOICES)] = 1
-        return {"task_id": t.id, "family": t.family, "category": t.category, "skill": t.skill,
-                "difficulty": t.difficulty, "prompt": self.prompt(), "sample_rate": SAMPLE_RATE,
-                "audio_seconds": round(min(len(t.audio), self.max_samples) / SAMPLE_RATE, 4),
-                "action_mask": mask}
+        return {
+            "task_id": t.id,
+            "family": t.family,
+            "category": t.category,
+            "skill": t.skill,
+            "difficulty": t.difficulty,
+            "prompt": self.prompt(),
+            "sample_rate": SAMPLE_RATE,
+            "audio_seconds": round(min(len(t.audio), self.max_samples) / SAMPLE_RATE, 4),
+            "action_mask": mask,
+        }
 
     def render(self):
         if self.render_mode != "ansi" or self.task is None:
             return None
         out = f"[{self.task.id}] {self.prompt()}"
         if self._last:
-            out += f"\n> {self._last['action'][:500]}\nanswer: {self.task.answer}  parsed: {self._last['parsed_answer']}"
+            out += (
+                f"\n> {self._last['action'][:500]}\nanswer: {self.task.answer}  parsed: {self._last['parsed_answer']}"
+            )
         return out

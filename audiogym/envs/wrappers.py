@@ -12,9 +12,11 @@ RLlib's new API stack rejects Text spaces; with both wrappers the environment is
 Box (or Dict of Boxes) -> Discrete problem. Both inherit `RecordConstructorArgs`, so
 `gym.make(env.spec)` rebuilds the whole stack.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 from gymnasium import ActionWrapper, ObservationWrapper, spaces
@@ -48,15 +50,20 @@ class ChoiceIndexAction(ActionWrapper, RecordConstructorArgs):
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)
         if self.options is not None:
-            info["action_mask"] = (_choice_slots(self.env.unwrapped.task, self.options, 0) >= 0).astype(np.int8)
+            info["action_mask"] = (_choice_slots(current_task(self.env), self.options, 0) >= 0).astype(np.int8)
         return obs, info
 
     def action(self, action) -> str:
         i = int(action)
-        task = self.env.unwrapped.task  # type: ignore[attr-defined]
+        task = current_task(self.env)
         slots = _choice_slots(task, self.options, len(self.options) if self.options else self.max_choices)
         j = int(slots[i]) if 0 <= i < len(slots) else -1
         return f"The answer is ({LETTERS[j]})." if j >= 0 else ""
+
+
+def current_task(env: Any) -> Any:
+    """The AudioTask of the episode under any wrapper stack."""
+    return env.unwrapped.task
 
 
 class AudioFeatureObservation(ObservationWrapper, RecordConstructorArgs):
@@ -74,8 +81,9 @@ class AudioFeatureObservation(ObservationWrapper, RecordConstructorArgs):
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         if action_mask:
             n = int(env.action_space.n) if isinstance(env.action_space, spaces.Discrete) else MAX_CHOICES
-            self.observation_space = spaces.Dict({"features": features,
-                                                  "action_mask": spaces.Box(0.0, 1.0, shape=(n,), dtype=np.float32)})
+            self.observation_space = spaces.Dict(
+                {"features": features, "action_mask": spaces.Box(0.0, 1.0, shape=(n,), dtype=np.float32)}
+            )
         else:
             self.observation_space = features
 
@@ -89,11 +97,11 @@ class AudioFeatureObservation(ObservationWrapper, RecordConstructorArgs):
         return self._cache[key]
 
     def observation(self, observation):
-        task = self.env.unwrapped.task
+        task = current_task(self.env)
         vec = self._features(task, observation["audio"])
         if not self.with_mask:
             return vec
-        space = self.observation_space["action_mask"]
+        space = self.observation_space["action_mask"]  # type: ignore[index]
         options = getattr(self.env, "options", None)
         mask = (_choice_slots(task, options, space.shape[0]) >= 0).astype(np.float32)
         return {"features": vec, "action_mask": mask}

@@ -1,4 +1,5 @@
 """Policies turn (audio, prompt) into text: the `Policy` protocol, audio LMs and scripted teachers."""
+
 from audiogym.policies.base import Generation, Policy
 from audiogym.policies.scripted import OraclePolicy, RandomPolicy, TranscriptPolicy
 

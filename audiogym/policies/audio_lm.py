@@ -6,6 +6,7 @@ fits the clips) that loads with `from_pretrained(folder)` like any checkpoint.
 `AudioLMPolicy(folder)` generates batched completions for tasks from any local Qwen2-Audio or
 Qwen2.5-Omni (thinker) folder, with the report's `<think>\\n` pre-fill.
 """
+
 from __future__ import annotations
 
 import copy
@@ -42,14 +43,14 @@ class TinyModelConfig:
     seed: int = 0
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TinyModelConfig":
+    def from_dict(cls, d: dict[str, Any]) -> TinyModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
             raise ConfigError(f"model: unknown keys {sorted(unknown)}; known: {sorted(known)}")
         return cls(**d).validate()
 
-    def validate(self) -> "TinyModelConfig":
+    def validate(self) -> TinyModelConfig:
         for f in fields(self):
             v = getattr(self, f.name)
             if not isinstance(v, (int, float)) or v < 0 or (v == 0 and f.name != "seed"):
@@ -63,8 +64,10 @@ class TinyModelConfig:
 
 def feature_extractor(max_seconds: int, n_fft: int = 2048, num_mel_bins: int = 128):
     from transformers import WhisperFeatureExtractor
-    return WhisperFeatureExtractor(feature_size=num_mel_bins, sampling_rate=SAMPLE_RATE, hop_length=160,
-                                   chunk_length=int(max_seconds), n_fft=n_fft)
+
+    return WhisperFeatureExtractor(
+        feature_size=num_mel_bins, sampling_rate=SAMPLE_RATE, hop_length=160, chunk_length=int(max_seconds), n_fft=n_fft
+    )
 
 
 def _reinit(model: torch.nn.Module, std: float) -> None:
@@ -88,22 +91,37 @@ def build_tiny_model(folder: str | Path, cfg: TinyModelConfig | None = None, tok
     )
 
     from audiogym.policies.tokenizer import corpus_texts, train_tokenizer
+
     cfg = (cfg or TinyModelConfig()).validate()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tok = tokenizer or train_tokenizer(corpus_texts(cfg.tokenizer_corpus_per_family), cfg.vocab_size)
     audio_cfg = Qwen2AudioEncoderConfig(
-        num_mel_bins=cfg.num_mel_bins, encoder_layers=cfg.encoder_layers, encoder_attention_heads=cfg.encoder_heads,
-        encoder_ffn_dim=cfg.encoder_ffn_dim, d_model=cfg.encoder_d_model, max_source_positions=50 * cfg.max_seconds)
+        num_mel_bins=cfg.num_mel_bins,
+        encoder_layers=cfg.encoder_layers,
+        encoder_attention_heads=cfg.encoder_heads,
+        encoder_ffn_dim=cfg.encoder_ffn_dim,
+        d_model=cfg.encoder_d_model,
+        max_source_positions=50 * cfg.max_seconds,
+    )
     text_cfg = Qwen2Config(
-        vocab_size=len(tok), hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
-        num_hidden_layers=cfg.decoder_layers, num_attention_heads=cfg.attention_heads, num_key_value_heads=cfg.kv_heads,
+        vocab_size=len(tok),
+        hidden_size=cfg.hidden_size,
+        intermediate_size=cfg.intermediate_size,
+        num_hidden_layers=cfg.decoder_layers,
+        num_attention_heads=cfg.attention_heads,
+        num_key_value_heads=cfg.kv_heads,
         # untied, as the weights are (transformers builds this model untied whatever the flag says;
         # an engine that honours a True flag, vLLM included, would run another model)
-        max_position_embeddings=2048, tie_word_embeddings=False, pad_token_id=tok.pad_token_id,
-        eos_token_id=tok.eos_token_id, bos_token_id=None)
-    config = Qwen2AudioConfig(audio_config=audio_cfg, text_config=text_cfg,
-                              audio_token_index=tok.convert_tokens_to_ids(AUDIO_TOKEN))
+        max_position_embeddings=2048,
+        tie_word_embeddings=False,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+        bos_token_id=None,
+    )
+    config = Qwen2AudioConfig(
+        audio_config=audio_cfg, text_config=text_cfg, audio_token_index=tok.convert_tokens_to_ids(AUDIO_TOKEN)
+    )
     config.pad_token_id, config.eos_token_id = tok.pad_token_id, tok.eos_token_id
     torch.manual_seed(cfg.seed)
     model = Qwen2AudioForConditionalGeneration(config)
@@ -111,8 +129,11 @@ def build_tiny_model(folder: str | Path, cfg: TinyModelConfig | None = None, tok
     model.generation_config.pad_token_id = tok.pad_token_id
     model.generation_config.eos_token_id = tok.eos_token_id
     model.save_pretrained(folder)
-    processor = Qwen2AudioProcessor(feature_extractor=feature_extractor(cfg.max_seconds, cfg.n_fft, cfg.num_mel_bins),
-                                    tokenizer=tok, chat_template=CHAT_TEMPLATE)
+    processor = Qwen2AudioProcessor(
+        feature_extractor=feature_extractor(cfg.max_seconds, cfg.n_fft, cfg.num_mel_bins),
+        tokenizer=tok,
+        chat_template=CHAT_TEMPLATE,
+    )
     processor.save_pretrained(folder)
     (folder / "audiogym_model.json").write_text(__import__("json").dumps(asdict(cfg), indent=2))
     return folder
@@ -136,10 +157,18 @@ class AudioLMPolicy:
     given this model's weights; "auto" picks it where vLLM is installed (Qwen2-Audio only).
     """
 
-    def __init__(self, path: str | Path, device: str | None = None, dtype: torch.dtype | str | None = None,
-                 prefill_think: bool = True, freeze_encoder: bool = True, show_transcript: bool = True,
-                 backend: str = "hf"):
+    def __init__(
+        self,
+        path: str | Path,
+        device: str | None = None,
+        dtype: torch.dtype | str | None = None,
+        prefill_think: bool = True,
+        freeze_encoder: bool = True,
+        show_transcript: bool = True,
+        backend: str = "hf",
+    ):
         from transformers import AutoConfig
+
         path = Path(path)
         if not (path / "config.json").is_file():
             raise ConfigError(f"{path}: not a model folder (no config.json)")
@@ -159,11 +188,14 @@ class AudioLMPolicy:
         self.name = path.name
         self.engine: Any = None
         from audiogym.policies.vllm_engine import VLLMEngine, resolve_backend
+
         self.backend = resolve_backend(backend)
         if self.backend == "vllm" and self.kind != "qwen2_audio":
             # Qwen2.5-Omni through vLLM needs its processors, which import torchvision: not on CPU here
             if backend != "auto":
-                raise ConfigError(f"{path}: the vLLM backend runs Qwen2-Audio only (this is {self.kind}); use backend hf")
+                raise ConfigError(
+                    f"{path}: the vLLM backend runs Qwen2-Audio only (this is {self.kind}); use backend hf"
+                )
             self.backend = "hf"
         if self.backend == "vllm":
             self.engine = VLLMEngine.get(path, dtype=str(self.dtype).removeprefix("torch."))
@@ -171,14 +203,17 @@ class AudioLMPolicy:
 
     def _load(self, path: Path, config):
         from transformers import AutoTokenizer, WhisperFeatureExtractor
+
         Model: Any
         if self.kind == "qwen2_audio":
             from transformers import Qwen2AudioForConditionalGeneration as Model
         elif self.kind in ("qwen2_5_omni_thinker", "qwen2_5_omni"):
             from transformers import Qwen2_5OmniThinkerForConditionalGeneration as Model
         else:
-            raise ConfigError(f"{path}: model type {self.kind!r} is not an audio LM audiogym knows "
-                              "(qwen2_audio, qwen2_5_omni_thinker)")
+            raise ConfigError(
+                f"{path}: model type {self.kind!r} is not an audio LM audiogym knows "
+                "(qwen2_audio, qwen2_5_omni_thinker)"
+            )
         model = Model.from_pretrained(path, dtype=self.dtype)
         tok = AutoTokenizer.from_pretrained(path)
         tok.padding_side = "left"
@@ -201,6 +236,7 @@ class AudioLMPolicy:
     def inputs(self, tasks: list[AudioTask]) -> dict[str, torch.Tensor]:
         """Left-padded token ids with each audio placeholder expanded, plus Whisper features."""
         from audiogym.policies.encoding import audio_model_kwargs
+
         convs = [[{"role": "user", "content": render_prompt(t, show_transcript=self.show_transcript)}] for t in tasks]
         enc = self.encoder.encode(convs, [t.audio if len(t.audio) else None for t in tasks], [t.id for t in tasks])
         n = max(map(len, enc["input_ids"]))
@@ -217,21 +253,31 @@ class AudioLMPolicy:
     # -- generation ---------------------------------------------------------------------------
 
     @torch.no_grad()
-    def generate(self, tasks: list[AudioTask], num_samples: int = 1, temperature: float = 1.0, top_p: float = 1.0,
-                 max_new_tokens: int = 64, batch_size: int = 32, seed: int | None = None, top_k: int = SAMPLING_TOP_K,
-                 **generate_kwargs: Any) -> list[list[Generation]]:
+    def generate(
+        self,
+        tasks: list[AudioTask],
+        num_samples: int = 1,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        max_new_tokens: int = 64,
+        batch_size: int = 32,
+        seed: int | None = None,
+        top_k: int = SAMPLING_TOP_K,
+        **generate_kwargs: Any,
+    ) -> list[list[Generation]]:
         """Per task, `num_samples` completions. Both backends sample from the same distribution
         (temperature, top_p and top_k, 0 = no top-k cut). Extra keyword arguments go to
         `model.generate` (the vLLM backend takes `min_new_tokens` only)."""
         if self.engine is not None:
-            return self._generate_vllm(tasks, num_samples, temperature, top_p, max_new_tokens, seed, top_k,
-                                       **generate_kwargs)
+            return self._generate_vllm(
+                tasks, num_samples, temperature, top_p, max_new_tokens, seed, top_k, **generate_kwargs
+            )
         if seed is not None:
             torch.manual_seed(seed)
         results: list[list[Generation]] = [[] for _ in tasks]
         flat = [(i, t) for i, t in enumerate(tasks) for _ in range(num_samples)]
         for start in range(0, len(flat), batch_size):
-            chunk = flat[start:start + batch_size]
+            chunk = flat[start : start + batch_size]
             # Text-only and audio prompts go in separate batches (the model takes features for all or none).
             for has_audio in (True, False):
                 part = [(i, t) for i, t in chunk if bool(len(t.audio)) == has_audio]
@@ -239,26 +285,49 @@ class AudioLMPolicy:
                     continue
                 enc = self.inputs([t for _, t in part])
                 out = self.model.generate(
-                    **enc, max_new_tokens=max_new_tokens, do_sample=temperature > 0,
-                    temperature=temperature if temperature > 0 else None, top_p=top_p if temperature > 0 else None,
+                    **enc,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=temperature > 0,
+                    temperature=temperature if temperature > 0 else None,
+                    top_p=top_p if temperature > 0 else None,
                     top_k=top_k if temperature > 0 else None,
-                    pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id,
-                    **generate_kwargs)
-                new = out[:, enc["input_ids"].shape[1]:]
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    eos_token_id=self.tokenizer.eos_token_id,
+                    **generate_kwargs,
+                )
+                new = out[:, enc["input_ids"].shape[1] :]
                 for (i, _), ids in zip(part, new):
                     results[i].append(self._generation(ids[ids != self.tokenizer.pad_token_id].tolist()))
         return results
 
-    def _generate_vllm(self, tasks: list[AudioTask], num_samples: int, temperature: float, top_p: float,
-                       max_new_tokens: int, seed: int | None, top_k: int, min_new_tokens: int = 0,
-                       **unsupported: Any) -> list[list[Generation]]:
+    def _generate_vllm(
+        self,
+        tasks: list[AudioTask],
+        num_samples: int,
+        temperature: float,
+        top_p: float,
+        max_new_tokens: int,
+        seed: int | None,
+        top_k: int,
+        min_new_tokens: int = 0,
+        **unsupported: Any,
+    ) -> list[list[Generation]]:
         if unsupported:
             raise TypeError(f"the vLLM backend does not take {', '.join(unsupported)}")
         if self.engine.loaded is not self:  # another policy's weights are in the process's engine
             self.engine.load_weights(self.model, tag=self)
-        ids = self.engine.generate([self.prompt_text(t) for t in tasks], [t.audio for t in tasks], n=num_samples,
-                                   temperature=temperature, top_p=top_p, top_k=top_k, max_tokens=max_new_tokens,
-                                   min_tokens=min_new_tokens, seed=seed, stop_token_ids=[self.tokenizer.eos_token_id])
+        ids = self.engine.generate(
+            [self.prompt_text(t) for t in tasks],
+            [t.audio for t in tasks],
+            n=num_samples,
+            temperature=temperature,
+            top_p=top_p,
+            top_k=top_k,
+            max_tokens=max_new_tokens,
+            min_tokens=min_new_tokens,
+            seed=seed,
+            stop_token_ids=[self.tokenizer.eos_token_id],
+        )
         return [[self._generation(c) for c in per_task] for per_task in ids]
 
     def _generation(self, ids: list[int]) -> Generation:
@@ -275,6 +344,7 @@ def build_tiny_omni_thinker(folder: str | Path, max_seconds: int = 4, tokenizer=
     from transformers import Qwen2_5OmniThinkerConfig, Qwen2_5OmniThinkerForConditionalGeneration
 
     from audiogym.policies.tokenizer import corpus_texts, train_tokenizer
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tok = copy.deepcopy(tokenizer) if tokenizer is not None else train_tokenizer(corpus_texts(5), 800)
@@ -283,15 +353,36 @@ def build_tiny_omni_thinker(folder: str | Path, max_seconds: int = 4, tokenizer=
     tok.add_tokens(["<|IMAGE|>", "<|VIDEO|>", "<|vision_start|>"], special_tokens=True)
     ids = tok.convert_tokens_to_ids
     config = Qwen2_5OmniThinkerConfig(
-        audio_config=dict(num_mel_bins=128, encoder_layers=1, encoder_attention_heads=2, encoder_ffn_dim=64, d_model=32,
-                          max_source_positions=50 * max_seconds, n_window=50, output_dim=32),
-        vision_config=dict(depth=1, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32,
-                           fullatt_block_indexes=[0]),
-        text_config=dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
-                         rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}),
-        audio_token_index=ids(AUDIO_TOKEN), audio_start_token_id=ids(AUDIO_BOS), audio_end_token_id=ids(AUDIO_EOS),
-        image_token_index=ids("<|IMAGE|>"), video_token_index=ids("<|VIDEO|>"), user_token_id=ids("<|im_start|>"))
+        audio_config=dict(
+            num_mel_bins=128,
+            encoder_layers=1,
+            encoder_attention_heads=2,
+            encoder_ffn_dim=64,
+            d_model=32,
+            max_source_positions=50 * max_seconds,
+            n_window=50,
+            output_dim=32,
+        ),
+        vision_config=dict(
+            depth=1, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32, fullatt_block_indexes=[0]
+        ),
+        text_config=dict(
+            vocab_size=len(tok),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            max_position_embeddings=2048,
+            rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]},
+        ),
+        audio_token_index=ids(AUDIO_TOKEN),
+        audio_start_token_id=ids(AUDIO_BOS),
+        audio_end_token_id=ids(AUDIO_EOS),
+        image_token_index=ids("<|IMAGE|>"),
+        video_token_index=ids("<|VIDEO|>"),
+        user_token_id=ids("<|im_start|>"),
+    )
     # transformers 5.23's thinker config lacks vision_start_token_id, which its rope index reads.
     config.vision_start_token_id = ids("<|vision_start|>")
     torch.manual_seed(seed)

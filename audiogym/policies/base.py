@@ -3,6 +3,7 @@
 Models (`AudioLMPolicy`) and scripted teachers (`OraclePolicy`, ...) share this interface, so
 evaluation, sampling stages and the CLI take either.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

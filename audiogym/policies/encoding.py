@@ -6,11 +6,13 @@ row has audio; the chat template renders it as `<|audio_bos|><|AUDIO|><|audio_eo
 features are cached per clip key (task id), since the same clip is encoded for every generation
 and every epoch (n_fft 2048 features cost ~10 ms a clip).
 """
+
 from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -53,8 +55,9 @@ class AudioPromptEncoder:
 
     def prompt_text(self, messages: list[dict[str, Any]], has_audio: bool) -> str:
         msgs = with_audio_part(messages) if has_audio else messages
-        text = self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True,
-                                                  chat_template=CHAT_TEMPLATE)
+        text = self.tokenizer.apply_chat_template(
+            msgs, tokenize=False, add_generation_prompt=True, chat_template=CHAT_TEMPLATE
+        )
         return text + (THINK_PREFILL if self.prefill_think else "")
 
     def features(self, audio: np.ndarray, key: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -64,8 +67,13 @@ class AudioPromptEncoder:
             self.cache_hits += 1
             return self._cache[key]
         self.cache_misses += key is not None
-        out = self.feature_extractor([np.asarray(audio, np.float32)], sampling_rate=SAMPLE_RATE, return_attention_mask=True,
-                                     padding="max_length", return_tensors="pt")
+        out = self.feature_extractor(
+            [np.asarray(audio, np.float32)],
+            sampling_rate=SAMPLE_RATE,
+            return_attention_mask=True,
+            padding="max_length",
+            return_tensors="pt",
+        )
         value = (out["input_features"][0], out["attention_mask"][0])
         if key is not None:
             self._cache[key] = value
@@ -73,8 +81,13 @@ class AudioPromptEncoder:
                 self._cache.popitem(last=False)
         return value
 
-    def encode(self, conversations: Sequence[list[dict[str, Any]]], audios: Sequence[np.ndarray | None],
-               keys: Sequence[Any] | None = None, completions: Sequence[str] | None = None) -> dict[str, Any]:
+    def encode(
+        self,
+        conversations: Sequence[list[dict[str, Any]]],
+        audios: Sequence[np.ndarray | None],
+        keys: Sequence[Any] | None = None,
+        completions: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
         """Token id lists (prompt, or prompt + completion when given), per-row features with zeros
         for rows without audio, the `audio_rows` mask that says which rows have audio, and the
         prompt texts before the audio placeholder's expansion (what vLLM takes)."""
@@ -94,18 +107,28 @@ class AudioPromptEncoder:
             p = self.tokenizer(text, add_special_tokens=False)["input_ids"]
             prompt_lens.append(len(p))
             if completions is not None:
-                p = p + self.tokenizer(completions[i], add_special_tokens=False)["input_ids"] + [self.tokenizer.eos_token_id]
+                p = (
+                    p
+                    + self.tokenizer(completions[i], add_special_tokens=False)["input_ids"]
+                    + [self.tokenizer.eos_token_id]
+                )
             ids.append(p)
             feats.append(f)
             masks.append(m)
             rows.append(has_audio)
-        return {"input_ids": ids, "prompt_lengths": prompt_lens, "input_features": torch.stack(feats),
-                "feature_attention_mask": torch.stack(masks), "audio_rows": torch.tensor(rows, dtype=torch.bool),
-                "prompt_texts": texts}
+        return {
+            "input_ids": ids,
+            "prompt_lengths": prompt_lens,
+            "input_features": torch.stack(feats),
+            "feature_attention_mask": torch.stack(masks),
+            "audio_rows": torch.tensor(rows, dtype=torch.bool),
+            "prompt_texts": texts,
+        }
 
 
-def audio_model_kwargs(input_features: torch.Tensor | None, feature_attention_mask: torch.Tensor | None,
-                       audio_rows: torch.Tensor | None) -> dict[str, torch.Tensor]:
+def audio_model_kwargs(
+    input_features: torch.Tensor | None, feature_attention_mask: torch.Tensor | None, audio_rows: torch.Tensor | None
+) -> dict[str, torch.Tensor]:
     """Keep only the rows that have audio (Qwen2-Audio scatters encoder outputs into the audio
     tokens in order, so it takes features for exactly the rows that contain them)."""
     if input_features is None or feature_attention_mask is None or audio_rows is None or not bool(audio_rows.any()):
@@ -138,11 +161,13 @@ class FrozenEncoderCache:
     @staticmethod
     def applies(tower: torch.nn.Module) -> bool:
         cfg = getattr(tower, "config", None)
-        stochastic = any(float(getattr(cfg, k, 0.0) or 0.0) > 0 for k in ("dropout", "layerdrop", "attention_dropout",
-                                                                           "activation_dropout"))
+        stochastic = any(
+            float(getattr(cfg, k, 0.0) or 0.0) > 0
+            for k in ("dropout", "layerdrop", "attention_dropout", "activation_dropout")
+        )
         return not stochastic and not any(p.requires_grad for p in tower.parameters())
 
-    def install(self) -> "FrozenEncoderCache":
+    def install(self) -> FrozenEncoderCache:
         self.tower.forward = self._forward
         return self
 
@@ -161,8 +186,10 @@ class FrozenEncoderCache:
         forward = type(self.tower).forward
         if kwargs or any(p.requires_grad for p in self.tower.parameters()):  # unfrozen since: no caching
             return forward(self.tower, input_features, attention_mask=attention_mask, **kwargs)
-        keys = [self._key(input_features[i], None if attention_mask is None else attention_mask[i])
-                for i in range(input_features.shape[0])]
+        keys = [
+            self._key(input_features[i], None if attention_mask is None else attention_mask[i])
+            for i in range(input_features.shape[0])
+        ]
         rows, seen = [], set()  # the first row of each clip not encoded yet
         for i, k in enumerate(keys):
             if k not in self._store and k not in seen:
@@ -182,4 +209,5 @@ class FrozenEncoderCache:
         while len(self._store) > self.size:
             self._store.popitem(last=False)
         from transformers.modeling_outputs import BaseModelOutput
+
         return BaseModelOutput(last_hidden_state=hidden_states)  # type: ignore[arg-type]

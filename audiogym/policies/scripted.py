@@ -7,6 +7,7 @@
 - `RandomPolicy` picks a choice at random.
 Completions have the report's format: `<think>\\n...\\n</think>\\n` then the answer.
 """
+
 from __future__ import annotations
 
 import numpy as np

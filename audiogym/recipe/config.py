@@ -8,6 +8,7 @@ converted by the field's type, so `--set recipe.rounds.rl.lr=1e-4` is a float
 (YAML alone would read `1e-4` as a string), and every bound is checked before anything is written:
 a bad value is one `ConfigError` line naming its key.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,8 +43,8 @@ class RecipeConfig:
     name: str = "tiny"
     seed: int = 0
     run_dir: str = "runs"
-    freeze_encoder: bool = True          # the report freezes the audio encoder
-    model_path: str | None = None        # a local Qwen2-Audio checkpoint folder to start from
+    freeze_encoder: bool = True  # the report freezes the audio encoder
+    model_path: str | None = None  # a local Qwen2-Audio checkpoint folder to start from
     gradient_checkpointing: bool = False
     families: list[str] | str = field(default_factory=lambda: list(DEFAULT_FAMILIES))  # or "all"
     generation: GenerationSection = field(default_factory=GenerationSection)
@@ -55,6 +56,7 @@ class RecipeConfig:
     @property
     def audio_families(self) -> list[str]:
         from audiogym.tasks import AUDIO_FAMILIES
+
         return list(AUDIO_FAMILIES) if self.families == "all" else list(self.families)
 
     @property
@@ -72,6 +74,7 @@ class RecipeConfig:
             raise ConfigError(f"{key}.families={self.families!r}: expected a list of audio families, or 'all'")
         if self.families != "all":
             from audiogym.tasks import AUDIO_FAMILIES
+
             if not self.families:
                 raise ConfigError(f"{key}.families: expected at least one audio family, or 'all'")
             for f in self.families:
@@ -97,9 +100,11 @@ class Config:
     def _check_vllm_runs_the_model(self) -> None:
         """The built tiny model on vLLM's CPU backend: its head size must be one vLLM runs."""
         from audiogym.policies.vllm_engine import check_cpu_head_size, resolve_backend
+
         if resolve_backend(self.recipe.generation.backend) != "vllm" or self.recipe.model_path is not None:
             return
         import torch
+
         if not torch.cuda.is_available():
             check_cpu_head_size(self.model.hidden_size // self.model.attention_heads, "model")
 

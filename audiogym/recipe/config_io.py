@@ -1,6 +1,7 @@
 """Typed loading of dataclass configs: nested mappings from YAML files and `--set key.path=value`
 overrides, each value converted by its field's type (`1e-4` for a float field is 0.0001, though YAML
 reads it as a string), unknown keys refused by name."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -4,6 +4,7 @@ Aligned and conflict items of every family, text questions, and self-cognition p
 from the seed plan; every stage's model answers the same items, so rows of the stage table and
 the paired tests compare like with like. Baselines (transcript, random, oracle) answer them too.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,9 @@ class HeldOut:
         fams, e = recipe.audio_families, recipe.eval
         self.max_new_tokens = e.max_new_tokens
         self.backend = recipe.generation.backend
-        self.tasks = (make_tasks(fams, e.per_family * len(fams), recipe.seed + HELD_OUT["audio"])
-                      + make_tasks(["TextReasoning"], e.text, recipe.seed + HELD_OUT["text"]))
+        self.tasks = make_tasks(fams, e.per_family * len(fams), recipe.seed + HELD_OUT["audio"]) + make_tasks(
+            ["TextReasoning"], e.text, recipe.seed + HELD_OUT["text"]
+        )
         self.probes = probe_tasks(fams, max(8, e.per_family * 2), recipe.seed + HELD_OUT["probes"])
 
     def evaluate(self, model_dir: Path, out: Path) -> dict[str, Any]:
@@ -34,6 +36,7 @@ class HeldOut:
         from audiogym.evaluation import evaluate
         from audiogym.rewards import self_cognition_error
         from audiogym.trainers.model_io import policy
+
         pol = policy(model_dir, self.backend)
         report = evaluate(pol, self.tasks, max_new_tokens=self.max_new_tokens, progress=True)
         summary = report.summary()
@@ -48,6 +51,7 @@ class HeldOut:
         if path.exists():
             return json.loads(path.read_text())
         from audiogym.evaluation import evaluate, load_policy
+
         out = {}
         for name in BASELINES:
             s = evaluate(load_policy(name), self.tasks, progress=False).summary()

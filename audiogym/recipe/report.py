@@ -1,4 +1,5 @@
 """The stage table (markdown, JSON, PNG) and the paired conflict-item test of a recipe run."""
+
 from __future__ import annotations
 
 import json
@@ -7,16 +8,29 @@ from typing import Any
 
 from audiogym.io import atomic_write_json, atomic_write_text
 
-COLUMNS = [("accuracy", "acc"), ("accuracy_aligned", "aligned"), ("accuracy_conflict", "conflict"),
-           ("accuracy_text", "text"), ("mean_think_words", "think words"), ("grounding_rate", "grounded"),
-           ("self_cognition_error_rate", "self-cog err"), ("kept_fraction", "kept"), ("band_selected", "band sel.")]
+COLUMNS = [
+    ("accuracy", "acc"),
+    ("accuracy_aligned", "aligned"),
+    ("accuracy_conflict", "conflict"),
+    ("accuracy_text", "text"),
+    ("mean_think_words", "think words"),
+    ("grounding_rate", "grounded"),
+    ("self_cognition_error_rate", "self-cog err"),
+    ("kept_fraction", "kept"),
+    ("band_selected", "band sel."),
+]
 
 
 def stage_row(stage: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
     """One row of the table from a stage's description (`Stage.describe`) and its metrics.json."""
     train = metrics.get("train", {})
-    return {**stage, **metrics["eval"], "kept_fraction": train.get("kept_fraction"),
-            "band_selected": train.get("band_selected"), "seconds": metrics.get("seconds")}
+    return {
+        **stage,
+        **metrics["eval"],
+        "kept_fraction": train.get("kept_fraction"),
+        "band_selected": train.get("band_selected"),
+        "seconds": metrics.get("seconds"),
+    }
 
 
 def baseline_row(name: str, summary: dict[str, Any]) -> dict[str, Any]:
@@ -24,6 +38,7 @@ def baseline_row(name: str, summary: dict[str, Any]) -> dict[str, Any]:
 
 
 # Which rows are which: every reader below goes by the rows' kind, round and phase, never by name.
+
 
 def trained(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The stages' rows (not the baselines)."""
@@ -44,8 +59,11 @@ def round_ends(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 def rl_pairs(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(the stage before, the RL stage) for each round's RL stage."""
     stages = trained(rows)
-    return [(stages[i - 1], r) for i, r in enumerate(stages)
-            if r.get("kind") == "rl" and i > 0 and stages[i - 1].get("round") == r.get("round")]
+    return [
+        (stages[i - 1], r)
+        for i, r in enumerate(stages)
+        if r.get("kind") == "rl" and i > 0 and stages[i - 1].get("round") == r.get("round")
+    ]
 
 
 def header() -> str:
@@ -58,6 +76,7 @@ def format_row(row: dict[str, Any]) -> str:
         if v is None:
             return "-"
         return f"{v:.3f}" if isinstance(v, float) and v <= 1.0 else f"{v:.1f}" if isinstance(v, float) else str(v)
+
     return f"| {row['stage']:<22} | " + " | ".join(f"{fmt(row.get(k)):>12}" for k, _ in COLUMNS) + " |"
 
 
@@ -69,6 +88,7 @@ def eval_items(folder: Path, stage: str) -> list[dict[str, Any]]:
 def conflict_change(folder: Path, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Conflict items, the cold-start model against the model after the last round, item by item."""
     from audiogym.evaluation import change_line, paired_change
+
     start, ends = cold_start_end(rows), round_ends(rows)
     if start is None or not ends:
         return None
@@ -80,9 +100,21 @@ def conflict_change(folder: Path, rows: list[dict[str, Any]]) -> dict[str, Any] 
 
 # What an RL stage's metrics.json says about its training: the band questions resampled before and
 # after it, and the per-step series (first -> last quarter of the steps).
-RL_TRAIN_KEYS = ("band_selected", "band_correct_before", "band_correct_after", "band_reward_before",
-                 "band_reward_after", "audio_reward_first", "audio_reward_last", "audio_think_words_first",
-                 "audio_think_words_last", "entropy_first", "entropy_last", "kl_first", "kl_last")
+RL_TRAIN_KEYS = (
+    "band_selected",
+    "band_correct_before",
+    "band_correct_after",
+    "band_reward_before",
+    "band_reward_after",
+    "audio_reward_first",
+    "audio_reward_last",
+    "audio_think_words_first",
+    "audio_think_words_last",
+    "entropy_first",
+    "entropy_last",
+    "kl_first",
+    "kl_last",
+)
 
 
 def rl_changes(folder: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -90,6 +122,7 @@ def rl_changes(folder: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, 
     started from (the round's distillation), item by item, beside what it did on its own training
     questions (RL_TRAIN_KEYS)."""
     from audiogym.evaluation import change_line, paired_change
+
     out, train = {}, rl_stages(folder, rows)
     for before, row in rl_pairs(rows):
         name = row["stage"]
@@ -103,13 +136,17 @@ def rl_changes(folder: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, 
 
 def training_line(stage: str, m: dict[str, Any]) -> str:
     """One line on what an RL stage did on what it trained on."""
+
     def arrow(a: str, b: str, fmt: str = ".2f") -> str:
         return "-" if m.get(a) is None or m.get(b) is None else f"{m[a]:{fmt}} -> {m[b]:{fmt}}"
-    return (f"{stage} on its {m.get('band_selected') or 0} band questions: reward {arrow('band_reward_before', 'band_reward_after')}"
-            f" (correct {arrow('band_correct_before', 'band_correct_after')}, resampled before and after); per step, "
-            f"first -> last quarter: audio reward {arrow('audio_reward_first', 'audio_reward_last')}, think words "
-            f"{arrow('audio_think_words_first', 'audio_think_words_last', '.1f')}, entropy "
-            f"{arrow('entropy_first', 'entropy_last')}, KL {arrow('kl_first', 'kl_last', '.3f')}")
+
+    return (
+        f"{stage} on its {m.get('band_selected') or 0} band questions: reward {arrow('band_reward_before', 'band_reward_after')}"
+        f" (correct {arrow('band_correct_before', 'band_correct_after')}, resampled before and after); per step, "
+        f"first -> last quarter: audio reward {arrow('audio_reward_first', 'audio_reward_last')}, think words "
+        f"{arrow('audio_think_words_first', 'audio_think_words_last', '.1f')}, entropy "
+        f"{arrow('entropy_first', 'entropy_last')}, KL {arrow('kl_first', 'kl_last', '.3f')}"
+    )
 
 
 def rl_stages(trial: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -127,8 +164,10 @@ def plot_rl(groups: dict[str, list[dict[str, Any]]], path: Path) -> Path:
     """The RL stages' per-step audio reward and think words, the rounds one after another, one
     line per run coloured by group (a sweep's variants, or one run)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for i, (name, group) in enumerate(groups.items()):
         for j, r in enumerate(group):
@@ -154,6 +193,7 @@ def round_changes(folder: Path, rows: list[dict[str, Any]]) -> dict[int, dict[st
     do not depend on how many rounds follow (each stage's seed is fixed by its position), so this
     run's round-T model is the final model of a T-round run before its DPO stage."""
     from audiogym.evaluation import paired_change
+
     first = cold_start_end(rows)
     if first is None:
         return {}
@@ -170,13 +210,16 @@ def plot_rounds(per_run: dict[str, dict[int, dict[str, Any]]], transcript: float
     """Held-out conflict accuracy against the number of rounds T, one line per run and their pooled
     mean, beside the transcript baseline (the textual surrogate)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for run, changes in per_run.items():
+    for _run, changes in per_run.items():
         ts = sorted(changes)
         ax.plot(ts, [changes[t]["after"] for t in ts], color="0.6", lw=1, marker=".", alpha=0.8)
     from audiogym.evaluation import pooled_change
+
     ts = sorted(set.intersection(*(set(c) for c in per_run.values())))
     pooled = [pooled_change([c[t] for c in per_run.values()])["after"] for t in ts]
     ax.plot(ts, pooled, color="C0", lw=2.5, marker="o", label=f"model, {len(per_run)} runs pooled")
@@ -194,26 +237,43 @@ def plot_rounds(per_run: dict[str, dict[int, dict[str, Any]]], transcript: float
 
 def self_cognition_path(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     """The probe error after the cold start, after the rounds and after DPO (the report's Table 3)."""
+
     def err(row: dict[str, Any] | None) -> float | None:
         return None if row is None else row.get("self_cognition_error_rate")
+
     ends = round_ends(rows)
     dpo = [r for r in rows if r.get("kind") == "self_cognition"]
-    return {"cold_start": err(cold_start_end(rows)), "rounds": err(ends[max(ends)]) if ends else None,
-            "dpo": err(dpo[-1] if dpo else None)}
+    return {
+        "cold_start": err(cold_start_end(rows)),
+        "rounds": err(ends[max(ends)]) if ends else None,
+        "dpo": err(dpo[-1] if dpo else None),
+    }
 
 
-def write_table(folder: Path, name: str, rows: list[dict[str, Any]], seconds: float,
-                change: dict[str, Any] | None = None, rl: dict[str, dict[str, Any]] | None = None) -> None:
+def write_table(
+    folder: Path,
+    name: str,
+    rows: list[dict[str, Any]],
+    seconds: float,
+    change: dict[str, Any] | None = None,
+    rl: dict[str, dict[str, Any]] | None = None,
+) -> None:
     md = "\n".join([header()] + [format_row(r) for r in rows])
     sc = self_cognition_path(rows)
     sc_line = "Self-cognition error on the probes: " + ", ".join(
-        f"after {k.replace('_', ' ')} {v:.3f}" for k, v in sc.items() if v is not None)
-    atomic_write_text(folder / "table.md", f"# MGRD recipe: {name}\n\n{md}\n\n"
-                                           + (f"{change['line']}\n\n" if change else "")
-                                           + "".join(f"{c['line']}\n{c['train_line']}\n" for c in (rl or {}).values())
-                                           + f"\n{sc_line}\n\nTotal time: {seconds / 60:.1f} min\n")
-    atomic_write_json(folder / "table.json", {"rows": rows, "seconds": seconds, "conflict_change": change,
-                                              "rl_changes": rl or {}, "self_cognition": sc})
+        f"after {k.replace('_', ' ')} {v:.3f}" for k, v in sc.items() if v is not None
+    )
+    atomic_write_text(
+        folder / "table.md",
+        f"# MGRD recipe: {name}\n\n{md}\n\n"
+        + (f"{change['line']}\n\n" if change else "")
+        + "".join(f"{c['line']}\n{c['train_line']}\n" for c in (rl or {}).values())
+        + f"\n{sc_line}\n\nTotal time: {seconds / 60:.1f} min\n",
+    )
+    atomic_write_json(
+        folder / "table.json",
+        {"rows": rows, "seconds": seconds, "conflict_change": change, "rl_changes": rl or {}, "self_cognition": sc},
+    )
     plot_curves(rows, folder / "curves.png")
     if rl:
         plot_rl({name: [{"rl": rl_stages(folder, rows)}]}, folder / "rl_curves.png")
@@ -221,19 +281,27 @@ def write_table(folder: Path, name: str, rows: list[dict[str, Any]], seconds: fl
 
 def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     stages = trained(rows)
     base = {r["baseline"]: r for r in rows if r.get("kind") == "baseline"}
     x = range(len(stages))
     fig, ax = plt.subplots(figsize=(10, 4.5))
-    for key, label in [("accuracy_conflict", "conflict accuracy"), ("accuracy_aligned", "aligned accuracy"),
-                       ("grounding_rate", "grounding rate"), ("accuracy_text", "text accuracy"),
-                       ("self_cognition_error_rate", "self-cognition error")]:
+    for key, label in [
+        ("accuracy_conflict", "conflict accuracy"),
+        ("accuracy_aligned", "aligned accuracy"),
+        ("grounding_rate", "grounding rate"),
+        ("accuracy_text", "text accuracy"),
+        ("self_cognition_error_rate", "self-cognition error"),
+    ]:
         ys = [float(r[key]) if r.get(key) is not None else float("nan") for r in stages]
         ax.plot(list(x), ys, marker="o", label=label)
     if "transcript" in base and base["transcript"].get("accuracy_conflict") is not None:
-        ax.axhline(base["transcript"]["accuracy_conflict"], ls="--", c="gray", lw=1, label="transcript baseline, conflict")
+        ax.axhline(
+            base["transcript"]["accuracy_conflict"], ls="--", c="gray", lw=1, label="transcript baseline, conflict"
+        )
     ax.set_xticks(list(x), [r["stage"] for r in stages], rotation=30, ha="right", fontsize=8)
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("MGRD recipe: held-out metrics after each stage")

@@ -1,6 +1,7 @@
 """The recipe's questions and training rows beyond sampled chains: the rounds' conflict/aligned mix,
 direct answers, refusals, transcript reading, probes, and the empty-think format they share.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,8 +49,9 @@ def direct(task: AudioTask) -> str:
     return format_completion("", task, task.answer)
 
 
-def direct_rows(families: list[str], n: int, probe_share: float, seed: int,
-                refuse: bool = True) -> tuple[list[AudioTask], list[str], list[str]]:
+def direct_rows(
+    families: list[str], n: int, probe_share: float, seed: int, refuse: bool = True
+) -> tuple[list[AudioTask], list[str], list[str]]:
     """Audio questions answered in the empty think format; a `probe_share` of them instead ask
     whether the model can hear. With `refuse` (the cold start) those are answered with the "I can't
     hear audio" a text-LLM prior brings; without it (the rounds' self-cognition data) they are
@@ -73,8 +75,10 @@ def reading_rows(families: list[str], n: int, seed: int) -> tuple[list[AudioTask
     transcript line of the prompt: the report's cold start has ASR data, and a model must read the
     words before it can reason from them (the 2-layer tiny LM does not learn to copy otherwise:
     its 'surrogate' chains then quote words matching what it hears, not the words it was given)."""
-    tasks = [dataclasses.replace(t, question=f"Quote the {t.transcript_label.lower()} word for word.", choices=[])
-             for t in make_tasks(families, n, seed)]
+    tasks = [
+        dataclasses.replace(t, question=f"Quote the {t.transcript_label.lower()} word for word.", choices=[])
+        for t in make_tasks(families, n, seed)
+    ]
     return tasks, [empty_think(f"{quote(t)}.") for t in tasks]
 
 

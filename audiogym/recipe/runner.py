@@ -7,13 +7,15 @@ added to the stage table (`report`); baselines are rows of the same table. A sta
 its `metrics.json` exists; `--resume` redoes only unfinished stages, and a sampling stage picks up
 from its partial rollouts file.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from audiogym.errors import ConfigError
 from audiogym.io import atomic_write_json, read_jsonl
@@ -47,8 +49,10 @@ class Recipe:
             raise ConfigError(f"report_to={report_to!r}: expected 'wandb' or 'none'")
         done = sorted(self.folder.glob("*/metrics.json"))
         if done and not resume:
-            raise ConfigError(f"{self.folder} already holds finished stages; pass --resume to continue it, "
-                              "or choose another recipe.name (nothing was changed)")
+            raise ConfigError(
+                f"{self.folder} already holds finished stages; pass --resume to continue it, "
+                "or choose another recipe.name (nothing was changed)"
+            )
         saved = self.folder / "config.json"
         if resume and saved.exists() and _comparable(json.loads(saved.read_text())) != _comparable(cfg.to_dict()):
             raise ConfigError(f"{saved}: the run was started with another config; resume with the same settings")
@@ -59,8 +63,12 @@ class Recipe:
             atomic_write_json(saved, cfg.to_dict())
         self.held_out = HeldOut(cfg.recipe)
 
-    def run(self, progress: Callable[[str], None] = print, stop_after: str | None = None,
-            on_stage: Callable[[str, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    def run(
+        self,
+        progress: Callable[[str], None] = print,
+        stop_after: str | None = None,
+        on_stage: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> list[dict[str, Any]]:
         """Every rank runs every stage (the trainers need them all); evaluation, files, printing
         and tracking are the main process's (see `dist`). `stop_after` ends the run after that stage
         (a sweep's shared prefix); `on_stage(name, row)` hears each stage's table row (Tune reports)."""
@@ -75,6 +83,7 @@ class Recipe:
         baselines = self.held_out.baselines(self.folder / "baselines.json")
         rows: list[dict[str, Any]] = [report.baseline_row(k, v) for k, v in baselines.items()]
         from audiogym.policies.vllm_engine import resolve_backend
+
         backend = resolve_backend(self.cfg.recipe.generation.backend)
         progress(f"generation backend: {backend} (recipe.generation.backend={self.cfg.recipe.generation.backend})")
         progress(report.header())
@@ -88,18 +97,36 @@ class Recipe:
                 folder.mkdir(parents=True, exist_ok=True)
                 started = time.time()
                 callback = tracker.trainer_callback(stage.name)
-                ctx = StageContext(stage, folder, model or folder / "model", self.cfg,
-                                   stage_seed(self.cfg.recipe.seed, self.stages.index(stage)),
-                                   callbacks=[callback] if callback is not None else [], verbose=self.verbose)
+                ctx = StageContext(
+                    stage,
+                    folder,
+                    model or folder / "model",
+                    self.cfg,
+                    stage_seed(self.cfg.recipe.seed, self.stages.index(stage)),
+                    callbacks=[callback] if callback is not None else [],
+                    verbose=self.verbose,
+                )
                 metrics = stage.run(ctx)
                 if main:
                     summary = self.held_out.evaluate(ctx.model_out, folder / "eval")
                     numbers = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
-                    tracker.stage(stage.name, self.stages.index(stage), {**summary, **numbers},
-                                  read_jsonl(folder / "rollouts.jsonl"))
-                    atomic_write_json(done, {"stage": stage.name, "train": metrics, "eval": summary,
-                                             "seconds": time.time() - started, "processes": dist.world(),
-                                             "generation_backend": backend})
+                    tracker.stage(
+                        stage.name,
+                        self.stages.index(stage),
+                        {**summary, **numbers},
+                        read_jsonl(folder / "rollouts.jsonl"),
+                    )
+                    atomic_write_json(
+                        done,
+                        {
+                            "stage": stage.name,
+                            "train": metrics,
+                            "eval": summary,
+                            "seconds": time.time() - started,
+                            "processes": dist.world(),
+                            "generation_backend": backend,
+                        },
+                    )
                 dist.barrier()
             rows.append(report.stage_row(stage.describe(), json.loads(done.read_text())))
             progress(report.format_row(rows[-1]))
@@ -112,7 +139,9 @@ class Recipe:
         if main:
             change = report.conflict_change(self.folder, rows)
             rl = report.rl_changes(self.folder, rows)
-            for line in ([change["line"]] if change else []) + [x for c in rl.values() for x in (c["line"], c["train_line"])]:
+            for line in ([change["line"]] if change else []) + [
+                x for c in rl.values() for x in (c["line"], c["train_line"])
+            ]:
                 progress(line)
             report.write_table(self.folder, self.cfg.recipe.name, rows, time.time() - t0, change, rl)
         tracker.finish(rows, report.COLUMNS)
@@ -136,8 +165,11 @@ def finished(folder: Path) -> bool:
     except (OSError, ValueError):
         whole = False
     if not whole or not (folder / "model" / "config.json").is_file():
-        log.warning("%s: unfinished (%s); it will be redone", folder.name,
-                    "metrics.json is torn or empty" if not whole else "its model folder is missing")
+        log.warning(
+            "%s: unfinished (%s); it will be redone",
+            folder.name,
+            "metrics.json is torn or empty" if not whole else "its model folder is missing",
+        )
         if dist.is_main():
             done.unlink(missing_ok=True)
         return False

@@ -3,10 +3,10 @@ generation): typed dataclasses whose `validate(key)` raises one `ConfigError` li
 The training sections they hold (SFT, GRPO, DPO) and the bound checks are `audiogym.trainers.sections`;
 `audiogym.recipe.config` assembles everything into `Config`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from audiogym.errors import ConfigError
 from audiogym.trainers.sections import MAX_ITEMS, MAX_TOKENS, DPOSection, GRPOSection, SFTSection, check
@@ -30,6 +30,7 @@ class GenerationSection:
 
     def validate(self, key: str) -> None:
         from audiogym.policies.vllm_engine import resolve_backend
+
         try:
             resolve_backend(self.backend)
         except ConfigError as e:
@@ -38,7 +39,7 @@ class GenerationSection:
 
 @dataclass
 class EvalSection:
-    per_family: int = 80       # held-out audio items per family (aligned and conflict)
+    per_family: int = 80  # held-out audio items per family (aligned and conflict)
     text: int = 12
     max_new_tokens: int = 64
 
@@ -50,12 +51,12 @@ class EvalSection:
 
 @dataclass
 class ColdStartSection:
-    text: int = 200                 # TextReasoning with worked chains
-    audio_direct: int = 400         # audio questions answered in the empty think format
-    reading: int = 200              # "quote the transcript" rows (the report's ASR data)
-    teacher_chains: int = 400       # audio chains from scripted teachers...
-    surrogate_share: float = 0.7    # ...mostly reasoning from the transcript
-    refusal_share: float = 0.15     # of the direct rows: "can you hear this?" answered "no"
+    text: int = 200  # TextReasoning with worked chains
+    audio_direct: int = 400  # audio questions answered in the empty think format
+    reading: int = 200  # "quote the transcript" rows (the report's ASR data)
+    teacher_chains: int = 400  # audio chains from scripted teachers...
+    surrogate_share: float = 0.7  # ...mostly reasoning from the transcript
+    refusal_share: float = 0.15  # of the direct rows: "can you hear this?" answered "no"
     sft: SFTSection = field(default_factory=SFTSection)
     rlvr: RLVRSection = field(default_factory=RLVRSection)
 
@@ -75,13 +76,13 @@ class DistillSection:
     temperature: float = 1.0
     max_new_tokens: int = 64
     text: int = 100
-    conflict_share: float = 0.5          # questions the transcript cannot solve; the rest aligned
-    direct: int = 200                    # cold-start direct rows replayed beside the kept chains
-    probe_share: float = 0.15            # of those: "can you hear this?" answered from the audio (never a refusal)
-    chain_repeats: int = 2               # kept chains repeated so they are not swamped
+    conflict_share: float = 0.5  # questions the transcript cannot solve; the rest aligned
+    direct: int = 200  # cold-start direct rows replayed beside the kept chains
+    probe_share: float = 0.15  # of those: "can you hear this?" answered from the audio (never a refusal)
+    chain_repeats: int = 2  # kept chains repeated so they are not swamped
     max_per_question: int | None = None  # distinct kept chains trained per question (None: all)
-    balance_answers: bool = True         # each answer of a family gets as many kept chains
-    require_grounded: bool = True        # the grounding filter (false: correct and coherent chains, an ablation)
+    balance_answers: bool = True  # each answer of a family gets as many kept chains
+    require_grounded: bool = True  # the grounding filter (false: correct and coherent chains, an ablation)
     sft: SFTSection = field(default_factory=lambda: SFTSection(max_steps=150, batch=16, lr=5e-4))
 
     def validate(self, key: str) -> None:
@@ -103,7 +104,7 @@ class DistillSection:
 class BandSection:
     candidates: int = 384
     samples: int = 8
-    low: int = 3               # keep questions with low..high of `samples` correct
+    low: int = 3  # keep questions with low..high of `samples` correct
     high: int = 6
     max_new_tokens: int = 48
     # Share of candidates the transcript cannot solve (null: the families' own mix). On aligned items
@@ -131,7 +132,7 @@ class BandSection:
             raise ConfigError(f"{key}: need 0 <= low <= high <= samples, got {self.low}, {self.high}, {self.samples}")
 
 
-RewardSpec = Union[str, dict]
+RewardSpec = str | dict
 
 
 @dataclass
@@ -148,6 +149,7 @@ class RLSection(GRPOSection):
         super().validate(key)
         check(f"{key}.text", self.text, 0, MAX_ITEMS)
         from audiogym.rewards import build_reward
+
         try:
             build_reward(self.reward)
         except ConfigError as e:

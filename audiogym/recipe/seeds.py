@@ -7,6 +7,7 @@ named streams (`Stage.streams`): stage seed + the stream's offset + ROUND_STRIDE
 held-out set has its own streams. The numbers are arbitrary but fixed: changing one changes which
 questions a run sees, and so its stage table.
 """
+
 from __future__ import annotations
 
 # Held-out evaluation: the same items after every stage of a run.

@@ -11,6 +11,7 @@ A stage class describes itself: its `kind` (its name outside a round), the confi
 (`config_key`, a dotted path under `recipe`), its data streams, and, per instance, the round it
 belongs to. The recipe's list (`audiogym.recipe.stages`) places it; nothing else names it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -34,8 +35,8 @@ class Stage:
     rounds is made once per round (`round` 1..T); the others have round 0."""
 
     kind: ClassVar[str]
-    config_key: ClassVar[str | None] = None     # the section it reads: `recipe.<config_key>`
-    streams: ClassVar[dict[str, int]] = {}      # its data streams: name -> offset from the stage seed
+    config_key: ClassVar[str | None] = None  # the section it reads: `recipe.<config_key>`
+    streams: ClassVar[dict[str, int]] = {}  # its data streams: name -> offset from the stage seed
 
     def __init__(self, round: int = 0, phase: str = "cold_start"):
         if phase not in PHASES:
@@ -60,12 +61,12 @@ class Stage:
 @dataclass
 class StageContext:
     stage: Stage
-    folder: Path              # this stage's folder
-    model_in: Path            # the model folder this stage starts from
+    folder: Path  # this stage's folder
+    model_in: Path  # the model folder this stage starts from
     cfg: Config
-    seed: int                 # recipe.seed + the stage's offset (audiogym.recipe.seeds)
+    seed: int  # recipe.seed + the stage's offset (audiogym.recipe.seeds)
     callbacks: list[Any] = field(default_factory=list)  # transformers TrainerCallbacks (tracking)
-    verbose: bool = False     # TRL's per-step logs on the terminal
+    verbose: bool = False  # TRL's per-step logs on the terminal
 
     @property
     def name(self) -> str:
@@ -93,16 +94,24 @@ class StageContext:
 
     def job(self) -> TrainJob:
         """What the stage's TRL trainer needs to know of the run."""
-        return TrainJob(name=self.name, model_in=self.model_in, model_out=self.model_out, work_dir=self.folder,
-                        seed=self.seed, freeze_encoder=self.recipe.freeze_encoder,
-                        backend=self.recipe.generation.backend,
-                        gradient_checkpointing=self.recipe.gradient_checkpointing, verbose=self.verbose,
-                        callbacks=list(self.callbacks))
+        return TrainJob(
+            name=self.name,
+            model_in=self.model_in,
+            model_out=self.model_out,
+            work_dir=self.folder,
+            seed=self.seed,
+            freeze_encoder=self.recipe.freeze_encoder,
+            backend=self.recipe.generation.backend,
+            gradient_checkpointing=self.recipe.gradient_checkpointing,
+            verbose=self.verbose,
+            callbacks=list(self.callbacks),
+        )
 
 
 def write_selected(ctx: StageContext, rows: Any) -> None:
     """What a stage kept, beside its rollouts (main process only)."""
     from audiogym.io import write_jsonl
     from audiogym.trainers import dist
+
     if dist.is_main():
         write_jsonl(ctx.folder / "selected.jsonl", rows)

@@ -11,6 +11,7 @@ when set; the default id is the run name plus a hash of the run folder, so two r
 different folders do not collide. Everything wandb writes or stages, audio included, stays inside the
 run folder (`<run>/wandb`), so a moved run folder syncs whole (`wandb sync <run>/wandb/offline-run-*`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,10 +35,17 @@ class Tracker:
         for var in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_ARTIFACT_DIR"):
             os.environ.setdefault(var, str(inside))  # artifact staging (rollout audio) stays in the run
         import wandb
+
         default_id = f"{name}-{hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:8]}"
-        self.run = wandb.init(project=os.environ.get("WANDB_PROJECT", "audiogym"), entity=os.environ.get("WANDB_ENTITY"),
-                              name=os.environ.get("WANDB_NAME", name), id=os.environ.get("WANDB_RUN_ID", default_id),
-                              dir=str(inside), config=config, resume="allow")
+        self.run = wandb.init(
+            project=os.environ.get("WANDB_PROJECT", "audiogym"),
+            entity=os.environ.get("WANDB_ENTITY"),
+            name=os.environ.get("WANDB_NAME", name),
+            id=os.environ.get("WANDB_RUN_ID", default_id),
+            dir=str(inside),
+            config=config,
+            resume="allow",
+        )
         self.run.define_metric("stage_index")
         self.run.define_metric("eval/*", step_metric="stage_index")
         self.run.define_metric("stage/*", step_metric="stage_index")
@@ -49,6 +57,7 @@ class Tracker:
         import wandb
 
         from audiogym.tasks.sources import task_from_id
+
         numbers = {f"eval/{k}": v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         self.run.log({**numbers, "stage_index": index, "stage/name": stage})
         if rollouts:
@@ -56,8 +65,15 @@ class Tracker:
             for r in rollouts[:12]:
                 t = task_from_id(r["task_id"])
                 audio = wandb.Audio(t.audio, sample_rate=16000) if t is not None and len(t.audio) else None
-                table.add_data(stage, r["task_id"], r.get("conflict"), r.get("correct"), r.get("grounded"),
-                               r["completion"][:2000], audio)
+                table.add_data(
+                    stage,
+                    r["task_id"],
+                    r.get("conflict"),
+                    r.get("correct"),
+                    r.get("grounded"),
+                    r["completion"][:2000],
+                    audio,
+                )
             self.run.log({f"rollouts/{stage}": table, "stage_index": index})
 
     def trainer_callback(self, stage: str) -> Any:
@@ -65,6 +81,7 @@ class Tracker:
         if self.run is None:
             return None
         from transformers import TrainerCallback
+
         run = self.run
         run.define_metric(f"{stage}/*", step_metric=f"{stage}/step")
 
@@ -72,6 +89,7 @@ class Tracker:
             def on_log(self, args, state, control, logs=None, **kwargs):
                 numbers = {f"{stage}/{k}": v for k, v in (logs or {}).items() if isinstance(v, (int, float))}
                 run.log({**numbers, f"{stage}/step": state.global_step})
+
         return StageLog()
 
     def finish(self, rows: list[dict[str, Any]] | None = None, columns: list[tuple[str, str]] | None = None) -> None:
@@ -79,13 +97,17 @@ class Tracker:
         if self.run is None:
             return
         import wandb
+
         if rows and columns:
             keys = [k for k, _ in columns]
-            table = wandb.Table(columns=["stage", *[c for _, c in columns]],
-                                data=[[r["stage"], *[r.get(k) for k in keys]] for r in rows])
+            table = wandb.Table(
+                columns=["stage", *[c for _, c in columns]],
+                data=[[r["stage"], *[r.get(k) for k in keys]] for r in rows],
+            )
             self.run.log({"stage_table": table})
-            self.run.summary["baselines"] = {r["stage"]: {k: r.get(k) for k in keys} for r in rows
-                                             if r.get("kind") == "baseline"}
+            self.run.summary["baselines"] = {
+                r["stage"]: {k: r.get(k) for k in keys} for r in rows if r.get("kind") == "baseline"
+            }
             if (self.folder / "curves.png").exists():
                 self.run.log({"curves": wandb.Image(str(self.folder / "curves.png"))})
         self.run.finish()
@@ -96,6 +118,7 @@ def read_offline_run(path: str | Path) -> list[dict[str, Any]]:
     """The history rows of an offline `.wandb` file ({key: value, "_step": n}), read without a
     server (wandb 0.31 ships no reader): a LevelDB-style log of protobuf `Record`s."""
     from wandb.proto import wandb_internal_pb2 as pb
+
     data = Path(path).read_bytes()
     block, pos, pieces, buf = 32768, 7, [], b""  # 7: the ':W&B' file header
     while pos + 7 <= len(data):
@@ -103,11 +126,11 @@ def read_offline_run(path: str | Path) -> list[dict[str, Any]]:
         if left < 7:
             pos += left
             continue
-        _crc, length, kind = struct.unpack("<IHB", data[pos:pos + 7])
+        _crc, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
         if kind == 0:  # block padding
             pos += left
             continue
-        chunk = data[pos + 7:pos + 7 + length]
+        chunk = data[pos + 7 : pos + 7 + length]
         pos += 7 + length
         if kind == 1:
             pieces.append(chunk)

@@ -14,9 +14,11 @@ distillation filter and evaluation.
 | self_cognition | [-1, 0] | -1 when the reply says it cannot hear audio |
 | Weighted / ByModality / build_reward | | sums and the eq. 8 routing, from config |
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from audiogym.rewards.base import Reward, completion_text, task_row
 from audiogym.rewards.compose import ByModality, Weighted, build_reward, make_reward, mgrd_reward
@@ -33,8 +35,9 @@ grounding = GroundingReward()
 self_cognition = SelfCognitionPenalty()
 
 
-def score(reward_fns: Sequence[Callable], prompt: str, completion: str, task: Any
-          ) -> tuple[float, dict[str, float | None], dict[str, dict[str, Any]]]:
+def score(
+    reward_fns: Sequence[Callable], prompt: str, completion: str, task: Any
+) -> tuple[float, dict[str, float | None], dict[str, dict[str, Any]]]:
     """Score one completion on one task with each reward: (sum, {name: value}, {name: details})."""
     row = task_row(task)
     values: dict[str, float | None] = {}
@@ -48,8 +51,33 @@ def score(reward_fns: Sequence[Callable], prompt: str, completion: str, task: An
     return float(sum(v for v in values.values() if v is not None)), values, details
 
 
-__all__ = ["Binary", "ByModality", "CompositeFormat", "GroundingFilter", "GroundingReward", "Parsed", "ReasoningFormat",
-           "Reward", "SelfCognitionPenalty", "Weighted", "binary", "build_reward", "completion_text", "composite_format",
-           "exact_answer", "grounding", "grounding_of", "is_correct", "is_grounded", "make_reward", "mgrd_reward",
-           "parse_completion", "reasoning_format", "reasoning_present", "score", "self_cognition",
-           "self_cognition_error", "split_think"]
+__all__ = [
+    "Binary",
+    "ByModality",
+    "CompositeFormat",
+    "GroundingFilter",
+    "GroundingReward",
+    "Parsed",
+    "ReasoningFormat",
+    "Reward",
+    "SelfCognitionPenalty",
+    "Weighted",
+    "binary",
+    "build_reward",
+    "completion_text",
+    "composite_format",
+    "exact_answer",
+    "grounding",
+    "grounding_of",
+    "is_correct",
+    "is_grounded",
+    "make_reward",
+    "mgrd_reward",
+    "parse_completion",
+    "reasoning_format",
+    "reasoning_present",
+    "score",
+    "self_cognition",
+    "self_cognition_error",
+    "split_think",
+]

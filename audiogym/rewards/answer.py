@@ -19,6 +19,7 @@ with several answer blocks (`</think> answer <think> ... </think> answer`) also 
 For open (choice-less) tasks the answer is the number or text found the same way, with "the last
 number" as rule 3.
 """
+
 from __future__ import annotations
 
 import functools
@@ -31,20 +32,29 @@ _BOXED = re.compile(r"\\boxed\{([^{}]{0,200})\}")
 # separated by commas stays inside it). Chinese cues: 答案是 / 答案为 / 答案: / 选项 / 选 / 选择.
 _EXPLICIT = re.compile(
     r"(?=[faoc最答选])(?:(?:final answer|answer|option|choice)\s*(?:is|:|=)?\s*:?|(?:(?:最终)?答案|选项|选择|选)\s*(?:是|为|:)?\s*:?)"
-    r"\s*(?:\*\*)?\s*\(?([^\n!?;]{1,160}?)(?:\.(?!\d)|$|\n|[!?;])", re.I)
+    r"\s*(?:\*\*)?\s*\(?([^\n!?;]{1,160}?)(?:\.(?!\d)|$|\n|[!?;])",
+    re.I,
+)
 # "(B)", "B)", a leading "B" (not the article "A" / pronoun "I" before a word), "A or B", "A, B".
 _LETTER_MENTION = re.compile(
     r"\(([A-Z])\)|(?<![A-Za-z0-9_(])([A-Z])\)|^\s*(?!(?:A|I)\s+[a-z])([A-Z])(?![A-Za-z0-9_.'])"
-    r"|(?<![A-Za-z0-9_(])([A-Z])(?=\s*(?:,|/|\bor\b|\band\b|或))|(?:,|/|\bor|\band|或)\s*([A-Z])(?![A-Za-z0-9_.'])")
+    r"|(?<![A-Za-z0-9_(])([A-Z])(?=\s*(?:,|/|\bor\b|\band\b|或))|(?:,|/|\bor|\band|或)\s*([A-Z])(?![A-Za-z0-9_.'])"
+)
 _LETTER_LIST = re.compile(r"\s*\(?[A-Z][).]?(?:\s*(?:,|/|&|\s|\band\b|\bor\b|或)\s*\(?[A-Z][).]?)+\s*")
 # A negated option is not named: "not cheerful", "rather than (A)", "instead of B", "不是A".
-_NEGATED = re.compile(r"(?:\b(?:not|rather than|instead of|isn't|wasn't)|(?=[不而并])(?:不是|而非|并非))"
-                      r"\s+(?:\(?[A-Z]\)?(?![A-Za-z])|[a-z][\w -]{0,40})", re.I)
+_NEGATED = re.compile(
+    r"(?:\b(?:not|rather than|instead of|isn't|wasn't)|(?=[不而并])(?:不是|而非|并非))"
+    r"\s+(?:\(?[A-Z]\)?(?![A-Za-z])|[a-z][\w -]{0,40})",
+    re.I,
+)
 # A correction ("A, no wait, C", "A. Actually, C", "A，不对，C") names both options.
 # (The English cues share one word-boundary test and the Chinese ones a first-character test, so a
 # position that can start none of them costs one test, not one per cue.)
-_CORRECTION = re.compile(r"\b(?:no,? wait\b|actually\b|i mean\b|correction\b|scratch that\b|on second thought\b)"
-                         r"|(?=[不更改])(?:不对|更正|不，|改为)", re.I)
+_CORRECTION = re.compile(
+    r"\b(?:no,? wait\b|actually\b|i mean\b|correction\b|scratch that\b|on second thought\b)"
+    r"|(?=[不更改])(?:不对|更正|不，|改为)",
+    re.I,
+)
 _FOLD = str.maketrans({"。": ".", "，": ",", "、": ",", "；": ";", "！": "!", "？": "?"})
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 

@@ -9,11 +9,13 @@ details)` for one completion; `details` is the breakdown `env.step` puts in `inf
 of the extra metrics logged through TRL's `log_metric` when it is given. Instances are picklable
 (module-level classes with plain attributes), so they travel to Ray workers and dataloaders.
 """
+
 from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from audiogym.errors import ConfigError
 
@@ -67,8 +69,14 @@ class Reward:
     def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
         raise NotImplementedError
 
-    def __call__(self, prompts: list | None = None, completions: list | None = None, *,
-                 log_metric: Callable[[str, float], None] | None = None, **columns: Any) -> list[float | None]:
+    def __call__(
+        self,
+        prompts: list | None = None,
+        completions: list | None = None,
+        *,
+        log_metric: Callable[[str, float], None] | None = None,
+        **columns: Any,
+    ) -> list[float | None]:
         completions = list(completions or [])
         n = len(completions)
         lists = {k: v for k, v in columns.items() if isinstance(v, (list, tuple))}
@@ -79,8 +87,12 @@ class Reward:
         if self.reads is not None:
             lists = {k: v for k, v in lists.items() if k in self.reads}
         keys = list(lists)
-        with_prompt = (prompts is not None and len(prompts) == n and "prompt" not in lists
-                       and (self.reads is None or "prompt" in self.reads))
+        with_prompt = (
+            prompts is not None
+            and len(prompts) == n
+            and "prompt" not in lists
+            and (self.reads is None or "prompt" in self.reads)
+        )
         rows = [dict(zip(keys, cells)) for cells in zip(*lists.values())] if lists else [{} for _ in range(n)]
         if with_prompt:
             for row, prompt in zip(rows, prompts):  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ attribute the facts can check:
 - a key claimed with two values in different sentences is self-contradictory: wrong in full;
 - claims about attributes the facts do not cover are `unverifiable` (the caller charges for them).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -24,11 +25,35 @@ from audiogym.tasks.family import ClaimSpec
 from audiogym.tasks.registry import claim_spec, claim_specs, read_measured
 
 # English: a negator up to two words before; Chinese: right before, within the same clause.
-NEGATION_RE = re.compile(r"(?:\b(?:not|no|never|neither|nor|without|rather than|instead of|unlike)\b|n't)"
-                         r"\W{0,3}(?:[A-Za-z0-9']+\W+){0,2}$|(?:不是|没有|并非|而非|不)[^，。,.;；:：\s]{0,2}$")
-NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-             "once": 1, "twice": 2, "third": 3, "fourth": 4, "threes": 3, "fours": 4, "一": 1, "二": 2, "两": 2,
-             "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8}
+NEGATION_RE = re.compile(
+    r"(?:\b(?:not|no|never|neither|nor|without|rather than|instead of|unlike)\b|n't)"
+    r"\W{0,3}(?:[A-Za-z0-9']+\W+){0,2}$|(?:不是|没有|并非|而非|不)[^，。,.;；:：\s]{0,2}$"
+)
+NUM_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "once": 1,
+    "twice": 2,
+    "third": 3,
+    "fourth": 4,
+    "threes": 3,
+    "fours": 4,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+}
 _NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])|\b(?:one|two|three|four|five|six|seven|eight)\b")
 _DISJUNCTION_RE = re.compile(r"\bor\b|\beither\b|\bsomewhere between\b|(?<!\d)/(?!\d)|或|还是")
 # "2.4 syllables" stays one sentence; the guard skips, in one test, every character that ends none
@@ -71,7 +96,7 @@ def _hedged(spec: ClaimSpec, sentence: str, found: dict[Any, Claim]) -> bool:
     named = set(found)
     for word_re, value in spec.compiled_words:  # each word is a regex (plain words match as words)
         for m in word_re.finditer(sentence):
-            if not NEGATION_RE.search(sentence[max(0, m.start() - 24):m.start()]):
+            if not NEGATION_RE.search(sentence[max(0, m.start() - 24) : m.start()]):
                 named.add(value)
     if spec.compound and set(spec.compound) & named:
         named = {v for v in named if v in spec.compound}
@@ -98,7 +123,7 @@ def read_claims(think: str) -> tuple[list[Claim], set[str]]:
         by_sentence: dict[int, dict[Any, Claim]] = {}
         for pat, const in spec.compiled:
             for m in pat.finditer(text):
-                if NEGATION_RE.search(text[max(0, m.start() - 24):m.start()]):
+                if NEGATION_RE.search(text[max(0, m.start() - 24) : m.start()]):
                     continue
                 v = _value(spec, m, const)
                 if v is not None:
@@ -107,7 +132,7 @@ def read_claims(think: str) -> tuple[list[Claim], set[str]]:
         for i, found in sorted(by_sentence.items()):
             if spec.compound and set(spec.compound) & set(found):
                 found = {v: c for v, c in found.items() if v in spec.compound}  # rise+fall is one shape
-            if _hedged(spec, text[bounds[i]:bounds[i + 1]], found):
+            if _hedged(spec, text[bounds[i] : bounds[i + 1]], found):
                 hedges.add(i)
                 hedged_keys.add(spec.key)
             per_sentence.setdefault(i, []).extend(found.values())
@@ -118,8 +143,9 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", " ", s.lower()).strip()
 
 
-def drop_echoes(claims: list[Claim], think: str, choices: list[str] | None,
-                answer_keys: tuple[str, ...]) -> tuple[list[Claim], list[Claim]]:
+def drop_echoes(
+    claims: list[Claim], think: str, choices: list[str] | None, answer_keys: tuple[str, ...]
+) -> tuple[list[Claim], list[Claim]]:
     """(evidence, echoes): echoes restate an option instead of what is behind it (module docstring)."""
     if not choices:
         return claims, []
@@ -131,8 +157,11 @@ def drop_echoes(claims: list[Claim], think: str, choices: list[str] | None,
     echoes: list[Claim] = []
     for c in claims:
         inside = any(a <= c.start and c.end <= b for a, b in spans)
-        own_word = (c.key in answer_keys and not claim_spec(c.key).numeric
-                    and any(re.search(rf"(?<![\w-]){re.escape(h)}(?![\w])", c.text) for h in heads if h))
+        own_word = (
+            c.key in answer_keys
+            and not claim_spec(c.key).numeric
+            and any(re.search(rf"(?<![\w-]){re.escape(h)}(?![\w])", c.text) for h in heads if h)
+        )
         (echoes if inside or own_word else evidence).append(c)
     return evidence, echoes
 
@@ -180,7 +209,10 @@ def verify(claims: list[Claim], facts: dict[str, Any]) -> tuple[list[Claim], lis
         if fact is None:
             unknown.append(c)
         elif spec.tolerance is not None:
-            ok = isinstance(c.value, (int, float)) and abs(c.value - float(fact)) <= spec.tolerance * abs(float(fact)) + 1e-9
+            ok = (
+                isinstance(c.value, (int, float))
+                and abs(c.value - float(fact)) <= spec.tolerance * abs(float(fact)) + 1e-9
+            )
             (correct if ok else wrong).append(c)
         elif c.value == fact or (c.value, fact) in spec.equivalent:
             correct.append(c)

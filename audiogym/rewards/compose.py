@@ -4,6 +4,7 @@ composite reward, text questions the binary one), declared in config.
     build_reward({"audio": {"composite_format": 1.0}, "text": {"binary": 1.0}})
     build_reward({"composite_format": 1.0, "grounding": 0.5, "self_cognition": 1.0})
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,8 +16,11 @@ from audiogym.rewards.outcome import Binary, CompositeFormat, ReasoningFormat, t
 from audiogym.rewards.selfcog import SelfCognitionPenalty
 
 REWARDS: dict[str, type[Reward]] = {
-    "binary": Binary, "composite_format": CompositeFormat, "reasoning_format": ReasoningFormat,
-    "grounding": GroundingReward, "self_cognition": SelfCognitionPenalty,
+    "binary": Binary,
+    "composite_format": CompositeFormat,
+    "reasoning_format": ReasoningFormat,
+    "grounding": GroundingReward,
+    "self_cognition": SelfCognitionPenalty,
 }
 
 
@@ -38,7 +42,7 @@ class Weighted(Reward):
         self.name = name
         items = parts.items() if isinstance(parts, dict) else parts
         self.parts = [(make_reward(r) if isinstance(r, str) else r, float(w)) for r, w in items]
-        for r, w in self.parts:
+        for r, _w in self.parts:
             if not isinstance(r, Reward):
                 raise ConfigError(f"{name}: {r!r} is not an audiogym reward")
         lo = sum(min(w * r.bounds[0], w * r.bounds[1]) for r, w in self.parts)
@@ -70,13 +74,18 @@ class ByModality(Reward):
         # `<route>/reward` and `<route>/think_words` keep the two kinds apart in the logged means
         # (TRL logs `<name>/<detail>`), whatever rewards the branches are: an RL stage's curve on
         # its audio items is `mgrd/audio/reward`.
-        return v, {"route": route, branch.name: v, f"{route}/reward": v, f"{route}/think_words": think_words(text),
-                   **{k: x for k, x in d.items() if isinstance(x, (int, float, bool))}}
+        return v, {
+            "route": route,
+            branch.name: v,
+            f"{route}/reward": v,
+            f"{route}/think_words": think_words(text),
+            **{k: x for k, x in d.items() if isinstance(x, (int, float, bool))},
+        }
 
 
 def _weighted(spec: dict[str, Any], name: str) -> Reward:
     if len(spec) == 1:
-        (only, w), = spec.items()
+        ((only, w),) = spec.items()
         if float(w) == 1.0:
             return make_reward(only)
     return Weighted({k: float(v) for k, v in spec.items()}, name=name)

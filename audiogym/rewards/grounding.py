@@ -20,6 +20,7 @@ Score (`grounding_score`, in [0, 1]):
 `is_grounded` is the distillation filter: score, correct claims, wrong claims and surrogate
 against thresholds, with the reasons.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,21 +44,149 @@ from audiogym.tasks.registry import FAMILIES
 # ---- evidence categories ----------------------------------------------------------------------
 
 CATEGORY_TERMS: dict[str, tuple[str, ...]] = {
-    "pitch_melody": (r"pitch", r"melod\w*", r"contour", r"notes?", r"interval\w*", r"semitones?", r"octaves?",
-                     r"ascend\w*", r"descend\w*", r"hz", r"fundamental", r"f0", "音高", "旋律", "音调", "音程", "八度", "赫兹"),
-    "harmony_mode": (r"chords?", r"triads?", r"harmon(?:y|ies)", r"major", r"minor", r"diminished", r"augmented",
-                     r"tonality", r"dissonan\w*", r"consonan\w*", r"thirds?", r"fifths?", "和弦", "和声", "大调", "小调", "调式"),
-    "tempo_rhythm": (r"tempo", r"bpm", r"beats?", r"rhythm\w*", r"met(?:er|re)", r"waltz", r"march", r"downbeats?",
-                     r"accents?", r"pulse", r"syncopat\w*", "节奏", "节拍", "速度", "拍子"),
-    "timbre_instrument": (r"timbre", r"overtones?", r"harmonics", r"spectr\w*", r"bright\w*", r"breathy", r"brassy",
-                          r"plucked", r"sawtooth", r"attack", r"decay\w*", r"envelope", r"vibrato", "音色", "泛音", "谐波", "频谱"),
-    "loudness_dynamics": (r"loud\w*", r"quiet\w*", r"soft\w*", r"volume", r"dynamics?", r"crescendo", r"decrescendo",
-                          r"fad(?:e|es|ing)", r"db", r"intensity", "响度", "音量", "渐强", "渐弱", "分贝"),
-    "space_reverb": (r"reverb\w*", r"echo\w*", r"acoustics?", r"dry", r"spacious", r"open-air", "混响", "回声", "空间感"),
-    "background_events": (r"background", r"noise", r"traffic", r"rumble", r"horns?", r"rain\w*", r"birds?\w*", r"chirps?",
-                          r"knocks?", r"beeps?", r"hum", r"footsteps?", r"ambien\w*", r"onsets?", "背景", "噪声", "噪音", "雨声", "鸟", "敲击"),
-    "voice_prosody": (r"intonation", r"prosod\w*", r"voice", r"tremor", r"trembl\w*", r"waver\w*", r"shaky", r"syllables?",
-                      r"pauses?", r"speaking rate", "语调", "语气", "颤抖", "语速", "停顿", "嗓音"),
+    "pitch_melody": (
+        r"pitch",
+        r"melod\w*",
+        r"contour",
+        r"notes?",
+        r"interval\w*",
+        r"semitones?",
+        r"octaves?",
+        r"ascend\w*",
+        r"descend\w*",
+        r"hz",
+        r"fundamental",
+        r"f0",
+        "音高",
+        "旋律",
+        "音调",
+        "音程",
+        "八度",
+        "赫兹",
+    ),
+    "harmony_mode": (
+        r"chords?",
+        r"triads?",
+        r"harmon(?:y|ies)",
+        r"major",
+        r"minor",
+        r"diminished",
+        r"augmented",
+        r"tonality",
+        r"dissonan\w*",
+        r"consonan\w*",
+        r"thirds?",
+        r"fifths?",
+        "和弦",
+        "和声",
+        "大调",
+        "小调",
+        "调式",
+    ),
+    "tempo_rhythm": (
+        r"tempo",
+        r"bpm",
+        r"beats?",
+        r"rhythm\w*",
+        r"met(?:er|re)",
+        r"waltz",
+        r"march",
+        r"downbeats?",
+        r"accents?",
+        r"pulse",
+        r"syncopat\w*",
+        "节奏",
+        "节拍",
+        "速度",
+        "拍子",
+    ),
+    "timbre_instrument": (
+        r"timbre",
+        r"overtones?",
+        r"harmonics",
+        r"spectr\w*",
+        r"bright\w*",
+        r"breathy",
+        r"brassy",
+        r"plucked",
+        r"sawtooth",
+        r"attack",
+        r"decay\w*",
+        r"envelope",
+        r"vibrato",
+        "音色",
+        "泛音",
+        "谐波",
+        "频谱",
+    ),
+    "loudness_dynamics": (
+        r"loud\w*",
+        r"quiet\w*",
+        r"soft\w*",
+        r"volume",
+        r"dynamics?",
+        r"crescendo",
+        r"decrescendo",
+        r"fad(?:e|es|ing)",
+        r"db",
+        r"intensity",
+        "响度",
+        "音量",
+        "渐强",
+        "渐弱",
+        "分贝",
+    ),
+    "space_reverb": (
+        r"reverb\w*",
+        r"echo\w*",
+        r"acoustics?",
+        r"dry",
+        r"spacious",
+        r"open-air",
+        "混响",
+        "回声",
+        "空间感",
+    ),
+    "background_events": (
+        r"background",
+        r"noise",
+        r"traffic",
+        r"rumble",
+        r"horns?",
+        r"rain\w*",
+        r"birds?\w*",
+        r"chirps?",
+        r"knocks?",
+        r"beeps?",
+        r"hum",
+        r"footsteps?",
+        r"ambien\w*",
+        r"onsets?",
+        "背景",
+        "噪声",
+        "噪音",
+        "雨声",
+        "鸟",
+        "敲击",
+    ),
+    "voice_prosody": (
+        r"intonation",
+        r"prosod\w*",
+        r"voice",
+        r"tremor",
+        r"trembl\w*",
+        r"waver\w*",
+        r"shaky",
+        r"syllables?",
+        r"pauses?",
+        r"speaking rate",
+        "语调",
+        "语气",
+        "颤抖",
+        "语速",
+        "停顿",
+        "嗓音",
+    ),
 }
 
 
@@ -89,14 +218,33 @@ _SURROGATE_EN = (
     r"|announces|claims|suggests|is about|are about)\b"
     r"|tells us\b|according to (?:the |what )?(?:speaker|singer|lyrics|transcript|words|text|caption|narrator|announcer|he|she)"
     r"|going by (?:the words|what)|judging (?:from|by) what\b|based on (?:the )?(?:spoken|what is said|words)"
-    r"|in the words of\b|the message of\b|the announcer\b|the narrator\b|sings about\b")
-_SURROGATE_ZH = ["歌词", "转录", "字幕", "文字内容", "文本", "台词", "字面", "他说", "她说", "说话人说", "说的内容", "说话的内容",
-                 "根据文字", "根据歌词", "唱的是", "提到"]
+    r"|in the words of\b|the message of\b|the announcer\b|the narrator\b|sings about\b"
+)
+_SURROGATE_ZH = [
+    "歌词",
+    "转录",
+    "字幕",
+    "文字内容",
+    "文本",
+    "台词",
+    "字面",
+    "他说",
+    "她说",
+    "说话人说",
+    "说的内容",
+    "说话的内容",
+    "根据文字",
+    "根据歌词",
+    "唱的是",
+    "提到",
+]
 SURROGATE_RE = re.compile(rf"\b(?:{_SURROGATE_EN})|{first_char_guard(_SURROGATE_ZH)}")
 # A cue the chain sets aside ("ignoring the words", "not what is said", "不看歌词") is not reliance on it.
-_SET_ASIDE = re.compile(r"(?:ignor\w*|setting|set|putting|leaving|aside from|regardless of|despite|whatever|beyond|past"
-                        r"|not|never|instead of|rather than|without|forget|不看|不管|不论|无论|撇开|忽略|抛开|不是|而非)"
-                        r"\W{0,3}(?:\w+\W+){0,3}$")
+_SET_ASIDE = re.compile(
+    r"(?:ignor\w*|setting|set|putting|leaving|aside from|regardless of|despite|whatever|beyond|past"
+    r"|not|never|instead of|rather than|without|forget|不看|不管|不论|无论|撇开|忽略|抛开|不是|而非)"
+    r"\W{0,3}(?:\w+\W+){0,3}$"
+)
 # Each charged past the first: details the facts cannot check are not grounding.
 UNVERIFIABLE_ALLOWANCE = 1
 
@@ -129,12 +277,14 @@ def surrogate_score(think: str, transcript: str) -> tuple[float, list[str]]:
     """How much the reasoning leans on the transcript: cue phrases (unless set aside) and quoted
     word runs, in [0, 1]."""
     low = think[:20_000].lower()
-    cues = [m.group(0) for m in SURROGATE_RE.finditer(low) if not _SET_ASIDE.search(low[max(0, m.start() - 40):m.start()])]
+    cues = [
+        m.group(0) for m in SURROGATE_RE.finditer(low) if not _SET_ASIDE.search(low[max(0, m.start() - 40) : m.start()])
+    ]
     quoted = False
     tw = _content_words(transcript)
     if len(tw) >= 3:
         think_text = " ".join(_content_words(think[:20_000]))
-        quoted = any(" ".join(tw[i:i + 3]) in think_text for i in range(len(tw) - 2))
+        quoted = any(" ".join(tw[i : i + 3]) in think_text for i in range(len(tw) - 2))
     if transcript and transcript.strip() and transcript.strip().lower() in think.lower():
         quoted = True
     return min(1.0, 0.5 * len(cues) + 0.5 * quoted), cues + (["quotes the transcript"] if quoted else [])
@@ -154,16 +304,29 @@ class Grounding:
     hedged: list[str] = field(default_factory=list)
 
     def details(self) -> dict[str, Any]:
-        return {"score": self.score, "categories": len(self.categories), "correct_claims": len(self.correct),
-                "wrong_claims": len(self.wrong), "surrogate": self.surrogate, "stuffed": self.stuffed,
-                "cited": self.categories, "verified": [f"{c.key}={c.value}" for c in self.correct],
-                "contradicted": [f"{c.key}={c.value}" for c in self.wrong],
-                "unverifiable": [f"{c.key}={c.value}" for c in self.unverifiable],
-                "echoes": [c.text for c in self.echoes], "hedged": self.hedged}
+        return {
+            "score": self.score,
+            "categories": len(self.categories),
+            "correct_claims": len(self.correct),
+            "wrong_claims": len(self.wrong),
+            "surrogate": self.surrogate,
+            "stuffed": self.stuffed,
+            "cited": self.categories,
+            "verified": [f"{c.key}={c.value}" for c in self.correct],
+            "contradicted": [f"{c.key}={c.value}" for c in self.wrong],
+            "unverifiable": [f"{c.key}={c.value}" for c in self.unverifiable],
+            "echoes": [c.text for c in self.echoes],
+            "hedged": self.hedged,
+        }
 
 
-def grounding_of(completion: str, facts: dict[str, Any], transcript: str = "", choices: list[str] | None = None,
-                 family: str | None = None) -> Grounding:
+def grounding_of(
+    completion: str,
+    facts: dict[str, Any],
+    transcript: str = "",
+    choices: list[str] | None = None,
+    family: str | None = None,
+) -> Grounding:
     """Read the think block of a completion against the facts (see the module docstring). With the
     task's `choices` and `family`, claims that only restate an option are not credited."""
     think, _, answer = split_think(completion if isinstance(completion, str) else str(completion))
@@ -188,15 +351,21 @@ def grounding_of(completion: str, facts: dict[str, Any], transcript: str = "", c
     score -= 0.3 * (n_bad > 0) + 0.5 * surrogate + 0.2 * max(0, n_unknown - UNVERIFIABLE_ALLOWANCE) + 0.15 * len(hedged)
     if stuffed:
         score *= 0.5
-    return Grounding(min(1.0, max(0.0, score)), categories, correct, wrong, unknown, surrogate, cues, stuffed, echoes,
-                     sorted(hedged))
+    return Grounding(
+        min(1.0, max(0.0, score)), categories, correct, wrong, unknown, surrogate, cues, stuffed, echoes, sorted(hedged)
+    )
 
 
 def grounding_of_row(completion: str, row: dict[str, Any]) -> Grounding:
     """`grounding_of` with everything a dataset row (or `task_row`) carries."""
     choices = row.get("choices")
-    return grounding_of(completion, facts_for_row(row), str(row.get("transcript") or ""),
-                        list(choices) if choices else None, row.get("family"))
+    return grounding_of(
+        completion,
+        facts_for_row(row),
+        str(row.get("transcript") or ""),
+        list(choices) if choices else None,
+        row.get("family"),
+    )
 
 
 def facts_for_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -255,7 +424,9 @@ class GroundingFilter:
         if len(g.wrong) > self.max_wrong_claims:
             reasons.append("contradicted claims: " + ", ".join(f"{c.key}={c.value}" for c in g.wrong[:5]))
         if len({c.key for c in g.unverifiable}) > self.max_unverifiable:
-            reasons.append("claims the facts cannot check: " + ", ".join(f"{c.key}={c.value}" for c in g.unverifiable[:5]))
+            reasons.append(
+                "claims the facts cannot check: " + ", ".join(f"{c.key}={c.value}" for c in g.unverifiable[:5])
+            )
         if g.surrogate > self.max_surrogate:
             reasons.append("leans on the transcript: " + ", ".join(g.surrogate_cues[:3]))
         return not reasons, reasons or ["grounded: " + ", ".join(f"{c.key}={c.value}" for c in g.correct[:5])]

@@ -1,5 +1,6 @@
 """Outcome rewards: binary correctness (MGRD eqs. 2 and 6) and composite correctness + reasoning
 format (eq. 7: 0.8 * correct + 0.2 * reasoning present)."""
+
 from __future__ import annotations
 
 import re
@@ -36,14 +37,64 @@ def is_correct(completion: str, answer: str, choices: list[str] | None = None) -
 
 THINK_READ = 20_000  # characters of the think block read for "reasoning present" (a 10 MB block costs the same)
 # Words that carry no reasoning on their own: eight of them are not a chain of thought.
-FILLERS = frozenset("""hmm hm um uh er erm ok okay so well let me think thinking about it this that the a an and
-is i to of just like yeah yes right now then wait see maybe really very quite sure guess answer question""".split()
-                    + list("嗯呃啊哦吧呢嘛"))
+FILLERS = frozenset(
+    [
+        "hmm",
+        "hm",
+        "um",
+        "uh",
+        "er",
+        "erm",
+        "ok",
+        "okay",
+        "so",
+        "well",
+        "let",
+        "me",
+        "think",
+        "thinking",
+        "about",
+        "it",
+        "this",
+        "that",
+        "the",
+        "a",
+        "an",
+        "and",
+        "is",
+        "i",
+        "to",
+        "of",
+        "just",
+        "like",
+        "yeah",
+        "yes",
+        "right",
+        "now",
+        "then",
+        "wait",
+        "see",
+        "maybe",
+        "really",
+        "very",
+        "quite",
+        "sure",
+        "guess",
+        "answer",
+        "question",
+    ]
+    + list("嗯呃啊哦吧呢嘛")
+)
 
 
-def reasoning_present(completion: str, question: str = "", min_words: int = 8,
-                      max_question_overlap: float = 0.8, min_distinct: float = 0.3,
-                      min_content: int = 4) -> tuple[bool, str]:
+def reasoning_present(
+    completion: str,
+    question: str = "",
+    min_words: int = 8,
+    max_question_overlap: float = 0.8,
+    min_distinct: float = 0.3,
+    min_content: int = 4,
+) -> tuple[bool, str]:
     """Real reasoning, not merely tags (the presence the composite reward's format term asks for,
     kept cheap): a closed think block with at least `min_words` words, of which at least
     `min_content` are not filler ("hmm", "let me think", "嗯"), that is not the question repeated
@@ -109,9 +160,19 @@ class CompositeFormat(Reward):
 
     reads = ("answer", "choices", "question")
 
-    def __init__(self, name: str = "composite_format", correct_weight: float = 0.8, format_weight: float = 0.2,
-                 min_words: int = 8):
-        self.name, self.correct_weight, self.format_weight, self.min_words = name, correct_weight, format_weight, min_words
+    def __init__(
+        self,
+        name: str = "composite_format",
+        correct_weight: float = 0.8,
+        format_weight: float = 0.2,
+        min_words: int = 8,
+    ):
+        self.name, self.correct_weight, self.format_weight, self.min_words = (
+            name,
+            correct_weight,
+            format_weight,
+            min_words,
+        )
         self.bounds = (0.0, correct_weight + format_weight)
 
     def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:

@@ -10,6 +10,7 @@ Think block:
 
 The answer part is read by `audiogym.rewards.answer` (its rules are documented there).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,11 +22,11 @@ _OPEN, _CLOSE = "<think>", "</think>"
 
 @dataclass
 class Parsed:
-    think: str | None        # the reasoning text (None: no think block)
-    closed: bool             # the think block was closed (or there was none)
-    answer_text: str         # what came after the reasoning
-    choice: int | None       # index of the chosen option (multiple choice), None if none or ambiguous
-    answer: str | None       # the chosen option's text, or the open answer
+    think: str | None  # the reasoning text (None: no think block)
+    closed: bool  # the think block was closed (or there was none)
+    answer_text: str  # what came after the reasoning
+    choice: int | None  # index of the chosen option (multiple choice), None if none or ambiguous
+    answer: str | None  # the chosen option's text, or the open answer
 
 
 def split_think(completion: str) -> tuple[str | None, bool, str]:
@@ -34,9 +35,9 @@ def split_think(completion: str) -> tuple[str | None, bool, str]:
     end = text.rfind(_CLOSE)
     if end >= 0 and (start < 0 or start < end):
         body_start = start + len(_OPEN) if start >= 0 else 0
-        return text[body_start:end].strip(), True, text[end + len(_CLOSE):].strip()
+        return text[body_start:end].strip(), True, text[end + len(_CLOSE) :].strip()
     if start >= 0:
-        return text[start + len(_OPEN):].strip(), False, ""
+        return text[start + len(_OPEN) :].strip(), False, ""
     return None, True, text.strip()
 
 
@@ -49,7 +50,7 @@ def _several_answer_blocks(completion: str) -> bool:
         nxt = text.find(_OPEN, end)
         if nxt < 0:
             return False
-        between = text[end + len(_CLOSE):nxt]
+        between = text[end + len(_CLOSE) : nxt]
         if between.strip() and _CLOSE not in between:
             return True
         end = text.find(_CLOSE, nxt)
@@ -87,7 +88,7 @@ def _answer_of(text: str) -> str | None:
     if end >= 0 and (start < 0 or start < end):
         if start >= 0 and _other_tags(text, start, end) and _several_answer_blocks(text):
             return None
-        return text[end + 8:].strip()  # 8 = len("</think>")
+        return text[end + 8 :].strip()  # 8 = len("</think>")
     if start >= 0:  # never closed: no answer
         return ""
     return text.strip()

@@ -6,6 +6,7 @@ in English and Chinese; statements about the content ("I can't hear any drums", 
 cannot hear well", "I can hear a piano") are not errors. It serves as a penalty reward and as the
 judge that builds DPO pairs (MGRD's self-cognition correction).
 """
+
 from __future__ import annotations
 
 import re

@@ -1,19 +1,20 @@
 """A sweep file: a base recipe, a search space over recipe keys, seeds, the metric, resources.
 
-    name: format_reward
-    base: ../tiny.yaml                # a recipe YAML, relative to this file (none: the defaults)
-    set: [recipe.rounds.T=1]          # fixed overrides for every trial
-    space:                            # any recipe key: grid, choice, uniform, loguniform
-      recipe.rounds.rl.reward.audio: {grid: [composite_format, binary]}
-    seeds: [0, 1, 2]                  # a dimension of its own: every setting runs on every seed
-    metric: {stage: round1_rl, column: accuracy_conflict}   # or {paired: conflict} (last round vs cold start)
-    mode: max
-    resources: {cpu: 1, gpu: 0}       # per trial
-    max_concurrent: 2
-    share_prefix: cold_start_rlvr     # trials of one seed share these first stages (run once)
-    scheduler: null                   # or {asha: {grace_period: 2}} on per-stage reports
-    report_to: wandb                  # one offline wandb run per trial, grouped by sweep (or none)
+name: format_reward
+base: ../tiny.yaml                # a recipe YAML, relative to this file (none: the defaults)
+set: [recipe.rounds.T=1]          # fixed overrides for every trial
+space:                            # any recipe key: grid, choice, uniform, loguniform
+  recipe.rounds.rl.reward.audio: {grid: [composite_format, binary]}
+seeds: [0, 1, 2]                  # a dimension of its own: every setting runs on every seed
+metric: {stage: round1_rl, column: accuracy_conflict}   # or {paired: conflict} (last round vs cold start)
+mode: max
+resources: {cpu: 1, gpu: 0}       # per trial
+max_concurrent: 2
+share_prefix: cold_start_rlvr     # trials of one seed share these first stages (run once)
+scheduler: null                   # or {asha: {grace_period: 2}} on per-stage reports
+report_to: wandb                  # one offline wandb run per trial, grouped by sweep (or none)
 """
+
 from __future__ import annotations
 
 import math
@@ -66,7 +67,9 @@ class SweepConfig:
             if not key.startswith(("recipe.", "model.")) or key in ("recipe.seed", "recipe.name", "recipe.run_dir"):
                 raise ConfigError(f"{where}: space key {key!r}: expected a recipe or model key (seeds go in 'seeds')")
             if not isinstance(dim, dict) or len(dim) != 1 or next(iter(dim)) not in SPACE_KINDS:
-                raise ConfigError(f"{where}: space.{key}: expected one of {', '.join(SPACE_KINDS)}, e.g. {{grid: [a, b]}}")
+                raise ConfigError(
+                    f"{where}: space.{key}: expected one of {', '.join(SPACE_KINDS)}, e.g. {{grid: [a, b]}}"
+                )
             kind, values = next(iter(dim.items()))
             if not isinstance(values, list) or not values:
                 raise ConfigError(f"{where}: space.{key}.{kind}: expected a non-empty list")
@@ -74,7 +77,11 @@ class SweepConfig:
                 ok = len(values) == 2 and all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
                 if not ok or values[0] >= values[1] or (kind == "loguniform" and values[0] <= 0):
                     raise ConfigError(f"{where}: space.{key}.{kind}: expected [low, high] with 0 < low < high")
-        if not self.seeds or not all(isinstance(s, int) and s >= 0 for s in self.seeds) or len(set(self.seeds)) != len(self.seeds):
+        if (
+            not self.seeds
+            or not all(isinstance(s, int) and s >= 0 for s in self.seeds)
+            or len(set(self.seeds)) != len(self.seeds)
+        ):
             raise ConfigError(f"{where}: seeds: expected distinct integers >= 0")
         if self.mode not in ("max", "min"):
             raise ConfigError(f"{where}: mode={self.mode!r}: expected max or min")
@@ -84,7 +91,9 @@ class SweepConfig:
                 raise ConfigError(f"{where}: metric.paired: only 'conflict' (cold start -> last round) is measured")
         elif set(self.metric) == {"stage", "column"}:
             if self.metric["column"] not in columns:
-                raise ConfigError(f"{where}: metric.column={self.metric['column']!r}: expected one of {', '.join(sorted(columns))}")
+                raise ConfigError(
+                    f"{where}: metric.column={self.metric['column']!r}: expected one of {', '.join(sorted(columns))}"
+                )
         else:
             raise ConfigError(f"{where}: metric: expected {{stage: NAME, column: COLUMN}} or {{paired: conflict}}")
         if not (isinstance(self.max_concurrent, int) and 1 <= self.max_concurrent <= 1024):
@@ -97,12 +106,16 @@ class SweepConfig:
                 raise ConfigError(f"{where}: resources.{k}={v!r}: expected a number (cpu > 0, gpu >= 0)")
         if self.share_prefix is not None:
             from audiogym.recipe.stages import cold_start_names
+
             if self.share_prefix not in cold_start_names():
-                raise ConfigError(f"{where}: share_prefix={self.share_prefix!r}: expected one of "
-                                  f"{', '.join(cold_start_names())}")
+                raise ConfigError(
+                    f"{where}: share_prefix={self.share_prefix!r}: expected one of {', '.join(cold_start_names())}"
+                )
             for key in self.space:
                 if not key.startswith(PREFIX_FREE):
-                    raise ConfigError(f"{where}: share_prefix: {key!r} changes the cold start, so trials cannot share it")
+                    raise ConfigError(
+                        f"{where}: share_prefix: {key!r} changes the cold start, so trials cannot share it"
+                    )
         if self.scheduler is not None and set(self.scheduler) != {"asha"}:
             raise ConfigError(f"{where}: scheduler: expected null or {{asha: {{grace_period: N}}}}")
         if self.report_to not in ("wandb", "none"):

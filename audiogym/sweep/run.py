@@ -10,6 +10,7 @@ early. `--resume` restores the experiment: finished trials are not run again and
 continue from their last finished stage (the recipe's own resume). Ray runs in single-node mode with
 every listener on 127.0.0.1 unless `--address` / `RAY_ADDRESS` names a cluster.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -46,6 +47,7 @@ def trial_config(sweep: SweepConfig, values: dict[str, Any], seed: int, run_dir:
     """The recipe config of one trial: base, fixed overrides, swept values, seed, folder."""
     from audiogym.recipe.config import load_config
     from audiogym.recipe.config_io import apply_mapping
+
     cfg = load_config(sweep.base_path, sweep.set)
     apply_mapping(cfg, _nested(values), "")
     cfg.recipe.seed, cfg.recipe.name, cfg.recipe.run_dir = int(seed), name, str(run_dir)
@@ -56,6 +58,7 @@ def _shared_prefix(sweep: SweepConfig, sweep_dir: Path, cfg: Any, folder: Path) 
     """Run (once per seed, under a file lock) the first stages every trial of this seed shares, and
     copy them into the trial's folder."""
     from audiogym.recipe.runner import Recipe
+
     prefix = sweep_dir / "_prefix" / f"seed{cfg.recipe.seed}"
     prefix.parent.mkdir(parents=True, exist_ok=True)
     with open(prefix.parent / f"seed{cfg.recipe.seed}.lock", "w") as lock:
@@ -63,13 +66,15 @@ def _shared_prefix(sweep: SweepConfig, sweep_dir: Path, cfg: Any, folder: Path) 
         marker = prefix / "prefix_done.json"
         if not marker.exists():
             import copy
+
             pcfg = copy.deepcopy(cfg)
             pcfg.recipe.name, pcfg.recipe.run_dir = prefix.name, str(prefix.parent)
             Recipe(pcfg, resume=True, report_to="none").run(progress=lambda _: None, stop_after=sweep.share_prefix)
             atomic_write_json(marker, {"stop_after": sweep.share_prefix})
     from audiogym.recipe.stages import cold_start_names
+
     names = cold_start_names()
-    stages = names[:names.index(str(sweep.share_prefix)) + 1]
+    stages = names[: names.index(str(sweep.share_prefix)) + 1]
     folder.mkdir(parents=True, exist_ok=True)
     for name in stages:
         if not (folder / name / "metrics.json").exists():
@@ -83,6 +88,7 @@ def run_trial(config: dict[str, Any]) -> None:
     from ray import tune
 
     from audiogym.recipe.runner import Recipe
+
     sweep = load_sweep(config["__sweep_file"])
     keys: dict[str, str] = config["__keys"]
     values = {key: config[alias] for alias, key in keys.items()}
@@ -97,6 +103,7 @@ def run_trial(config: dict[str, Any]) -> None:
         return
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, int(sweep.resources.get("cpu", 1)))))
     import torch
+
     torch.set_num_threads(max(1, int(sweep.resources.get("cpu", 1))))
     if sweep.share_prefix:
         _shared_prefix(sweep, sweep_dir, cfg, folder)
@@ -113,14 +120,18 @@ def run_trial(config: dict[str, Any]) -> None:
     Recipe(cfg, resume=True, report_to="none").run(progress=lambda _: None, on_stage=on_stage)
     table = json.loads((folder / "table.json").read_text())
     value = objective(sweep, table)
-    tune.report({"stage_index": index["i"] + 1, "objective": value if value is not None else float("nan"),
-                 "done": 1})
+    tune.report({"stage_index": index["i"] + 1, "objective": value if value is not None else float("nan"), "done": 1})
 
 
 def _search_space(sweep: SweepConfig) -> tuple[dict[str, Any], dict[str, str]]:
     from ray import tune
-    kinds = {"grid": tune.grid_search, "choice": tune.choice,
-             "uniform": lambda v: tune.uniform(*v), "loguniform": lambda v: tune.loguniform(*v)}
+
+    kinds = {
+        "grid": tune.grid_search,
+        "choice": tune.choice,
+        "uniform": lambda v: tune.uniform(*v),
+        "loguniform": lambda v: tune.loguniform(*v),
+    }
     space: dict[str, Any] = {}
     keys: dict[str, str] = {}
     for i, (key, dim) in enumerate(sweep.space.items()):
@@ -134,6 +145,7 @@ def _search_space(sweep: SweepConfig) -> tuple[dict[str, Any], dict[str, str]]:
 
 def _ray_init(address: str | None, sweep_dir: Path, cpus: int | None) -> None:
     import ray
+
     if ray.is_initialized():
         return
     address = address or os.environ.get("RAY_ADDRESS")
@@ -144,20 +156,28 @@ def _ray_init(address: str | None, sweep_dir: Path, cpus: int | None) -> None:
     # imported ray before this module set it (CI's pytest worker did), the local node would listen on
     # the host's external address. The constant is read at start-up, so setting it here always holds.
     from ray._private import ray_constants
+
     ray_constants.ENABLE_RAY_CLUSTER = False
     # Ray's sockets live under its temp dir: AF_UNIX paths must stay short, so not inside runs/.
     tmp = Path(tempfile.gettempdir()) / f"ag-ray-{hashlib.sha1(str(sweep_dir.resolve()).encode()).hexdigest()[:8]}"
-    ray.init(num_cpus=cpus or os.cpu_count(), include_dashboard=False, _temp_dir=str(tmp), log_to_driver=False,
-             _node_ip_address="127.0.0.1")
+    ray.init(
+        num_cpus=cpus or os.cpu_count(),
+        include_dashboard=False,
+        _temp_dir=str(tmp),
+        log_to_driver=False,
+        _node_ip_address="127.0.0.1",
+    )
 
 
 def shutdown_ray() -> None:
     import ray
+
     ray.shutdown()
 
 
-def run_sweep(path: str | Path, resume: bool = False, address: str | None = None, run_dir: str = "runs",
-              cpus: int | None = None) -> dict[str, Any]:
+def run_sweep(
+    path: str | Path, resume: bool = False, address: str | None = None, run_dir: str = "runs", cpus: int | None = None
+) -> dict[str, Any]:
     """Run (or resume) a sweep; write results.md/json/png; return the results."""
     sweep = load_sweep(path)
     sweep_dir = Path(run_dir) / sweep.name
@@ -172,32 +192,52 @@ def run_sweep(path: str | Path, resume: bool = False, address: str | None = None
     started = time.time()
     _ray_init(address, sweep_dir, cpus)
     from ray import tune
+
     space, _ = _search_space(sweep)
     space.update({"__sweep_file": str(Path(path).resolve()), "__sweep_dir": str(sweep_dir.resolve())})
-    trainable = tune.with_resources(run_trial, {"cpu": sweep.resources.get("cpu", 1), "gpu": sweep.resources.get("gpu", 0)})
+    trainable = tune.with_resources(
+        run_trial, {"cpu": sweep.resources.get("cpu", 1), "gpu": sweep.resources.get("gpu", 0)}
+    )
     callbacks: list[Any] = []
     if sweep.report_to == "wandb":
         from ray.air.integrations.wandb import WandbLoggerCallback
-        callbacks.append(WandbLoggerCallback(project=os.environ.get("WANDB_PROJECT", "audiogym"), group=sweep.name,
-                                             mode=os.environ.get("WANDB_MODE", "offline"), dir=str(sweep_dir.resolve()),
-                                             excludes=["__keys", "__sweep_file", "__sweep_dir"]))
+
+        callbacks.append(
+            WandbLoggerCallback(
+                project=os.environ.get("WANDB_PROJECT", "audiogym"),
+                group=sweep.name,
+                mode=os.environ.get("WANDB_MODE", "offline"),
+                dir=str(sweep_dir.resolve()),
+                excludes=["__keys", "__sweep_file", "__sweep_dir"],
+            )
+        )
     scheduler = None
     if sweep.scheduler:
         from ray.tune.schedulers import ASHAScheduler
+
         column = sweep.metric.get("column", "accuracy_conflict")
-        scheduler = ASHAScheduler(metric=f"running_{column}", mode=sweep.mode, time_attr="stage_index",
-                                  grace_period=int(sweep.scheduler["asha"].get("grace_period", 3)))
+        scheduler = ASHAScheduler(
+            metric=f"running_{column}",
+            mode=sweep.mode,
+            time_attr="stage_index",
+            grace_period=int(sweep.scheduler["asha"].get("grace_period", 3)),
+        )
     storage = str((sweep_dir / "tune").resolve().parent)
     exp = Path(storage) / "tune"
     if resume and tune.Tuner.can_restore(str(exp)):
         tuner = tune.Tuner.restore(str(exp), trainable=trainable, resume_unfinished=True, resume_errored=True)
     else:
-        tuner = tune.Tuner(trainable, param_space=space,
-                           tune_config=tune.TuneConfig(max_concurrent_trials=sweep.max_concurrent,
-                                                       num_samples=sweep.samples, scheduler=scheduler),
-                           run_config=tune.RunConfig(name="tune", storage_path=storage, callbacks=callbacks, verbose=0))
+        tuner = tune.Tuner(
+            trainable,
+            param_space=space,
+            tune_config=tune.TuneConfig(
+                max_concurrent_trials=sweep.max_concurrent, num_samples=sweep.samples, scheduler=scheduler
+            ),
+            run_config=tune.RunConfig(name="tune", storage_path=storage, callbacks=callbacks, verbose=0),
+        )
     tuner.fit()
     from audiogym.sweep.report import write_results
+
     return write_results(sweep, sweep_dir, time.time() - started)
 
 

@@ -5,6 +5,7 @@ completions against its columns, scripted teachers write reasoning from it, trai
 dataset rows. Procedural families (`audiogym.tasks.families`, one module each, built on
 `family.py`) make tasks from a seed; manifest.py loads them from users' files.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -84,8 +85,12 @@ class AudioTask:
     def to_json(self) -> dict[str, Any]:
         d = self.columns()
         d["facts"] = self.facts
-        d.update(answer_letter=self.answer_letter, sample_rate=self.sample_rate,
-                 duration_s=round(self.duration, 4), transcript_label=self.transcript_label)
+        d.update(
+            answer_letter=self.answer_letter,
+            sample_rate=self.sample_rate,
+            duration_s=round(self.duration, 4),
+            transcript_label=self.transcript_label,
+        )
         return d
 
 
@@ -101,8 +106,11 @@ def render_prompt(task: AudioTask, show_transcript: bool = True, instruction: st
     if show_transcript and task.transcript:
         lines.append(f"{task.transcript_label}: {task.transcript}")
     if instruction is None:
-        instruction = ("Think about what you hear, then answer with the letter of one choice."
-                       if task.choices else "Think step by step, then give the final answer.")
+        instruction = (
+            "Think about what you hear, then answer with the letter of one choice."
+            if task.choices
+            else "Think step by step, then give the final answer."
+        )
     if instruction:
         lines.append(instruction)
     return "\n".join(lines)
@@ -118,7 +126,7 @@ def conversational_prompt(task: AudioTask, system: str | None = None, **kwargs: 
 def quote(task: AudioTask) -> str:
     """'The transcript says: "..."': how a surrogate reasoner starts, reading the words it was given."""
     verb = "say" if task.transcript_label.endswith("s") else "says"
-    return f"The {task.transcript_label.lower()} {verb}: \"{task.transcript}\""
+    return f'The {task.transcript_label.lower()} {verb}: "{task.transcript}"'
 
 
 def hash_name(name: str) -> int:

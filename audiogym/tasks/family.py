@@ -5,11 +5,13 @@ A family module (`audiogym.tasks.families.<name>`) defines a `FamilyConfig` subc
 and the `ClaimSpec`s of the attributes its facts hold, and ends with `register(Family(...))`.
 Nothing else in audiogym needs to change for a new family (CONTRIBUTING.md).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -60,8 +62,11 @@ class ClaimSpec:
             raise ConfigError(f"claim spec {self.key!r}: needs at least one trigger word")
         object.__setattr__(self, "compiled", tuple((re.compile(p), v) for p, v in self.patterns))
         object.__setattr__(self, "trigger_re", re.compile("|".join(re.escape(t) for t in self.triggers)))
-        object.__setattr__(self, "compiled_words", tuple((re.compile(rf"(?<![\w-]){w}(?![\w-])"), v)
-                                                         for w, v in self.value_words.items()))
+        object.__setattr__(
+            self,
+            "compiled_words",
+            tuple((re.compile(rf"(?<![\w-]){w}(?![\w-])"), v) for w, v in self.value_words.items()),
+        )
 
     @property
     def numeric(self) -> bool:
@@ -95,7 +100,7 @@ class FamilyConfig:
     conflict_rate: float = 0.4  # share of items whose transcript points to a wrong answer
     duration: float = 4.0  # seconds; every clip of a family has exactly this length
 
-    def validate(self) -> "FamilyConfig":
+    def validate(self) -> FamilyConfig:
         check_choice("difficulty", self.difficulty, DIFFICULTIES + ("mixed",))
         check_range("conflict_rate", self.conflict_rate, 0.0, 1.0)
         check_range("duration", self.duration, 1.0, 30.0)
@@ -115,8 +120,9 @@ def shuffled_choices(rng: np.random.Generator, options: list[str], answer: str, 
     return [picked[i] for i in rng.permutation(len(picked))]
 
 
-def transcript_for(rng: np.random.Generator, cues: dict[str, list[str]], answer_class: str,
-                   cfg: FamilyConfig) -> tuple[str, bool]:
+def transcript_for(
+    rng: np.random.Generator, cues: dict[str, list[str]], answer_class: str, cfg: FamilyConfig
+) -> tuple[str, bool]:
     """A transcript that points at `answer_class`, or (conflict) at another class."""
     conflict = bool(rng.random() < cfg.conflict_rate)
     cls = answer_class
@@ -176,6 +182,7 @@ class Family:
         """The family's config with `overrides` applied and validated; unknown keys are an error
         (or, with strict=False, left out: a mixture passes each family the keys it has)."""
         from dataclasses import fields
+
         names = {f.name for f in fields(self.config)}
         overrides = dict(overrides or {})
         unknown = sorted(set(overrides) - names)
@@ -186,6 +193,7 @@ class Family:
     def __reduce__(self) -> tuple:
         """Pickled by name (environments and vector env workers carry families)."""
         from audiogym.tasks.registry import get_family
+
         return (get_family, (self.name,))
 
     def transcript_answer(self, task: AudioTask) -> str | None:
@@ -200,13 +208,11 @@ class Family:
         if not self.cues or task.answer not in self.cues:
             raise ConfigError(f"{task.id}: family {self.name!r} has no transcript cues to make a twin from")
         rng = np.random.default_rng([hash_name(self.name), hash_name(task.id), 1])
-        if task.conflict:
-            cls = task.answer
-        else:
-            cls = str(rng.choice([c for c in self.cues if c != task.answer]))
+        cls = task.answer if task.conflict else str(rng.choice([c for c in self.cues if c != task.answer]))
         transcript = str(rng.choice(self.cues[cls]))
-        return replace(task, id=f"{task.id}-twin", transcript=transcript, conflict=not task.conflict,
-                       facts=dict(task.facts))
+        return replace(
+            task, id=f"{task.id}-twin", transcript=transcript, conflict=not task.conflict, facts=dict(task.facts)
+        )
 
     def surrogate(self, task: AudioTask) -> str:
         """A chain that reasons from the transcript alone, as a cascade (ASR + text LLM) would."""
@@ -214,5 +220,3 @@ class Family:
         if ans is None:
             return f"The {task.transcript_label.lower()} give no clue, so I cannot tell."
         return f"{quote(task)}. These words are about {self.topic}, so going by the words the answer is {ans}."
-
-

@@ -22,6 +22,7 @@ Nothing is dropped silently. The policy, row by row:
   can read (MMAU's layout keeps audio beside the JSON); `confine=True` makes a path that resolves
   outside the manifest's folder an invalid row.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,6 +58,7 @@ def load_audio(path: str | Path, sr: int = SAMPLE_RATE, max_seconds: float | Non
     y = data.mean(axis=1)
     if file_sr != sr:
         import librosa
+
         y = librosa.resample(y, orig_sr=file_sr, target_sr=sr)
     if not np.all(np.isfinite(y)):
         raise AudioError(f"{path}: audio contains NaN or infinite samples")
@@ -101,7 +103,7 @@ def _read_records(path: Path) -> list[tuple[int, Any, str | None]]:
     if isinstance(data, dict):
         data = data.get("data", data.get("rows"))
     if not isinstance(data, list):
-        raise ManifestError(path, "expected a JSON list of rows (or {\"data\": [...]})")
+        raise ManifestError(path, 'expected a JSON list of rows (or {"data": [...]})')
     return [(i, rec, None) for i, rec in enumerate(data, start=1)]
 
 
@@ -158,10 +160,17 @@ def _validate(path: Path, row: int, rec: Any, confine: bool = False, max_seconds
     category = next((str(rec[k]) for k in CATEGORY_FIELDS if isinstance(rec.get(k), str)), "unknown").lower()
     transcript = rec.get("transcript", "")
     known = set(AUDIO_FIELDS) | set(CATEGORY_FIELDS) | {"id", "question", "choices", "answer", "transcript"}
-    return ManifestRow(row=row, id=str(rec.get("id", f"{path.stem}-{row}")), audio_path=audio_path,
-                       question=question.strip(), choices=choices, answer=answer.strip(), category=category,
-                       transcript=transcript if isinstance(transcript, str) else "",
-                       extra={k: v for k, v in rec.items() if k not in known})
+    return ManifestRow(
+        row=row,
+        id=str(rec.get("id", f"{path.stem}-{row}")),
+        audio_path=audio_path,
+        question=question.strip(),
+        choices=choices,
+        answer=answer.strip(),
+        category=category,
+        transcript=transcript if isinstance(transcript, str) else "",
+        extra={k: v for k, v in rec.items() if k not in known},
+    )
 
 
 class Manifest:
@@ -170,8 +179,9 @@ class Manifest:
     name = "Manifest"
     category = "mixed"
 
-    def __init__(self, path: str | Path, skip_invalid: bool = False, max_seconds: float | None = 30.0,
-                 confine: bool = False):
+    def __init__(
+        self, path: str | Path, skip_invalid: bool = False, max_seconds: float | None = 30.0, confine: bool = False
+    ):
         self.path = Path(path)
         self.max_seconds = max_seconds
         self.rows: list[ManifestRow] = []
@@ -193,10 +203,12 @@ class Manifest:
                 r.id = f"{r.id}#{row}"
             ids.add(r.id)
             self.rows.append(r)
-        for row, msg in self.skipped:
+        for _row, msg in self.skipped:
             log.warning("skipped %s", msg)
         if not self.rows:
-            raise ManifestError(self.path, "no usable rows" + (f" ({len(self.skipped)} skipped)" if self.skipped else ""))
+            raise ManifestError(
+                self.path, "no usable rows" + (f" ({len(self.skipped)} skipped)" if self.skipped else "")
+            )
         self.description = f"{len(self.rows)} questions from {self.path.name}"
 
     def __len__(self) -> int:
@@ -213,10 +225,18 @@ class Manifest:
             audio = load_audio(r.audio_path, max_seconds=self.max_seconds)
         except AudioError as e:
             raise ManifestError(self.path, str(e), row=r.row, field="audio") from None
-        return AudioTask(id=r.id, audio=audio, question=r.question, choices=r.choices, answer=r.answer,
-                         category=r.category, skill=str(r.extra.get("sub-category", r.category)),
-                         difficulty=str(r.extra.get("difficulty", "unknown")), transcript=r.transcript,
-                         family=self.path.stem)
+        return AudioTask(
+            id=r.id,
+            audio=audio,
+            question=r.question,
+            choices=r.choices,
+            answer=r.answer,
+            category=r.category,
+            skill=str(r.extra.get("sub-category", r.category)),
+            difficulty=str(r.extra.get("difficulty", "unknown")),
+            transcript=r.transcript,
+            family=self.path.stem,
+        )
 
     def make(self, seed: int, cfg: Any = None) -> AudioTask:
         return self.task(int(seed) % len(self.rows))

@@ -4,10 +4,12 @@ Everything that needs "all families" reads it: the environments (one id per fami
 families arrive), mixtures, the grounding reward (the union of the families' claim specs) and the
 facts measured from audio (the union of the families' `read_facts`).
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from audiogym.errors import ConfigError
 from audiogym.tasks.family import ClaimSpec, Family

@@ -3,10 +3,12 @@
 Environments, datasets, evaluation and the recipe's stages all get their tasks here, without going
 through the Gymnasium registry.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -69,6 +71,7 @@ class Mixture:
     def check_config(self, cfg: dict[str, Any]) -> None:
         """Every key of a mapping config belongs to at least one family of the mixture."""
         from dataclasses import fields
+
         names = {f.name for n in self.weights for f in fields(FAMILIES[n].config)}
         for k in cfg:
             if k not in names:
@@ -77,13 +80,19 @@ class Mixture:
             FAMILIES[n].make_config(cfg, strict=False)
 
 
-def make_source(source: Any, path: str | None = None, skip_invalid: bool = False,
-                weights: dict[str, float] | None = None, max_seconds: float | None = None) -> TaskSource:
+def make_source(
+    source: Any,
+    path: str | None = None,
+    skip_invalid: bool = False,
+    weights: dict[str, float] | None = None,
+    max_seconds: float | None = None,
+) -> TaskSource:
     """A task source from a name ('ChordMood', 'Mixed', 'Manifest') or an object with make(seed)."""
     if not isinstance(source, str):
         return source
     if source == "Manifest":
         from audiogym.tasks.manifest import Manifest
+
         if not path:
             raise ConfigError("audiogym/Manifest-v0 needs path=<manifest .json or .jsonl>")
         return Manifest(path, skip_invalid=skip_invalid, max_seconds=max_seconds or 30.0)
@@ -112,6 +121,7 @@ def resolve_config(source: Any, config: Any = None, fields: dict[str, Any] | Non
 def source_seconds(source: Any, config: Any = None) -> float:
     """The longest clip a source makes (what an observation's audio box must hold)."""
     from audiogym.tasks.manifest import Manifest
+
     if isinstance(source, Manifest):
         return source.max_seconds or 30.0
     if isinstance(source, Mixture):

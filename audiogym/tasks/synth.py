@@ -3,10 +3,11 @@
 All functions take sample counts or seconds at `SAMPLE_RATE`, return float32 mono arrays, and take
 randomness only from the `np.random.Generator` they are given (so a seed fixes every sample).
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import fft as sfft
@@ -39,7 +40,7 @@ def _wavetable(amps: tuple[float, ...], count: int) -> tuple[np.ndarray, np.ndar
     """One period of sum_k amps[k-1] * sin(k * theta), k <= count, at TABLE_SIZE points (one
     inverse FFT of the line spectrum), and the slope from each point to the next."""
     spectrum = np.zeros(TABLE_SIZE // 2 + 1, np.complex128)
-    spectrum[1:count + 1] = -0.5j * TABLE_SIZE * np.asarray(amps[:count])
+    spectrum[1 : count + 1] = -0.5j * TABLE_SIZE * np.asarray(amps[:count])
     table = np.fft.irfft(spectrum, TABLE_SIZE)
     return table, np.diff(np.append(table, table[0]))
 
@@ -55,7 +56,9 @@ def _amps_key(amps: np.ndarray) -> tuple[float, ...]:
     return tuple(float(a) for a in np.asarray(amps, dtype=np.float64))
 
 
-def _read_tables(pos: np.ndarray, tables: np.ndarray, slopes: np.ndarray, row_start: np.ndarray | int = 0) -> np.ndarray:
+def _read_tables(
+    pos: np.ndarray, tables: np.ndarray, slopes: np.ndarray, row_start: np.ndarray | int = 0
+) -> np.ndarray:
     """Linear interpolation in stacked wavetables: `pos` is the phase in table points (>= 0,
     overwritten with its fraction), `row_start` where each sample's table starts in the stack."""
     index = pos.astype(np.intp)  # floor: the phase only grows from >= 0
@@ -70,8 +73,14 @@ def _read_tables(pos: np.ndarray, tables: np.ndarray, slopes: np.ndarray, row_st
     return out
 
 
-def harmonic_tone(f0: float | np.ndarray, n: int, amps: np.ndarray, rng: np.random.Generator | None = None,
-                  vibrato_hz: float = 0.0, vibrato_semitones: float = 0.0) -> np.ndarray:
+def harmonic_tone(
+    f0: float | np.ndarray,
+    n: int,
+    amps: np.ndarray,
+    rng: np.random.Generator | None = None,
+    vibrato_hz: float = 0.0,
+    vibrato_semitones: float = 0.0,
+) -> np.ndarray:
     """Additive tone: harmonic k has amplitude amps[k-1]; f0 may be a per-sample contour.
 
     Harmonics at or above 0.45 * SR are left out, per sample, so nothing aliases. The sum of
@@ -119,7 +128,9 @@ def chord(f0s: Sequence[float], n: int, amps: np.ndarray, rng: np.random.Generat
     return chords([f0s], n, amps, None if rng is None else tone_phases(rng, len(f0s)))[0]
 
 
-def chords(f0s: Sequence[Sequence[float]] | np.ndarray, n: int, amps: np.ndarray, phases: np.ndarray | None = None) -> np.ndarray:
+def chords(
+    f0s: Sequence[Sequence[float]] | np.ndarray, n: int, amps: np.ndarray, phases: np.ndarray | None = None
+) -> np.ndarray:
     """Several `chord`s of n samples at once, one per row of `f0s` (k chords of m tones; `phases`
     (k, m) from `tone_phases`): row i is `chord(f0s[i], ...)` with those phases, bit for bit."""
     f0 = np.asarray(f0s, dtype=np.float64)
@@ -134,8 +145,12 @@ def chords(f0s: Sequence[Sequence[float]] | np.ndarray, n: int, amps: np.ndarray
         out = _read_tables(pos, *_wavetable(key, int(counts[0])))
     else:
         pairs = [_wavetable(key, int(c)) for c in counts]
-        out = _read_tables(pos, np.concatenate([t for t, _ in pairs]), np.concatenate([d for _, d in pairs]),
-                           (np.arange(len(flat)) * TABLE_SIZE)[:, None])  # each tone's row of the stacked tables
+        out = _read_tables(
+            pos,
+            np.concatenate([t for t, _ in pairs]),
+            np.concatenate([d for _, d in pairs]),
+            (np.arange(len(flat)) * TABLE_SIZE)[:, None],
+        )  # each tone's row of the stacked tables
     return out.reshape(k, m, n).sum(axis=1)
 
 
@@ -157,7 +172,7 @@ def envelope(n: int, attack: float = 0.01, release: float = 0.05, decay_tau: flo
     if decay_tau:
         env *= np.exp(-np.arange(n) / (decay_tau * SR))
     if r:
-        env[n - r:] *= np.linspace(1.0, 0.0, r)
+        env[n - r :] *= np.linspace(1.0, 0.0, r)
     env.flags.writeable = False
     return env
 
@@ -220,7 +235,7 @@ def reverb(x: np.ndarray, rt60: float, rng: np.random.Generator, wet: float = 0.
     the convolution is one float32 FFT product (a room's tail needs no float64)."""
     m = n_samples(min(rt60 * 1.2, 3.0))
     ir = noise(m, rng) * np.exp(-6.9 * np.arange(m) / (rt60 * SR))
-    ir /= np.sqrt(np.sum(ir ** 2)) + 1e-12
+    ir /= np.sqrt(np.sum(ir**2)) + 1e-12
     size = sfft.next_fast_len(len(x) + m - 1, real=True)
     spectrum = sfft.rfft(np.asarray(x, np.float32), size) * sfft.rfft(ir.astype(np.float32), size)
     tail = sfft.irfft(spectrum, size)[: len(x)]

@@ -9,6 +9,7 @@ DeepSpeed through accelerate) and need all ranks. Around them:
 - held-out evaluation, printing and tracking run on the main process.
 With one process (the default, and CPU runs) all of this reduces to the plain sequential code.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -18,6 +19,7 @@ from functools import lru_cache
 def _state():
     import torch
     from accelerate import PartialState
+
     # cpu=True is what makes several CPU processes (torchrun, tests) one gloo group, as the
     # trainers' `use_cpu` does; the state is shared, so it must agree with theirs.
     return PartialState(cpu=not torch.cuda.is_available())

@@ -20,6 +20,7 @@ TRL decodes completions with `skip_special_tokens=True` before the reward functi
 a tokenizer whose `</think>` is a special token hands the rewards completions without their think
 block; the trainer warns at start (audiogym's tokenizer keeps the tags as plain added tokens).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -56,14 +57,18 @@ class AudioGRPOTrainer(GRPOTrainer):
     def __init__(self, model, *args: Any, prefill_think: bool = True, rollout_engine: Any = None, **kwargs: Any):
         if isinstance(model, str):
             from trl.trainer.utils import create_model_from_path
+
             model = create_model_from_path(model)
         prepare_audio_model(model)  # before TRL's init, which reads image_token_id
         super().__init__(model, *args, **kwargs)
         proc: Any = self.processing_class  # a processor: its tokenizer and feature extractor
         if not think_tag_survives_decoding(getattr(proc, "tokenizer", proc)):
-            warnings.warn(f"the tokenizer drops {THINK_CLOSE!r} when it skips special tokens: GRPO's reward "
-                          "functions will see completions without their think block (re-add the tag with "
-                          "special=False)", stacklevel=2)
+            warnings.warn(
+                f"the tokenizer drops {THINK_CLOSE!r} when it skips special tokens: GRPO's reward "
+                "functions will see completions without their think block (re-add the tag with "
+                "special=False)",
+                stacklevel=2,
+            )
         self.audio_encoder = AudioPromptEncoder(proc.tokenizer, proc.feature_extractor, prefill_think=prefill_think)
         self._batch_audio: list[Any] | None = None
         self._batch_keys: list[Any] | None = None
@@ -72,8 +77,9 @@ class AudioGRPOTrainer(GRPOTrainer):
         self.rollout_engine = rollout_engine  # a VLLMEngine, or None for HF generate
         # a frozen encoder's outputs once per distinct clip, not once per sample and pass
         tower = audio_tower(self.accelerator.unwrap_model(self.model))
-        self.encoder_cache = (FrozenEncoderCache(tower).install()
-                              if tower is not None and FrozenEncoderCache.applies(tower) else None)
+        self.encoder_cache = (
+            FrozenEncoderCache(tower).install() if tower is not None and FrozenEncoderCache.applies(tower) else None
+        )
         self._engine_step: int | None = None  # the optimizer step whose weights the engine holds
         self._rollout_batches = 0
 
@@ -91,13 +97,16 @@ class AudioGRPOTrainer(GRPOTrainer):
         enc = self.audio_encoder.encode(prompts, audios, self._batch_keys)
         self._pending_audio = {k: enc[k] for k in ("input_features", "feature_attention_mask", "audio_rows")}
         self._pending_texts = enc["prompt_texts"]
-        fields = audio_model_kwargs(*(enc[k].to(self.accelerator.device) for k in
-                                      ("input_features", "feature_attention_mask", "audio_rows")))
+        fields = audio_model_kwargs(
+            *(enc[k].to(self.accelerator.device) for k in ("input_features", "feature_attention_mask", "audio_rows"))
+        )
         return enc["input_ids"], None, fields
 
     def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
         if self.rollout_engine is None:
-            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations, has_tool_images)
+            return super()._generate_single_turn(
+                prompt_ids, images, multimodal_fields, num_generations, has_tool_images
+            )
         if self._engine_step != self.state.global_step:  # weights changed: sync before sampling
             self.rollout_engine.load_weights(self.accelerator.unwrap_model(self.model), tag=self)
             self._engine_step = self.state.global_step
@@ -105,9 +114,16 @@ class AudioGRPOTrainer(GRPOTrainer):
         seed = (self.args.seed + 1) * 1_000_003 + self._rollout_batches * 10_007
         self._rollout_batches += 1
         ids = self.rollout_engine.generate(
-            self._pending_texts, self._batch_audio or [None] * len(prompt_ids), n=1,
-            temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
-            max_tokens=self.max_completion_length, seed=seed, stop_token_ids=self.eos_token_ids)
+            self._pending_texts,
+            self._batch_audio or [None] * len(prompt_ids),
+            n=1,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+            max_tokens=self.max_completion_length,
+            seed=seed,
+            stop_token_ids=self.eos_token_ids,
+        )
         return [c[0] for c in ids], None  # None: TRL computes the old log-probs itself
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -125,19 +141,37 @@ class AudioGRPOTrainer(GRPOTrainer):
     # -- log-prob passes ------------------------------------------------------------------------
 
     def _compute_loss(self, model, inputs):
-        self._pending_audio = {k: inputs[k] for k in ("input_features", "feature_attention_mask", "audio_rows") if k in inputs}
+        self._pending_audio = {
+            k: inputs[k] for k in ("input_features", "feature_attention_mask", "audio_rows") if k in inputs
+        }
         try:
             return super()._compute_loss(model, inputs)
         finally:
             self._pending_audio = None
 
-    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
-                                           compute_entropy=False, compute_aux_loss=False, **multimodal):
+    def _get_per_token_logps_and_entropies(
+        self,
+        model,
+        input_ids,
+        attention_mask,
+        logits_to_keep,
+        batch_size=None,
+        compute_entropy=False,
+        compute_aux_loss=False,
+        **multimodal,
+    ):
         audio = self._pending_audio or {}
         if not audio or not bool(audio["audio_rows"].any()):
             return super()._get_per_token_logps_and_entropies(
-                model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss,
-                **multimodal)
+                model,
+                input_ids,
+                attention_mask,
+                logits_to_keep,
+                batch_size,
+                compute_entropy,
+                compute_aux_loss,
+                **multimodal,
+            )
         device = input_ids.device
         feats, fmask, rows = (audio[k].to(device) for k in ("input_features", "feature_attention_mask", "audio_rows"))
         batch_size = batch_size or input_ids.size(0)
@@ -145,8 +179,11 @@ class AudioGRPOTrainer(GRPOTrainer):
         for start in range(0, input_ids.size(0), batch_size):
             end = min(start + batch_size, input_ids.size(0))
             ids, mask = input_ids[start:end], attention_mask[start:end]
-            model_inputs = {"input_ids": ids, "attention_mask": mask,
-                            **audio_model_kwargs(feats[start:end], fmask[start:end], rows[start:end])}
+            model_inputs = {
+                "input_ids": ids,
+                "attention_mask": mask,
+                **audio_model_kwargs(feats[start:end], fmask[start:end], rows[start:end]),
+            }
             if compute_aux_loss:
                 model_inputs["output_router_logits"] = True
             labels = ids.masked_fill(mask == 0, -100)
@@ -158,15 +195,24 @@ class AudioGRPOTrainer(GRPOTrainer):
                 all_entropies.append(outputs.entropy[:, -logits_to_keep:])
             if compute_aux_loss:
                 all_aux.append(outputs.aux_loss)
-        return (torch.cat(all_logps), torch.cat(all_entropies) if compute_entropy else None,
-                torch.stack(all_aux).mean() if compute_aux_loss else None)
+        return (
+            torch.cat(all_logps),
+            torch.cat(all_entropies) if compute_entropy else None,
+            torch.stack(all_aux).mean() if compute_aux_loss else None,
+        )
 
 
 # Per-step series an RL stage reports (TRL's log keys -> ours); `mgrd/audio/*` are the means over
 # the audio (band-selected) rows of each step, logged by the modality-routed reward.
-CURVE_KEYS = {"reward": "reward", "mgrd/audio/reward": "audio_reward", "mgrd/text/reward": "text_reward",
-              "mgrd/audio/think_words": "audio_think_words", "completions/mean_length": "completion_tokens",
-              "entropy": "entropy", "kl": "kl"}
+CURVE_KEYS = {
+    "reward": "reward",
+    "mgrd/audio/reward": "audio_reward",
+    "mgrd/text/reward": "text_reward",
+    "mgrd/audio/think_words": "audio_think_words",
+    "completions/mean_length": "completion_tokens",
+    "entropy": "entropy",
+    "kl": "kl",
+}
 
 
 def training_curve(log_history: list[dict[str, Any]]) -> dict[str, list[float | None]]:
@@ -193,9 +239,11 @@ def ends(values: list[float | None], share: float = 0.25) -> tuple[float | None,
 def rollout_engine(job: TrainJob) -> Any:
     """The process's vLLM engine where the recipe's generation backend resolves to vLLM, else None."""
     from audiogym.policies.vllm_engine import VLLMEngine, resolve_backend
+
     if resolve_backend(job.backend) != "vllm":
         return None
     import torch
+
     cuda = torch.cuda.is_available()
     return VLLMEngine.get(job.model_in, dtype="bfloat16" if cuda and torch.cuda.is_bf16_supported() else "float32")
 
@@ -206,19 +254,36 @@ def train_grpo(job: TrainJob, ds: Any, reward: Any, section: GRPOSection) -> dic
     from trl import GRPOConfig
 
     from audiogym.trainers.model_io import attach, load, save, trainer_args
+
     model, proc = load(job.model_in, job.freeze_encoder)
-    args = GRPOConfig(**trainer_args(job, section.max_steps, section.batch, section.lr),
-                      num_generations=int(section.num_generations), max_completion_length=int(section.max_new_tokens),
-                      beta=float(section.beta), temperature=float(section.temperature), top_k=int(section.top_k),
-                      loss_type=section.loss_type, remove_unused_columns=False)
-    trainer = AudioGRPOTrainer(model, reward_funcs=[reward], args=args, train_dataset=ds.shuffle(seed=job.seed),
-                               processing_class=proc, rollout_engine=rollout_engine(job))
+    args = GRPOConfig(
+        **trainer_args(job, section.max_steps, section.batch, section.lr),
+        num_generations=int(section.num_generations),
+        max_completion_length=int(section.max_new_tokens),
+        beta=float(section.beta),
+        temperature=float(section.temperature),
+        top_k=int(section.top_k),
+        loss_type=section.loss_type,
+        remove_unused_columns=False,
+    )
+    trainer = AudioGRPOTrainer(
+        model,
+        reward_funcs=[reward],
+        args=args,
+        train_dataset=ds.shuffle(seed=job.seed),
+        processing_class=proc,
+        rollout_engine=rollout_engine(job),
+    )
     attach(trainer, job)
     out = trainer.train()
     save(trainer, proc, job.model_out)
     curve = training_curve(trainer.state.log_history)
-    metrics: dict[str, Any] = {"train_loss": out.training_loss, "steps": out.global_step, "train_rows": len(ds),
-                               "curve": curve}
+    metrics: dict[str, Any] = {
+        "train_loss": out.training_loss,
+        "steps": out.global_step,
+        "train_rows": len(ds),
+        "curve": curve,
+    }
     for name in ("reward", "audio_reward", "audio_think_words", "entropy", "kl"):
         first, last = ends(curve.get(name, []))
         metrics[f"{name}_first"], metrics[f"{name}_last"] = first, last

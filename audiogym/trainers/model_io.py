@@ -1,4 +1,5 @@
 """Loading a stage's input model, saving its output atomically, and the TRL arguments they share."""
+
 from __future__ import annotations
 
 import json
@@ -27,6 +28,7 @@ def freeze_audio_encoder(model: Any, frozen: bool = True) -> None:
 
 def load(model_dir: Path, freeze_encoder: bool) -> tuple[Any, Any]:
     from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
+
     model = Qwen2AudioForConditionalGeneration.from_pretrained(model_dir)
     freeze_audio_encoder(model, freeze_encoder)
     return model, AutoProcessor.from_pretrained(model_dir)
@@ -54,19 +56,31 @@ def save(trainer: Any, processor: Any, out: Path) -> Path:
 
 def policy(model_dir: Path, backend: str = "hf") -> AudioLMPolicy:
     from audiogym.policies.audio_lm import AudioLMPolicy
+
     return AudioLMPolicy(model_dir, device=dist.device(), backend=backend)
 
 
 def trainer_args(job: TrainJob, max_steps: int, batch: int, lr: float) -> dict[str, Any]:
     """TrainingArguments every stage's TRL trainer shares (bf16 where the GPU has it, else fp32 on CPU)."""
     import torch
+
     cuda = torch.cuda.is_available()
-    return dict(output_dir=str(job.work_dir / "trainer"), max_steps=int(max_steps),
-                per_device_train_batch_size=int(batch), learning_rate=float(lr),
-                logging_steps=1, save_strategy="no", seed=job.seed,
-                report_to=[],  # the run's tracker logs each stage's trainer as <stage>/* (job.callbacks)
-                use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(), dataloader_num_workers=0,
-                disable_tqdm=not job.verbose, run_name=job.name, gradient_checkpointing=bool(job.gradient_checkpointing))
+    return dict(
+        output_dir=str(job.work_dir / "trainer"),
+        max_steps=int(max_steps),
+        per_device_train_batch_size=int(batch),
+        learning_rate=float(lr),
+        logging_steps=1,
+        save_strategy="no",
+        seed=job.seed,
+        report_to=[],  # the run's tracker logs each stage's trainer as <stage>/* (job.callbacks)
+        use_cpu=not cuda,
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        dataloader_num_workers=0,
+        disable_tqdm=not job.verbose,
+        run_name=job.name,
+        gradient_checkpointing=bool(job.gradient_checkpointing),
+    )
 
 
 def attach(trainer: Any, job: TrainJob) -> None:
@@ -74,6 +88,7 @@ def attach(trainer: Any, job: TrainJob) -> None:
     per-step log dicts written to `work_dir/trainer_log.jsonl` instead of the terminal (TRL's own
     bar and log printing with `job.verbose`)."""
     from transformers.trainer_callback import PrinterCallback
+
     for callback in job.callbacks:
         trainer.add_callback(callback)
     if not job.verbose:
@@ -89,6 +104,7 @@ class StepProgress(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         from tqdm.auto import tqdm
+
         if state.is_world_process_zero:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self.log_path.write_text("")

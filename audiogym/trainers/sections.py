@@ -1,6 +1,7 @@
 """The training sections every TRL stage takes (SFT, GRPO, DPO) and the bound checks all config
 sections share: each section is a typed dataclass whose `validate(key)` raises one `ConfigError`
 line naming the key."""
+
 from __future__ import annotations
 
 import math
@@ -9,7 +10,7 @@ from typing import Any
 
 from audiogym.errors import ConfigError
 
-MAX_ITEMS = 100_000     # any count of questions, rows or probes
+MAX_ITEMS = 100_000  # any count of questions, rows or probes
 MAX_TOKENS = 32_768
 MAX_STEPS = 10_000_000
 GRPO_LOSSES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo")  # the TRL losses a stage may choose
@@ -48,9 +49,9 @@ class GRPOSection:
     lr: float = 2e-4
     max_new_tokens: int = 48
     beta: float = 0.0  # KL to the reference; 0 skips the reference model
-    temperature: float = 1.0   # sampling temperature of the rollouts
-    top_k: int = 0             # rollouts sample the top_k likeliest tokens (0: the whole vocabulary)
-    loss_type: str = "dapo"    # TRL's GRPO loss (grpo, dr_grpo, dapo, bnpo, ...)
+    temperature: float = 1.0  # sampling temperature of the rollouts
+    top_k: int = 0  # rollouts sample the top_k likeliest tokens (0: the whole vocabulary)
+    loss_type: str = "dapo"  # TRL's GRPO loss (grpo, dr_grpo, dapo, bnpo, ...)
 
     def validate(self, key: str) -> None:
         check_train(key, self.max_steps, self.batch, self.lr)
@@ -60,8 +61,9 @@ class GRPOSection:
         if self.loss_type not in GRPO_LOSSES:
             raise ConfigError(f"{key}.loss_type={self.loss_type!r}: expected one of {', '.join(GRPO_LOSSES)}")
         if self.batch % self.num_generations:
-            raise ConfigError(f"{key}: batch ({self.batch}) must be a multiple of num_generations "
-                              f"({self.num_generations})")
+            raise ConfigError(
+                f"{key}: batch ({self.batch}) must be a multiple of num_generations ({self.num_generations})"
+            )
         check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
         check(f"{key}.beta", self.beta, 0.0, 100.0)
 
@@ -70,7 +72,7 @@ class GRPOSection:
 class DPOSection(SFTSection):
     max_steps: int = 20
     batch: int = 8
-    lr: float = 5e-5           # 5e-4 wrecked the tiny model
+    lr: float = 5e-5  # 5e-4 wrecked the tiny model
     beta: float = 0.1
 
     def validate(self, key: str) -> None:

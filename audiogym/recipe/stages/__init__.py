@@ -5,6 +5,7 @@
 Adding a stage is its module (a `Stage` subclass), its config section, and one entry in one of
 these lists; its seed follows from its position in the run (`audiogym.recipe.seeds`).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     from audiogym.recipe.config import Config
 
 COLD_START: list[type[Stage]] = [BuildBase, ColdStartSFT, ColdStartRLVR]  # once, before the rounds
-ROUND: list[type[Stage]] = [Distill, BandRL]                                # once per round, T times
-FINAL: list[type[Stage]] = [SelfCognition]                                  # once, after the rounds
+ROUND: list[type[Stage]] = [Distill, BandRL]  # once per round, T times
+FINAL: list[type[Stage]] = [SelfCognition]  # once, after the rounds
 
 
 def recipe_stages(cfg: Config) -> list[Stage]:

@@ -4,10 +4,12 @@
 them with the composite reward (eq. 7) mixed with text under the binary reward (eq. 8);
 `recipe.rounds.rl.reward` can change the audio reward (e.g. add the grounding score).
 """
+
 from __future__ import annotations
 
 import shutil
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -33,15 +35,31 @@ class BandRL(Stage):
         band, rl = ctx.section.band, ctx.section.rl
         reward = build_reward(rl.reward)
         seed = ctx.stream("candidates")
-        tasks = (make_tasks(ctx.recipe.audio_families, band.candidates, seed) if band.conflict_share is None
-                 else mixed_tasks(ctx.recipe.audio_families, band.candidates, seed, band.conflict_share))
-        rollouts = sample(self.name, ctx.folder, ctx.model_in, ctx.seed, tasks, band.samples, 1.0, band.max_new_tokens,
-                          scorer(reward), backend=ctx.recipe.generation.backend)
+        tasks = (
+            make_tasks(ctx.recipe.audio_families, band.candidates, seed)
+            if band.conflict_share is None
+            else mixed_tasks(ctx.recipe.audio_families, band.candidates, seed, band.conflict_share)
+        )
+        rollouts = sample(
+            self.name,
+            ctx.folder,
+            ctx.model_in,
+            ctx.seed,
+            tasks,
+            band.samples,
+            1.0,
+            band.max_new_tokens,
+            scorer(reward),
+            backend=ctx.recipe.generation.backend,
+        )
         correct: dict[str, int] = {}
         for row in rollouts:
             correct[row["task_id"]] = correct.get(row["task_id"], 0) + int(row["correct"])
-        selected = (balanced_band(tasks, correct, band) if band.balance_answers
-                    else [task for task in tasks if off_band(correct.get(task.id, 0), band) == 0])
+        selected = (
+            balanced_band(tasks, correct, band)
+            if band.balance_answers
+            else [task for task in tasks if off_band(correct.get(task.id, 0), band) == 0]
+        )
         write_selected(ctx, ({"task_id": task.id, "correct_of_8": correct[task.id]} for task in selected))
         histogram = np.bincount([correct.get(task.id, 0) for task in tasks], minlength=band.samples + 1).tolist()
         text = make_tasks(["TextReasoning"], rl.text, ctx.stream("text"))
@@ -51,15 +69,31 @@ class BandRL(Stage):
             rl_tasks += make_tasks(["TextReasoning"], rl.batch, ctx.stream("fill"))
         metrics = train_grpo(ctx.job(), rows_for(rl_tasks), reward, rl)
         in_band = sum(off_band(correct.get(task.id, 0), band) == 0 for task in selected)
-        metrics.update(band_selected=len(selected), band_in_band=in_band, band_twins=len(twins), candidates=len(tasks), correct_histogram=histogram)
+        metrics.update(
+            band_selected=len(selected),
+            band_in_band=in_band,
+            band_twins=len(twins),
+            candidates=len(tasks),
+            correct_histogram=histogram,
+        )
         if selected:  # what RL did on what it trained on: the band questions resampled from the new model
             folder = ctx.folder / "band_after"  # a fresh model: an earlier attempt's samples do not count
             if dist.is_main():
                 shutil.rmtree(folder, ignore_errors=True)
                 folder.mkdir()
             dist.barrier()
-            after = sample(f"{self.name} (band, after)", folder, ctx.model_out, ctx.seed + 1,
-                           selected, band.samples, 1.0, band.max_new_tokens, scorer(reward), backend=ctx.recipe.generation.backend)
+            after = sample(
+                f"{self.name} (band, after)",
+                folder,
+                ctx.model_out,
+                ctx.seed + 1,
+                selected,
+                band.samples,
+                1.0,
+                band.max_new_tokens,
+                scorer(reward),
+                backend=ctx.recipe.generation.backend,
+            )
             chosen = {task.id for task in selected}
             before = [r for r in rollouts if r["task_id"] in chosen]
             for key in ("correct", "reward"):
@@ -83,6 +117,7 @@ def balanced_band(tasks: list[AudioTask], correct: dict[str, int], band: BandSec
     Why: the band is where the model is unsure, which leans to the answers it gets wrong (on seed 0,
     round 1: Meter 15 waltz to 3 march questions). RL on that set moves the family's answer prior
     ("say waltz") as much as it teaches listening, and the held-out accuracy of the other answer pays."""
+
     def distance(task: AudioTask) -> int:
         return off_band(correct.get(task.id, 0), band)
 
@@ -91,8 +126,10 @@ def balanced_band(tasks: list[AudioTask], correct: dict[str, int], band: BandSec
         groups.setdefault(task.family, {}).setdefault(task.answer, []).append(task)
     keep: set[str] = set()
     for answers in groups.values():
-        varying = {a: sorted((t for t in g if 0 < correct.get(t.id, 0) < band.samples), key=distance)
-                   for a, g in answers.items()}
+        varying = {
+            a: sorted((t for t in g if 0 < correct.get(t.id, 0) < band.samples), key=distance)
+            for a, g in answers.items()
+        }
         if len(varying) < 2:
             continue
         n = min(max(sum(distance(t) == 0 for t in g) for g in varying.values()), min(len(g) for g in varying.values()))
@@ -103,7 +140,12 @@ def balanced_band(tasks: list[AudioTask], correct: dict[str, int], band: BandSec
 
 def scorer(reward: Reward) -> Callable[[AudioTask, str], dict[str, Any]]:
     """Each band sample's correctness and the stage's reward of it."""
+
     def score(task: AudioTask, text: str) -> dict[str, Any]:
-        return {"correct": is_correct(text, task.answer, task.choices), "reward": reward.score(text, task_row(task))[0],
-                "think_words": think_words(text)}
+        return {
+            "correct": is_correct(text, task.answer, task.choices),
+            "reward": reward.score(text, task_row(task))[0],
+            "think_words": think_words(text),
+        }
+
     return score

@@ -1,4 +1,5 @@
 """Stage `base`: the starting model, built from the tiny config or copied from `recipe.model_path`."""
+
 from __future__ import annotations
 
 import shutil
@@ -17,6 +18,7 @@ class BuildBase(Stage):
                 shutil.copytree(ctx.recipe.model_path, ctx.model_out, dirs_exist_ok=True)
             else:
                 from audiogym.policies.audio_lm import build_tiny_model
+
                 build_tiny_model(ctx.model_out, ctx.cfg.model)
         dist.barrier()
         return {"source": ctx.recipe.model_path or "tiny"}

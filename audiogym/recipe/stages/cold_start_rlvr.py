@@ -1,4 +1,5 @@
 """Stage `cold_start_rlvr`: RLVR on text questions only, binary outcome reward (MGRD eqs. 2-3)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Stage `cold_start_sft`: SFT on the cold-start mixture (MGRD step 1)."""
+
 from __future__ import annotations
 
 from typing import Any

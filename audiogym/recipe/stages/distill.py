@@ -4,6 +4,7 @@ K samples per perception-grounded audio question from model t-1; keep chains tha
 acoustically grounded and coherent; SFT on them (balanced over each family's answers) plus text,
 replaying some cold-start direct rows.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -95,12 +96,24 @@ class Distill(Stage):
         def score(task: AudioTask, text: str) -> dict[str, Any]:
             ok = is_correct(text, task.answer, task.choices)
             g_ok, reasons = grounded(task_row(task), text)
-            coh = coherent(text, task) and self_cognition_error(text) is None  # "I can't hear" contradicts a cited sound
+            coh = (
+                coherent(text, task) and self_cognition_error(text) is None
+            )  # "I can't hear" contradicts a cited sound
             kept = ok and coh and (g_ok or not c.require_grounded)
             return {"correct": ok, "grounded": g_ok, "coherent": coh, "kept": kept, "reasons": reasons}
 
-        rollouts = sample(self.name, ctx.folder, ctx.model_in, ctx.seed, tasks, c.K, c.temperature, c.max_new_tokens,
-                          score, backend=ctx.recipe.generation.backend)
+        rollouts = sample(
+            self.name,
+            ctx.folder,
+            ctx.model_in,
+            ctx.seed,
+            tasks,
+            c.K,
+            c.temperature,
+            c.max_new_tokens,
+            score,
+            backend=ctx.recipe.generation.backend,
+        )
         passed = [r for r in rollouts if r["kept"]]
         kept = distinct_per_question(passed, c.max_per_question)
         if c.balance_answers:
@@ -113,16 +126,22 @@ class Distill(Stage):
         # questions among them are answered from the audio, never with the cold start's refusal
         # (replaying those refusals made the probe error rise over the rounds).
         text = make_tasks(["TextReasoning"], c.text, ctx.stream("text"))
-        replay, replay_comps, _ = direct_rows(ctx.recipe.audio_families, c.direct, c.probe_share,
-                                              ctx.stream("direct"), refuse=False)
+        replay, replay_comps, _ = direct_rows(
+            ctx.recipe.audio_families, c.direct, c.probe_share, ctx.stream("direct"), refuse=False
+        )
         train_tasks = [by_id[r["task_id"]] for r in kept] * c.chain_repeats + text + replay
-        comps = ([r["completion"] for r in kept] * c.chain_repeats + [OraclePolicy().act(x) for x in text]
-                 + replay_comps)
+        comps = [r["completion"] for r in kept] * c.chain_repeats + [OraclePolicy().act(x) for x in text] + replay_comps
         metrics = train_sft(ctx.job(), rows_for(train_tasks, comps), c.sft)
-        metrics.update(kept_fraction=len(passed) / max(1, len(rollouts)), kept=len(passed), trained_chains=len(kept),
-                       trained_chains_by_answer={f: {a: len(ix) for a, ix in g.items()}
-                                                 for f, g in by_family_answer(kept, tasks).items()},
-                       sampled=len(rollouts), questions_with_chain=len({r["task_id"] for r in kept}),
-                       grounded_fraction=float(np.mean([r["grounded"] for r in rollouts])) if rollouts else 0.0,
-                       correct_fraction=float(np.mean([r["correct"] for r in rollouts])) if rollouts else 0.0)
+        metrics.update(
+            kept_fraction=len(passed) / max(1, len(rollouts)),
+            kept=len(passed),
+            trained_chains=len(kept),
+            trained_chains_by_answer={
+                f: {a: len(ix) for a, ix in g.items()} for f, g in by_family_answer(kept, tasks).items()
+            },
+            sampled=len(rollouts),
+            questions_with_chain=len({r["task_id"] for r in kept}),
+            grounded_fraction=float(np.mean([r["grounded"] for r in rollouts])) if rollouts else 0.0,
+            correct_fraction=float(np.mean([r["correct"] for r in rollouts])) if rollouts else 0.0,
+        )
         return metrics

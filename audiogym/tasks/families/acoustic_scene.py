@@ -34,7 +34,7 @@ SCENE_CUES = {
 class SceneConfig(FamilyConfig):
     foreground_speech: float = 0.5  # probability of a speech-like voice in the foreground
 
-    def validate(self) -> "SceneConfig":
+    def validate(self) -> SceneConfig:
         super().validate()
         check_range("foreground_speech", self.foreground_speech, 0.0, 1.0)
         return self

@@ -34,7 +34,7 @@ CHORD_CUES = {
 class ChordMoodConfig(FamilyConfig):
     n_chords: int = 4
 
-    def validate(self) -> "ChordMoodConfig":
+    def validate(self) -> ChordMoodConfig:
         super().validate()
         check_range("n_chords", self.n_chords, 2, 8)
         return self

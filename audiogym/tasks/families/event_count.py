@@ -30,7 +30,7 @@ EVENT_CUES["1"] = ["knock once", "the alarm beeps once"]
 class EventCountConfig(FamilyConfig):
     max_events: int = 8
 
-    def validate(self) -> "EventCountConfig":
+    def validate(self) -> EventCountConfig:
         super().validate()
         check_range("max_events", self.max_events, 2, 8)
         return self

@@ -46,7 +46,7 @@ def contour_steps(rng: np.random.Generator, contour: str, n_notes: int) -> list[
 class MelodyConfig(FamilyConfig):
     n_notes: int = 6
 
-    def validate(self) -> "MelodyConfig":
+    def validate(self) -> MelodyConfig:
         super().validate()
         check_range("n_notes", self.n_notes, 4, 12)
         return self

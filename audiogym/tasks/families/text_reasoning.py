@@ -22,7 +22,7 @@ class TextConfig(FamilyConfig):
     max_operand: int = 20
     multiple_choice: bool = False
 
-    def validate(self) -> "TextConfig":
+    def validate(self) -> TextConfig:
         super().validate()
         check_range("max_operand", self.max_operand, 2, 10_000)
         return self
