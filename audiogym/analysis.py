@@ -7,8 +7,10 @@ a `Measurement` of plain numbers and labels. It serves three purposes: the scrip
 audio through it (never through a task's hidden facts), the grounding reward checks claims
 against it on real audio, and the tests check it agrees with the generators' true facts.
 
-The labels (chord quality, contour, timbre, scene, ...) are simple, documented rules over the
-numbers; the thresholds sit in the gaps the procedural families leave between classes.
+The labels it gives (chord quality, contour, final pitch) are simple, documented rules over the
+numbers; the thresholds sit in the gaps the procedural families leave between classes. A family
+that needs its own reading of the numbers (Timbre, AcousticScene) keeps that classifier in its own
+module: analysis measures, families interpret.
 """
 
 from __future__ import annotations
@@ -53,7 +55,6 @@ class Measurement:
     centroid_hz: float = 0.0
     harmonic_profile: list[float] = field(default_factory=list)  # harmonics 1..10, max = 1
     sustain_db: float = 0.0  # median minus peak level after the first onset
-    timbre: str | None = None
     reverb_rt60: float | None = None
     low_ratio: float = 0.0  # energy share below 120 Hz
     high_ratio: float = 0.0  # energy share above 5 kHz
@@ -61,7 +62,6 @@ class Measurement:
     flatness: float = 0.0
     syllable_rate: float = 0.0  # envelope peaks per second of speaking span
     pause_fraction: float = 0.0  # share of the speaking span in silences >= 0.2 s
-    scene: str | None = None
 
 
 def _db(x: np.ndarray | float) -> np.ndarray:
@@ -127,8 +127,6 @@ def measure(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Measurement:
     _harmony(m, P, long_level)
     _speech_rhythm(m, env)
     _reverb(m, env)
-    m.timbre = classify_timbre(m)
-    m.scene = classify_scene(m)
     return m
 
 
@@ -294,34 +292,6 @@ def _reverb(m: Measurement, env: np.ndarray) -> None:
             rates.append(drop / (n / FPS))  # dB per second
     if rates:
         m.reverb_rt60 = float(60.0 / np.median(rates))
-
-
-def classify_timbre(m: Measurement) -> str | None:
-    p = m.harmonic_profile
-    if len(p) < 8:
-        return None
-    if m.sustain_db < -12:
-        return "plucked"
-    if int(np.argmax(p)) >= 1:
-        return "brassy"
-    if sum(p[1:5]) < 0.3:
-        return "flute-like"
-    even, odd = np.mean([p[1], p[3], p[5]]), np.mean([p[2], p[4], p[6]])
-    if even < 0.35 * odd:
-        return "clarinet-like"
-    return "string-like"
-
-
-def classify_scene(m: Measurement) -> str:
-    if m.low_ratio > 0.2:
-        return "street"
-    if m.high_ratio > 0.15:
-        return "rain"
-    if m.chirp_ratio > 0.02:
-        return "park"
-    if m.reverb_rt60 is not None and m.reverb_rt60 > 0.6:
-        return "reverberant hall"
-    return "quiet room"
 
 
 def _compile_kernels() -> None:

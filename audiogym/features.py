@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from audiogym.analysis import Measurement
+from audiogym.tasks.families.melody_contour import CONTOURS
 from audiogym.tasks.synth import TRIADS
 
 SCALAR_FEATURES = (
@@ -30,7 +31,6 @@ SCALAR_FEATURES = (
     "pause_fraction",
 )
 FINALS = ("rising", "falling", "flat")
-CONTOURS = ("ascending", "descending", "arch", "valley")
 N_HARMONICS = 10
 FEATURE_NAMES = (
     list(SCALAR_FEATURES)

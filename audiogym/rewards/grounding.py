@@ -42,152 +42,8 @@ from audiogym.rewards.parse import split_think
 from audiogym.tasks.registry import FAMILIES
 
 # ---- evidence categories ----------------------------------------------------------------------
-
-CATEGORY_TERMS: dict[str, tuple[str, ...]] = {
-    "pitch_melody": (
-        r"pitch",
-        r"melod\w*",
-        r"contour",
-        r"notes?",
-        r"interval\w*",
-        r"semitones?",
-        r"octaves?",
-        r"ascend\w*",
-        r"descend\w*",
-        r"hz",
-        r"fundamental",
-        r"f0",
-        "音高",
-        "旋律",
-        "音调",
-        "音程",
-        "八度",
-        "赫兹",
-    ),
-    "harmony_mode": (
-        r"chords?",
-        r"triads?",
-        r"harmon(?:y|ies)",
-        r"major",
-        r"minor",
-        r"diminished",
-        r"augmented",
-        r"tonality",
-        r"dissonan\w*",
-        r"consonan\w*",
-        r"thirds?",
-        r"fifths?",
-        "和弦",
-        "和声",
-        "大调",
-        "小调",
-        "调式",
-    ),
-    "tempo_rhythm": (
-        r"tempo",
-        r"bpm",
-        r"beats?",
-        r"rhythm\w*",
-        r"met(?:er|re)",
-        r"waltz",
-        r"march",
-        r"downbeats?",
-        r"accents?",
-        r"pulse",
-        r"syncopat\w*",
-        "节奏",
-        "节拍",
-        "速度",
-        "拍子",
-    ),
-    "timbre_instrument": (
-        r"timbre",
-        r"overtones?",
-        r"harmonics",
-        r"spectr\w*",
-        r"bright\w*",
-        r"breathy",
-        r"brassy",
-        r"plucked",
-        r"sawtooth",
-        r"attack",
-        r"decay\w*",
-        r"envelope",
-        r"vibrato",
-        "音色",
-        "泛音",
-        "谐波",
-        "频谱",
-    ),
-    "loudness_dynamics": (
-        r"loud\w*",
-        r"quiet\w*",
-        r"soft\w*",
-        r"volume",
-        r"dynamics?",
-        r"crescendo",
-        r"decrescendo",
-        r"fad(?:e|es|ing)",
-        r"db",
-        r"intensity",
-        "响度",
-        "音量",
-        "渐强",
-        "渐弱",
-        "分贝",
-    ),
-    "space_reverb": (
-        r"reverb\w*",
-        r"echo\w*",
-        r"acoustics?",
-        r"dry",
-        r"spacious",
-        r"open-air",
-        "混响",
-        "回声",
-        "空间感",
-    ),
-    "background_events": (
-        r"background",
-        r"noise",
-        r"traffic",
-        r"rumble",
-        r"horns?",
-        r"rain\w*",
-        r"birds?\w*",
-        r"chirps?",
-        r"knocks?",
-        r"beeps?",
-        r"hum",
-        r"footsteps?",
-        r"ambien\w*",
-        r"onsets?",
-        "背景",
-        "噪声",
-        "噪音",
-        "雨声",
-        "鸟",
-        "敲击",
-    ),
-    "voice_prosody": (
-        r"intonation",
-        r"prosod\w*",
-        r"voice",
-        r"tremor",
-        r"trembl\w*",
-        r"waver\w*",
-        r"shaky",
-        r"syllables?",
-        r"pauses?",
-        r"speaking rate",
-        "语调",
-        "语气",
-        "颤抖",
-        "语速",
-        "停顿",
-        "嗓音",
-    ),
-}
+# Each family owns the words that cite its kind of evidence (`Family.evidence`); the categories are
+# their union over the registered families, rebuilt when a family registers.
 
 
 def first_char_guard(literals: list[str]) -> str:
@@ -206,7 +62,26 @@ def _term_regex(terms: tuple[str, ...]) -> re.Pattern:
     return re.compile("|".join(parts))  # matched against lowercased text
 
 
-CATEGORY_RE = {k: _term_regex(v) for k, v in CATEGORY_TERMS.items()}
+_evidence_cache: dict[tuple[str, ...], dict[str, re.Pattern]] = {}
+
+
+def evidence_terms() -> dict[str, tuple[str, ...]]:
+    """Evidence category -> its terms, over every registered family (in registration order)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for family in FAMILIES.values():
+        for category, terms in family.evidence.items():
+            out[category] = out.get(category, ()) + tuple(t for t in terms if t not in out.get(category, ()))
+    return out
+
+
+def evidence_patterns() -> dict[str, re.Pattern]:
+    """One compiled pattern per evidence category (cached for the current set of families)."""
+    key = tuple(FAMILIES)
+    if key not in _evidence_cache:
+        _evidence_cache.clear()
+        _evidence_cache[key] = {k: _term_regex(v) for k, v in evidence_terms().items()}
+    return _evidence_cache[key]
+
 
 # Matched against lowercased text: reasoning from the words, not the sound. Every English cue starts
 # at a word boundary, tested once before the branches (the Chinese ones behind a first-character guard).
@@ -334,7 +209,7 @@ def grounding_of(
         return Grounding(0.0, [])
     think = distinct_sentences(think[:50_000])
     low = think.lower()
-    found = {k: rx.findall(low) for k, rx in CATEGORY_RE.items()}
+    found = {k: rx.findall(low) for k, rx in evidence_patterns().items()}
     categories = [k for k, v in found.items() if v]
     hits = sum(map(len, found.values()))
     words = max(1, count_words(think))

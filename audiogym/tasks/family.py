@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from audiogym.errors import ConfigError
+from audiogym.tasks import synth
 from audiogym.tasks.core import AudioTask, hash_name, quote
 
 
@@ -120,6 +121,43 @@ def shuffled_choices(rng: np.random.Generator, options: list[str], answer: str, 
     return [picked[i] for i in rng.permutation(len(picked))]
 
 
+def clip_task(
+    rng: np.random.Generator,
+    audio: np.ndarray,
+    *,
+    question: str,
+    options: list[str],
+    answer: str,
+    category: str,
+    skill: str,
+    difficulty: str,
+    transcript: str,
+    transcript_label: str,
+    facts: dict[str, Any],
+    conflict: bool,
+    k: int | None = None,
+    sort_key: Callable[[str], Any] | None = None,
+) -> AudioTask:
+    """The ending every audio family's generator shares: the clip finished for output
+    (`synth.finish`), `k` of the options (all by default) with the answer among them in a seeded
+    order (or sorted by `sort_key`), and the id and family left for `Family.make` to fill."""
+    choices = shuffled_choices(rng, options, answer, k)
+    return AudioTask(
+        id="",
+        audio=synth.finish(audio),
+        question=question,
+        choices=sorted(choices, key=sort_key) if sort_key else choices,
+        answer=answer,
+        category=category,
+        skill=skill,
+        difficulty=difficulty,
+        transcript=transcript,
+        transcript_label=transcript_label,
+        facts=facts,
+        conflict=conflict,
+    )
+
+
 def transcript_for(
     rng: np.random.Generator, cues: dict[str, list[str]], answer_class: str, cfg: FamilyConfig
 ) -> tuple[str, bool]:
@@ -153,6 +191,8 @@ class Family:
       `surrogate` are the textual-surrogate reasoner, who reads only those words.
     - `claims` are the attribute claims a chain of thought can make about this family's facts
       (`ClaimSpec`); the grounding reward checks them (`audiogym.rewards.grounding`).
+    - `evidence` names the words that cite this family's kind of evidence (category -> regex
+      terms); the grounding reward counts the categories a chain cites over every family's.
     """
 
     name: str
@@ -167,6 +207,7 @@ class Family:
     cues: dict[str, list[str]]
     topic: str = "that"
     claims: tuple[ClaimSpec, ...] = ()
+    evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def make(self, seed: int, cfg: Any = None) -> AudioTask:
         """The task of this family for `seed`: same seed and config, same task bit for bit. `cfg` is

@@ -14,7 +14,7 @@ from scipy import signal
 
 from audiogym.tasks import synth
 from audiogym.tasks.core import AudioTask
-from audiogym.tasks.family import SNR_DB, FamilyConfig, shuffled_choices, transcript_for
+from audiogym.tasks.family import SNR_DB, FamilyConfig, clip_task, transcript_for
 
 # First three formants (Hz) of five vowels, adult voice.
 VOWELS = {
@@ -126,6 +126,7 @@ def speech_task(
     rng: np.random.Generator,
     cfg: FamilyConfig,
     audio: np.ndarray,
+    *,
     difficulty: str,
     cues: dict,
     answer: str,
@@ -134,13 +135,15 @@ def speech_task(
     skill: str,
     facts: dict,
 ) -> AudioTask:
+    """The ending the speech families share: a transcript (aligned or conflict), noise at the
+    difficulty's SNR, then `clip_task`."""
     transcript, conflict = transcript_for(rng, cues, answer, cfg)
     audio = synth.add_noise(audio, SNR_DB[difficulty], rng)
-    return AudioTask(
-        id="",
-        audio=synth.finish(audio),
+    return clip_task(
+        rng,
+        audio,
         question=question,
-        choices=shuffled_choices(rng, options, answer),
+        options=options,
         answer=answer,
         category="speech",
         skill=skill,

@@ -14,8 +14,8 @@ from audiogym.tasks.family import (
     Family,
     FamilyConfig,
     check_range,
+    clip_task,
     pick_difficulty,
-    shuffled_choices,
     transcript_for,
 )
 from audiogym.tasks.registry import register
@@ -59,11 +59,11 @@ def chord_mood(rng: np.random.Generator, cfg: ChordMoodConfig) -> AudioTask:
     out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
     mood = MOODS[quality]
     transcript, conflict = transcript_for(rng, CHORD_CUES, mood, cfg)
-    return AudioTask(
-        id="",
-        audio=synth.finish(out),
+    return clip_task(
+        rng,
+        out,
         question="What mood does this music convey?",
-        choices=shuffled_choices(rng, list(CHORD_CUES), mood),
+        options=list(CHORD_CUES),
         answer=mood,
         category="music",
         skill="harmony",
@@ -132,6 +132,31 @@ CLAIMS = (
     ),
 )
 
+# Words that cite this family's kind of evidence (evidence category -> terms, regexes matched
+# against lowercased text; Chinese terms as plain text). The grounding reward reads every family's.
+EVIDENCE: dict[str, tuple[str, ...]] = {
+    "harmony_mode": (
+        r"chords?",
+        r"triads?",
+        r"harmon(?:y|ies)",
+        r"major",
+        r"minor",
+        r"diminished",
+        r"augmented",
+        r"tonality",
+        r"dissonan\w*",
+        r"consonan\w*",
+        r"thirds?",
+        r"fifths?",
+        "和弦",
+        "和声",
+        "大调",
+        "小调",
+        "调式",
+    ),
+}
+
+
 CHORD_MOOD = register(
     Family(
         name="ChordMood",
@@ -146,5 +171,6 @@ CHORD_MOOD = register(
         cues=CHORD_CUES,
         topic="that feeling",
         claims=CLAIMS,
+        evidence=EVIDENCE,
     )
 )

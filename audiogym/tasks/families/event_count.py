@@ -14,8 +14,8 @@ from audiogym.tasks.family import (
     Family,
     FamilyConfig,
     check_range,
+    clip_task,
     pick_difficulty,
-    shuffled_choices,
     transcript_for,
 )
 from audiogym.tasks.registry import register
@@ -62,11 +62,11 @@ def event_count(rng: np.random.Generator, cfg: EventCountConfig) -> AudioTask:
     answer = str(count)
     options = [str(i) for i in range(1, cfg.max_events + 1)]
     transcript, conflict = transcript_for(rng, EVENT_CUES, answer, cfg)
-    return AudioTask(
-        id="",
-        audio=synth.finish(out),
+    return clip_task(
+        rng,
+        out,
         question=f"How many {kind} do you hear?",
-        choices=sorted(shuffled_choices(rng, options, answer, k=4), key=int),
+        options=options,
         answer=answer,
         category="sound",
         skill="counting",
@@ -75,6 +75,8 @@ def event_count(rng: np.random.Generator, cfg: EventCountConfig) -> AudioTask:
         transcript_label="Transcript",
         facts={"event_count": count, "event_kind": kind},
         conflict=conflict,
+        k=4,
+        sort_key=int,
     )
 
 

@@ -39,13 +39,13 @@ def intonation(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         rng,
         cfg,
         audio,
-        difficulty,
-        INTONATION_CUES,
-        kind,
-        list(INTONATIONS),
-        "Does the speaker's intonation make this a question or a statement?",
-        "intonation",
-        {"intonation": kind, "final_pitch": "rising" if kind == "question" else "falling"},
+        difficulty=difficulty,
+        cues=INTONATION_CUES,
+        answer=kind,
+        options=list(INTONATIONS),
+        question="Does the speaker's intonation make this a question or a statement?",
+        skill="intonation",
+        facts={"intonation": kind, "final_pitch": "rising" if kind == "question" else "falling"},
     )
 
 
@@ -107,6 +107,30 @@ CLAIMS = (
     ),
 )
 
+# Words that cite this family's kind of evidence (evidence category -> terms, regexes matched
+# against lowercased text; Chinese terms as plain text). The grounding reward reads every family's.
+EVIDENCE: dict[str, tuple[str, ...]] = {
+    "voice_prosody": (
+        r"intonation",
+        r"prosod\w*",
+        r"voice",
+        r"tremor",
+        r"trembl\w*",
+        r"waver\w*",
+        r"shaky",
+        r"syllables?",
+        r"pauses?",
+        r"speaking rate",
+        "语调",
+        "语气",
+        "颤抖",
+        "语速",
+        "停顿",
+        "嗓音",
+    ),
+}
+
+
 INTONATION = register(
     Family(
         name="Intonation",
@@ -124,5 +148,6 @@ INTONATION = register(
         cues=INTONATION_CUES,
         topic="whether something is asked",
         claims=CLAIMS,
+        evidence=EVIDENCE,
     )
 )

@@ -11,8 +11,8 @@ from audiogym.tasks.family import (
     ClaimSpec,
     Family,
     FamilyConfig,
+    clip_task,
     pick_difficulty,
-    shuffled_choices,
     transcript_for,
 )
 from audiogym.tasks.registry import register
@@ -45,11 +45,11 @@ def loudness_trend(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
     out = synth.add_noise(out, SNR_DB[difficulty], rng)
     transcript, conflict = transcript_for(rng, TREND_CUES, trend, cfg)
     slope = {"approaching": span, "receding": -span, "steady": 0.0}[trend] / cfg.duration
-    return AudioTask(
-        id="",
-        audio=synth.finish(out),
+    return clip_task(
+        rng,
+        out,
         question="Is the sound source approaching, receding, or staying put?",
-        choices=shuffled_choices(rng, list(TRENDS), trend),
+        options=list(TRENDS),
         answer=trend,
         category="sound",
         skill="loudness",
@@ -117,6 +117,29 @@ CLAIMS = (
     ),
 )
 
+# Words that cite this family's kind of evidence (evidence category -> terms, regexes matched
+# against lowercased text; Chinese terms as plain text). The grounding reward reads every family's.
+EVIDENCE: dict[str, tuple[str, ...]] = {
+    "loudness_dynamics": (
+        r"loud\w*",
+        r"quiet\w*",
+        r"soft\w*",
+        r"volume",
+        r"dynamics?",
+        r"crescendo",
+        r"decrescendo",
+        r"fad(?:e|es|ing)",
+        r"db",
+        r"intensity",
+        "响度",
+        "音量",
+        "渐强",
+        "渐弱",
+        "分贝",
+    ),
+}
+
+
 LOUDNESS_TREND = register(
     Family(
         name="LoudnessTrend",
@@ -134,5 +157,6 @@ LOUDNESS_TREND = register(
         cues=TREND_CUES,
         topic="movement",
         claims=CLAIMS,
+        evidence=EVIDENCE,
     )
 )

@@ -14,8 +14,8 @@ from audiogym.tasks.family import (
     Family,
     FamilyConfig,
     check_range,
+    clip_task,
     pick_difficulty,
-    shuffled_choices,
     transcript_for,
 )
 from audiogym.tasks.registry import register
@@ -66,11 +66,11 @@ def melody_contour(rng: np.random.Generator, cfg: MelodyConfig) -> AudioTask:
         synth.place(out, tone * synth.envelope(note_n, 0.02, 0.06), i * note_n)
     out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
     transcript, conflict = transcript_for(rng, CONTOUR_CUES, contour, cfg)
-    return AudioTask(
-        id="",
-        audio=synth.finish(out),
+    return clip_task(
+        rng,
+        out,
         question="What is the shape of the melody's pitch contour?",
-        choices=shuffled_choices(rng, list(CONTOURS), contour),
+        options=list(CONTOURS),
         answer=contour,
         category="music",
         skill="melody",
@@ -157,6 +157,32 @@ CLAIMS = (
     ),  # rise then fall in one sentence is one arch
 )
 
+# Words that cite this family's kind of evidence (evidence category -> terms, regexes matched
+# against lowercased text; Chinese terms as plain text). The grounding reward reads every family's.
+EVIDENCE: dict[str, tuple[str, ...]] = {
+    "pitch_melody": (
+        r"pitch",
+        r"melod\w*",
+        r"contour",
+        r"notes?",
+        r"interval\w*",
+        r"semitones?",
+        r"octaves?",
+        r"ascend\w*",
+        r"descend\w*",
+        r"hz",
+        r"fundamental",
+        r"f0",
+        "音高",
+        "旋律",
+        "音调",
+        "音程",
+        "八度",
+        "赫兹",
+    ),
+}
+
+
 MELODY_CONTOUR = register(
     Family(
         name="MelodyContour",
@@ -171,5 +197,6 @@ MELODY_CONTOUR = register(
         cues=CONTOUR_CUES,
         topic="direction",
         claims=CLAIMS,
+        evidence=EVIDENCE,
     )
 )

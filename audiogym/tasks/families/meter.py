@@ -11,8 +11,8 @@ from audiogym.tasks.family import (
     ClaimSpec,
     Family,
     FamilyConfig,
+    clip_task,
     pick_difficulty,
-    shuffled_choices,
     transcript_for,
 )
 from audiogym.tasks.registry import register
@@ -34,11 +34,11 @@ def meter(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
     )
     answer = METERS[beats]
     transcript, conflict = transcript_for(rng, METER_CUES, answer, cfg)
-    return AudioTask(
-        id="",
-        audio=synth.finish(out),
+    return clip_task(
+        rng,
+        out,
         question="Is this rhythm a waltz or a march?",
-        choices=shuffled_choices(rng, list(METERS.values()), answer),
+        options=list(METERS.values()),
         answer=answer,
         category="music",
         skill="meter",

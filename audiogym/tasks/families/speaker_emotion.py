@@ -63,13 +63,13 @@ def speaker_emotion(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         rng,
         cfg,
         audio,
-        difficulty,
-        EMOTION_CUES,
-        emo,
-        list(EMOTIONS),
-        "What emotional state does the speaker's voice convey?",
-        "emotion",
-        facts,
+        difficulty=difficulty,
+        cues=EMOTION_CUES,
+        answer=emo,
+        options=list(EMOTIONS),
+        question="What emotional state does the speaker's voice convey?",
+        skill="emotion",
+        facts=facts,
     )
 
 

@@ -40,13 +40,13 @@ def speaking_rate(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         rng,
         cfg,
         audio,
-        difficulty,
-        RATE_CUES,
-        cls,
-        list(RATES),
-        "How fast is the speaker talking?",
-        "rate",
-        {"rate_class": cls, "syllables_per_s": rate},
+        difficulty=difficulty,
+        cues=RATE_CUES,
+        answer=cls,
+        options=list(RATES),
+        question="How fast is the speaker talking?",
+        skill="rate",
+        facts={"rate_class": cls, "syllables_per_s": rate},
     )
 
 

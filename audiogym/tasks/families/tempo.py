@@ -11,8 +11,8 @@ from audiogym.tasks.family import (
     ClaimSpec,
     Family,
     FamilyConfig,
+    clip_task,
     pick_difficulty,
-    shuffled_choices,
     transcript_for,
 )
 from audiogym.tasks.registry import register
@@ -42,11 +42,11 @@ def tempo(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
     out = synth.at_level(beats, -16) + synth.at_level(pad, -30)
     out = synth.add_noise(out, SNR_DB[difficulty], rng)
     transcript, conflict = transcript_for(rng, TEMPO_CUES, cls, cfg)
-    return AudioTask(
-        id="",
-        audio=synth.finish(out),
+    return clip_task(
+        rng,
+        out,
         question="How would you describe the tempo of this beat?",
-        choices=shuffled_choices(rng, list(TEMPO_BANDS), cls),
+        options=list(TEMPO_BANDS),
         answer=cls,
         category="music",
         skill="rhythm",
@@ -98,6 +98,29 @@ CLAIMS = (
     ),
 )
 
+# Words that cite this family's kind of evidence (evidence category -> terms, regexes matched
+# against lowercased text; Chinese terms as plain text). The grounding reward reads every family's.
+EVIDENCE: dict[str, tuple[str, ...]] = {
+    "tempo_rhythm": (
+        r"tempo",
+        r"bpm",
+        r"beats?",
+        r"rhythm\w*",
+        r"met(?:er|re)",
+        r"waltz",
+        r"march",
+        r"downbeats?",
+        r"accents?",
+        r"pulse",
+        r"syncopat\w*",
+        "节奏",
+        "节拍",
+        "速度",
+        "拍子",
+    ),
+}
+
+
 TEMPO = register(
     Family(
         name="Tempo",
@@ -112,5 +135,6 @@ TEMPO = register(
         cues=TEMPO_CUES,
         topic="pace",
         claims=CLAIMS,
+        evidence=EVIDENCE,
     )
 )

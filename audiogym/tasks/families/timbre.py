@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from audiogym.tasks import synth
@@ -11,8 +13,8 @@ from audiogym.tasks.family import (
     ClaimSpec,
     Family,
     FamilyConfig,
+    clip_task,
     pick_difficulty,
-    shuffled_choices,
     transcript_for,
 )
 from audiogym.tasks.registry import register
@@ -62,11 +64,11 @@ def timbre(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         synth.place(out, tone * env, i * note_n)
     out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
     transcript, conflict = transcript_for(rng, TIMBRE_CUES, kind, cfg)
-    return AudioTask(
-        id="",
-        audio=synth.finish(out),
+    return clip_task(
+        rng,
+        out,
         question="Which kind of instrument sound plays these notes?",
-        choices=shuffled_choices(rng, list(TIMBRES), kind),
+        options=list(TIMBRES),
         answer=kind,
         category="music",
         skill="timbre",
@@ -158,6 +160,51 @@ CLAIMS = (
     ),
 )
 
+
+def classify_timbre(m: Any) -> str | None:
+    """The timbre class of a measurement (`audiogym.analysis.Measurement`): plucked by its decay,
+    brassy when a harmonic outweighs the fundamental, flute-like when the low harmonics are weak,
+    clarinet-like when the even harmonics are, else string-like."""
+    p = m.harmonic_profile
+    if len(p) < 8:
+        return None
+    if m.sustain_db < -12:
+        return "plucked"
+    if int(np.argmax(p)) >= 1:
+        return "brassy"
+    if sum(p[1:5]) < 0.3:
+        return "flute-like"
+    even, odd = np.mean([p[1], p[3], p[5]]), np.mean([p[2], p[4], p[6]])
+    if even < 0.35 * odd:
+        return "clarinet-like"
+    return "string-like"
+
+
+# Words that cite this family's kind of evidence (evidence category -> terms, regexes matched
+# against lowercased text; Chinese terms as plain text). The grounding reward reads every family's.
+EVIDENCE: dict[str, tuple[str, ...]] = {
+    "timbre_instrument": (
+        r"timbre",
+        r"overtones?",
+        r"harmonics",
+        r"spectr\w*",
+        r"bright\w*",
+        r"breathy",
+        r"brassy",
+        r"plucked",
+        r"sawtooth",
+        r"attack",
+        r"decay\w*",
+        r"envelope",
+        r"vibrato",
+        "音色",
+        "泛音",
+        "谐波",
+        "频谱",
+    ),
+}
+
+
 TIMBRE = register(
     Family(
         name="Timbre",
@@ -166,11 +213,12 @@ TIMBRE = register(
         generate=timbre,
         description="Instrument-like timbre from spectrum and envelope (flute, clarinet, string, plucked, brass).",
         answer_keys=("timbre",),
-        read_facts=lambda m: {"timbre": m.timbre},
+        read_facts=lambda m: {"timbre": classify_timbre(m)},
         answer_from=lambda f: f.get("timbre") or "",
         grounded=timbre_grounded,
         cues=TIMBRE_CUES,
         topic="that instrument",
         claims=CLAIMS,
+        evidence=EVIDENCE,
     )
 )

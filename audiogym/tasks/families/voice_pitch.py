@@ -40,13 +40,13 @@ def voice_pitch(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         rng,
         cfg,
         audio,
-        difficulty,
-        PITCH_CUES,
-        cls,
-        list(PITCHES),
-        "Is the speaker's voice low, medium or high pitched?",
-        "pitch",
-        {"pitch_class": cls, "f0_hz": f0_base},
+        difficulty=difficulty,
+        cues=PITCH_CUES,
+        answer=cls,
+        options=list(PITCHES),
+        question="Is the speaker's voice low, medium or high pitched?",
+        skill="pitch",
+        facts={"pitch_class": cls, "f0_hz": f0_base},
     )
 
 
