@@ -1,4 +1,4 @@
-"""The `audiogym` command: list, show, demo, eval, train, compare.
+"""The `audiogym` command: list, show, demo, gallery, eval, train, sweep, compare.
 
 Errors a user can cause print one line and exit with status 2; no traceback.
 """
@@ -88,6 +88,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"spectrograms written to {out}/")
 
 
+def cmd_gallery(args: argparse.Namespace) -> None:
+    from audiogym.plots import write_gallery
+
+    print(f"wrote {write_gallery(args.out, seed=args.seed)} and one PNG per audio family")
+
+
 def cmd_eval(args: argparse.Namespace) -> None:
     from audiogym.evaluation import eval_tasks, evaluate, load_policy
 
@@ -118,7 +124,23 @@ def cmd_eval(args: argparse.Namespace) -> None:
     print(f"wrote {out / 'eval.json'} and {out / 'eval.md'}")
 
 
+def quiet_console() -> None:
+    """The console of a training run shows progress bars and the stage table: the libraries' known
+    notices (TRL's vLLM version range, deprecations inside vLLM, transformers' per-load bars and
+    notes) are left out. `audiogym train --verbose` keeps them."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="TRL currently supports vLLM versions")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def cmd_train(args: argparse.Namespace) -> None:
+    if not args.verbose:
+        quiet_console()
     from audiogym.recipe.config import load_config
 
     cfg = load_config(args.config, args.set)  # every config error surfaces here, before any work (and before TRL loads)
@@ -227,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/demo")
     p.set_defaults(fn=cmd_demo)
+    p = sub.add_parser("gallery", help="the task gallery: every family, one example per difficulty, with spectrograms")
+    p.add_argument("--out", default="docs/gallery")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(fn=cmd_gallery)
     p = sub.add_parser("eval", help="accuracy, grounding and self-cognition of a policy on an env or a manifest")
     p.add_argument("--env", help="environment id, e.g. audiogym/Mixed-v0")
     p.add_argument("--manifest", help="an MMAU-style JSON or JSONL manifest")

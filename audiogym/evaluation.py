@@ -232,7 +232,7 @@ def evaluate(
 
     generate_kwargs.setdefault("temperature", 0.0)
     report = EvalReport(getattr(policy, "name", type(policy).__name__))
-    bar = tqdm(total=len(tasks), desc=f"eval {report.policy}", unit="item", disable=not progress)
+    bar = tqdm(total=len(tasks), desc=f"eval {report.policy}", unit="item", disable=not progress, leave=False)
     for start in range(0, len(tasks), batch_size):
         batch = tasks[start : start + batch_size]
         for task, gens in zip(batch, policy.generate(batch, num_samples=1, **generate_kwargs)):

@@ -10,11 +10,11 @@ import pytest
 import audiogym
 from audiogym.evaluation import eval_tasks, evaluate
 from audiogym.policies import OraclePolicy
-from audiogym.rewards.grounding import grounding_of, measured_facts
+from audiogym.rewards.grounding import evidence_terms, grounding_of, measured_facts
 from audiogym.tasks import AudioTask, ClaimSpec, Family, FamilyConfig
-from audiogym.tasks.family import pick_difficulty, shuffled_choices, transcript_for
+from audiogym.tasks.family import clip_task, pick_difficulty, transcript_for
 from audiogym.tasks.registry import unregister
-from audiogym.tasks.synth import add_noise, finish, harmonic_tone, n_samples
+from audiogym.tasks.synth import add_noise, harmonic_tone, n_samples
 
 REGISTERS = {"low": (90.0, 140.0), "high": (600.0, 900.0)}
 CUES = {"low": ["a deep rumbling drone"], "high": ["a thin whistling tone"]}
@@ -31,11 +31,11 @@ def hum(rng: np.random.Generator, cfg: HumConfig) -> AudioTask:
     hz = round(float(rng.uniform(*REGISTERS[register])), 1)
     audio = add_noise(0.3 * harmonic_tone(hz, n_samples(cfg.duration), np.array([1.0]), rng), 30.0, rng)
     transcript, conflict = transcript_for(rng, CUES, register, cfg)
-    return AudioTask(
-        id="",
-        audio=finish(audio),
+    return clip_task(
+        rng,
+        audio,
         question="Is this hum low or high?",
-        choices=shuffled_choices(rng, list(REGISTERS), register),
+        options=list(REGISTERS),
         answer=register,
         category="sound",
         skill="pitch",
@@ -48,7 +48,12 @@ def hum(rng: np.random.Generator, cfg: HumConfig) -> AudioTask:
 
 
 def register_of(m) -> str | None:
+    """The family's own classifier over measured features: the register from the measured f0."""
     return None if m.f0_median_hz is None else ("low" if m.f0_median_hz < 300 else "high")
+
+
+# The family's own evidence words: a chain that talks of drones and humming cites this kind of evidence.
+EVIDENCE = {"drone_hum": (r"drones?", r"humm\w*", "嗡嗡")}
 
 
 HUM = Family(
@@ -74,6 +79,7 @@ HUM = Family(
             tolerance=0.1,
         ),
     ),
+    evidence=EVIDENCE,
 )
 
 
@@ -127,3 +133,26 @@ def test_unregistering_removes_the_family_and_its_claims(hum_family):
     )
     assert g.correct == [] and g.wrong == []
     audiogym.register(HUM)  # the fixture unregisters again
+
+
+def test_a_family_brings_its_own_classifier_and_evidence_words(hum_family):
+    from audiogym.analysis import measure
+
+    tasks = [HUM.make(seed) for seed in range(8)]
+    assert {t.answer for t in tasks} == {"low", "high"}
+    assert all(HUM.read_facts(measure(t.audio))["hum_register"] == t.answer for t in tasks)
+    assert evidence_terms()["drone_hum"] == EVIDENCE["drone_hum"]
+    task = tasks[0]
+
+    def cited(text):
+        return grounding_of(f"<think>\n{text}\n</think>\n{task.answer}", task.facts, choices=task.choices).categories
+
+    assert "drone_hum" in cited("A steady humming drone fills the clip.")
+    assert "drone_hum" in cited("一直是嗡嗡的声音。")
+    assert "drone_hum" not in cited("A steady tone fills the clip.")
+    unregister("Hum")  # the words leave with the family
+    try:
+        assert "drone_hum" not in evidence_terms()
+        assert "drone_hum" not in cited("A steady humming drone fills the clip.")
+    finally:
+        audiogym.register(HUM)

@@ -405,3 +405,27 @@ def test_answer_reading_is_cached_per_text_and_options_and_never_changes_the_res
     assert parse_completion("So it must be fast.", [["unhashable"], "fast"]).choice is None  # a hostile row: no answer
     long_tail = "x " * 400 + "The answer is slow."
     assert P.parse_choice(long_tail, choices) == 0 and P._cached_choice.cache_info().currsize == 2
+
+
+def test_a_reward_registers_itself_and_a_config_builds_it_by_name():
+    from audiogym.rewards import build_reward
+    from audiogym.rewards.base import REWARDS, Reward, register_reward
+
+    @register_reward("brevity_test")
+    class Brevity(Reward):
+        name = "brevity_test"
+
+        def score(self, text, row):
+            return (1.0 if len(text) < 40 else 0.0), {}
+
+    try:
+        reward = build_reward({"brevity_test": 0.5, "binary": 1.0})
+        row = {"answer": "B", "choices": ["A", "B"], "category": "music"}
+        assert reward.score("<think>\nx\n</think>\nThe answer is B.", row)[0] == 1.5
+        with pytest.raises(ValueError, match="already registered"):
+            register_reward("brevity_test")(type("Other", (Reward,), {}))
+        assert {"binary", "composite_format", "reasoning_format", "grounding", "self_cognition"} <= set(REWARDS)
+    finally:
+        REWARDS.pop("brevity_test", None)
+    with pytest.raises(audiogym.ConfigError, match="unknown reward .brevity_test."):
+        build_reward({"brevity_test": 1.0})

@@ -96,6 +96,7 @@ def sample(
             desc=f"{name}: sampling",
             unit="question",
             disable=not dist.is_main(),
+            leave=False,
         ) as bar:
             for i in range(0, len(todo), batch):
                 chunk = todo[i : i + batch]

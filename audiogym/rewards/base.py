@@ -52,6 +52,23 @@ def task_row(task: Any) -> dict[str, Any]:
     return row
 
 
+# Reward classes by the name a config gives them (`build_reward`); a class registers itself with
+# `@register_reward("name")`, as a family does with `register(Family(...))`.
+REWARDS: dict[str, type[Reward]] = {}
+
+
+def register_reward(name: str):
+    """Class decorator: make a `Reward` subclass buildable by `name` from a config."""
+
+    def add(cls: type[Reward]) -> type[Reward]:
+        if name in REWARDS and REWARDS[name] is not cls:
+            raise ValueError(f"a reward named {name!r} is already registered ({REWARDS[name].__name__})")
+        REWARDS[name] = cls
+        return cls
+
+    return add
+
+
 class Reward:
     """Base class. `name` is what TRL logs (`rewards/<name>/mean`); `bounds` the documented range."""
 

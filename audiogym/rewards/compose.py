@@ -10,18 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from audiogym.errors import ConfigError
-from audiogym.rewards.base import Reward
-from audiogym.rewards.grounding import GroundingReward
-from audiogym.rewards.outcome import Binary, CompositeFormat, ReasoningFormat, think_words
-from audiogym.rewards.selfcog import SelfCognitionPenalty
-
-REWARDS: dict[str, type[Reward]] = {
-    "binary": Binary,
-    "composite_format": CompositeFormat,
-    "reasoning_format": ReasoningFormat,
-    "grounding": GroundingReward,
-    "self_cognition": SelfCognitionPenalty,
-}
+from audiogym.rewards import grounding, outcome, selfcog  # noqa: F401  (each registers its rewards)
+from audiogym.rewards.base import REWARDS, Reward
+from audiogym.rewards.outcome import think_words
 
 
 def make_reward(name: str, **options: Any) -> Reward:

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from audiogym.rewards.base import Reward, row_facts, task_row
+from audiogym.rewards.base import Reward, register_reward, row_facts, task_row
 from audiogym.rewards.claims import (  # noqa: F401
     Claim,
     claimable_facts,
@@ -264,6 +264,7 @@ def _measured_by_id(key: str, audio: Any) -> dict[str, Any]:
     return _MEASURED[key]
 
 
+@register_reward("grounding")
 class GroundingReward(Reward):
     """Acoustic grounding score in [0, 1]; None for text tasks (category 'text')."""
 

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from audiogym.rewards.answer import answers_match
-from audiogym.rewards.base import Reward
+from audiogym.rewards.base import Reward, register_reward
 from audiogym.rewards.parse import read_choice, read_open, split_think
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -121,6 +121,7 @@ def reasoning_present(
     return True, "ok"
 
 
+@register_reward("binary")
 class Binary(Reward):
     """1 if the final answer is the reference answer, else 0 (eqs. 2, 6)."""
 
@@ -142,6 +143,7 @@ class Binary(Reward):
         return (1.0 if ok else 0.0), {"correct": ok}
 
 
+@register_reward("reasoning_format")
 class ReasoningFormat(Reward):
     """1 if real reasoning is present in the think block (see `reasoning_present`), else 0."""
 
@@ -155,6 +157,7 @@ class ReasoningFormat(Reward):
         return float(ok), {"reasoning_present": ok, "reason": why}
 
 
+@register_reward("composite_format")
 class CompositeFormat(Reward):
     """correct_weight * correct + format_weight * reasoning present (eq. 7; 0.8 / 0.2 by default)."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from audiogym.rewards.base import Reward
+from audiogym.rewards.base import Reward, register_reward
 
 _AUDIO = r"(?:the |this |any |an |your )?(?:audio(?: files?| clips?| recordings?| input| content)?|sounds?|recordings?|sound files?|(?:audio |sound )?clips?|music|voice messages?|attachments?)"
 _PATTERNS = [
@@ -47,6 +47,7 @@ def self_cognition_error(text: str) -> str | None:
     return m.group(0) if m else None
 
 
+@register_reward("self_cognition")
 class SelfCognitionPenalty(Reward):
     """-penalty when the completion claims it cannot hear audio, else 0 (range [-penalty, 0])."""
 
