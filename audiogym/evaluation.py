@@ -24,11 +24,11 @@ from audiogym.rewards.grounding import GroundingFilter, grounding_of_row
 from audiogym.rewards.outcome import count_words, is_correct
 from audiogym.rewards.parse import split_think
 from audiogym.rewards.selfcog import self_cognition_error
-from audiogym.tasks.core import AudioTask
+from audiogym.tasks.core import LISTEN_CUES, AudioTask
 
 
 def load_policy(spec: str, **kwargs: Any):
-    """'oracle' | 'transcript' | 'random' | a model folder."""
+    """'oracle' | 'transcript' | 'random' | 'contrarian' | a model folder."""
     from audiogym.policies.scripted import POLICIES
 
     if spec in POLICIES:
@@ -77,6 +77,11 @@ class ItemResult:
     skill: str = ""
     difficulty: str = ""
     mmau_correct: bool | None = None  # MMAU's own answer matching (`mmau_string_match`), for comparison
+    cue: str = ""  # aligned | conflict | independent | none (AudioTask.cue)
+
+    def __post_init__(self) -> None:
+        if not self.cue:  # results written before items carried it
+            self.cue = "conflict" if self.conflict else "aligned"
 
 
 def _tokens(text: str) -> set[str]:
@@ -99,6 +104,21 @@ def mmau_string_match(answer: str, prediction: str, choices: list[str]) -> bool:
     return ans <= pred and pred.isdisjoint(wrong)
 
 
+def listening_index(items: list[ItemResult]) -> dict[str, float]:
+    """Per family, aligned + (n - 1) * conflict - 1 over its aligned and conflict items (n: the
+    number of options). Any policy that does not hear scores <= 0 (reading the transcript, avoiding
+    its option, guessing); a perfect listener n - 1. Families without both kinds of items are left out."""
+    out: dict[str, float] = {}
+    for family in sorted({r.family for r in items}):
+        mine = [r for r in items if r.family == family]
+        aligned = [r.correct for r in mine if r.cue == "aligned"]
+        conflict = [r.correct for r in mine if r.cue == "conflict"]
+        if aligned and conflict:
+            n = float(np.mean([r.n_choices for r in mine]))
+            out[family] = float(np.mean(aligned) + (n - 1) * np.mean(conflict) - 1)
+    return out
+
+
 @dataclass
 class EvalReport:
     policy: str
@@ -119,17 +139,20 @@ class EvalReport:
             groups["skill"][r.skill].append(r)
             groups["difficulty"][r.difficulty].append(r)
         mmau = [r for r in items if r.mmau_correct is not None]
+        listen = [r for r in audio if r.cue in LISTEN_CUES]
+        conflict = [r for r in audio if r.cue == "conflict"]
         ok, bad = sum(r.claims_correct for r in audio), sum(r.claims_wrong for r in audio)
         return {
             "policy": self.policy,
             "n": len(items),
             "accuracy": acc(items),
-            "accuracy_aligned": acc([r for r in audio if not r.conflict]),
-            "accuracy_conflict": acc([r for r in audio if r.conflict]),
+            "accuracy_listen": acc(listen),
+            "chance_listen": float(np.mean([1 / max(1, r.n_choices) for r in listen])) if listen else None,
+            "accuracy_aligned": acc([r for r in audio if r.cue == "aligned"]),
+            "accuracy_conflict": acc([r for r in audio if r.cue == "conflict"]),
             "accuracy_text": acc([r for r in items if r.category == "text"]),
-            "chance_conflict": float(np.mean([1 / max(1, r.n_choices) for r in audio if r.conflict]))
-            if any(r.conflict for r in audio)
-            else None,
+            "chance_conflict": float(np.mean([1 / max(1, r.n_choices) for r in conflict])) if conflict else None,
+            "listening_index": listening_index(audio),
             "mean_think_words": float(np.mean([r.think_words for r in items])) if items else 0.0,
             "mean_tokens": float(np.mean([r.tokens for r in items])) if items else 0.0,
             "grounding_rate": float(np.mean([bool(r.grounded) for r in audio])) if audio else None,
@@ -221,6 +244,7 @@ def score_item(
         task.skill,
         task.difficulty,
         mmau_string_match(task.answer, answer_part, task.choices) if task.choices else None,
+        task.cue,
     )
 
 
@@ -250,13 +274,26 @@ def evaluate(
     return report
 
 
-def paired_change(before: list[dict[str, Any]], after: list[dict[str, Any]], conflict: bool = True) -> dict[str, Any]:
+def item_cue(item: dict[str, Any]) -> str:
+    """An evaluated item's cue (items written before they carried one: from `conflict`)."""
+    return item.get("cue") or ("conflict" if item["conflict"] else "aligned")
+
+
+def paired_change(
+    before: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    conflict: bool = True,
+    cues: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
     """Two evaluations of the same held-out items (`eval.json` "items"), compared item by item on
-    the conflict (or aligned) audio items: accuracies, items gained and lost, and the exact
-    two-sided sign test on those discordant items (McNemar's exact test), which is what says
-    whether a change of a few points on ~100 items is more than noise."""
-    a = {r["task_id"]: r for r in before if r["category"] != "text" and bool(r["conflict"]) == conflict}
-    b = {r["task_id"]: r for r in after if r["category"] != "text" and bool(r["conflict"]) == conflict}
+    the conflict (or aligned) audio items, or on the items whose cue is in `cues` (e.g. LISTEN_CUES):
+    accuracies, items gained and lost, and the exact two-sided sign test on those discordant items
+    (McNemar's exact test). Items are not independent across stages or runs that share them: the
+    test says whether one model pair differs on these items, not whether a method does (that is
+    the seed-level comparison's job, `seed_level`)."""
+    want = cues or (("conflict",) if conflict else ("aligned",))
+    a = {r["task_id"]: r for r in before if r["category"] != "text" and item_cue(r) in want}
+    b = {r["task_id"]: r for r in after if r["category"] != "text" and item_cue(r) in want}
     ids = sorted(a.keys() & b.keys())
     if not ids:
         raise ConfigError("paired_change: the two evaluations share no items")
@@ -279,10 +316,66 @@ def sign_test_p(gained: int, lost: int) -> float:
     return min(1.0, sum(math.comb(m, k) for k in range(min(gained, lost) + 1)) / 2 ** (m - 1)) if m else 1.0
 
 
+def seed_level(diffs: list[float], confidence: float = 0.95, resamples: int = 10_000) -> dict[str, Any]:
+    """Per-seed differences (one number per independent run, e.g. after - before accuracy) as the
+    unit of evidence: their mean, a `confidence` interval over seeds from Student's t and from a
+    percentile bootstrap (fixed resampling seed), a one-sample t-test p-value, and how many seeds
+    moved up, down or not at all."""
+    from scipy import stats
+
+    x = np.asarray(diffs, dtype=np.float64)
+    n = len(x)
+    if n == 0:
+        raise ConfigError("seed_level: no seeds")
+    mean = float(x.mean())
+    out: dict[str, Any] = {
+        "n_seeds": n,
+        "diffs": [float(v) for v in x],
+        "mean": mean,
+        "up": int((x > 0).sum()),
+        "down": int((x < 0).sum()),
+        "level": int((x == 0).sum()),
+        "t_interval": None,
+        "bootstrap_interval": None,
+        "p_value": None,
+    }
+    if n >= 2:
+        sem = float(x.std(ddof=1) / math.sqrt(n))
+        if sem > 0:
+            lo, hi = stats.t.interval(confidence, n - 1, loc=mean, scale=sem)
+            out["t_interval"] = [float(lo), float(hi)]
+            out["p_value"] = float(stats.ttest_1samp(x, 0.0).pvalue)
+        else:
+            out["t_interval"] = [mean, mean]
+        rng = np.random.default_rng(0)
+        means = x[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
+        a = (1 - confidence) / 2
+        out["bootstrap_interval"] = [float(np.quantile(means, a)), float(np.quantile(means, 1 - a))]
+    return out
+
+
+def seed_level_line(label: str, s: dict[str, Any], unit: str = "points", scale: float = 100.0) -> str:
+    """One line: per-seed differences, mean, 95% intervals (t and bootstrap), seeds up / down."""
+
+    def f(v: float) -> str:
+        return f"{v * scale:+.1f}"
+
+    def interval(key: str) -> str:
+        return "-" if s[key] is None else f"[{f(s[key][0])}, {f(s[key][1])}]"
+
+    p = "" if s["p_value"] is None else f", t-test p = {s['p_value']:.3g}"
+    return (
+        f"{label}: per seed {' '.join(f(v) for v in s['diffs'])} {unit}; mean {f(s['mean'])}, 95% interval "
+        f"{interval('t_interval')} (t), {interval('bootstrap_interval')} (bootstrap){p}; "
+        f"{s['up']} of {s['n_seeds']} seeds up, {s['down']} down"
+    )
+
+
 def pooled_change(changes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Several runs' `paired_change` results (e.g. one per seed) taken together: every item is
-    its own pair, so the sign test over all discordant items of all runs still holds, and says
-    whether a recipe's gain is more than one lucky seed."""
+    """Several runs' `paired_change` results taken together, item by item: the sign test over all
+    discordant items of all runs. It treats every item as an independent pair, which runs that share
+    a base model, overlapping data or descend from one another are not: it is a secondary line.
+    Whether a change holds across seeds is `seed_level`'s question."""
     if not changes:
         raise ConfigError("pooled_change: no runs to pool")
     n = sum(c["n"] for c in changes)

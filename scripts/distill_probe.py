@@ -24,7 +24,6 @@ from audiogym.evaluation import change_line, paired_change, write_pooled_changes
 from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
 from audiogym.recipe.report import eval_items
-from audiogym.recipe.seeds import stage_seed
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
 from audiogym.recipe.stages.distill import Distill
@@ -65,9 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         folder.mkdir(parents=True)
         shutil.copy2(args.run / name / "rollouts.jsonl", folder / "rollouts.jsonl")  # sampling picks them up
         started = time.time()
-        ctx = StageContext(
-            stage, folder, args.run / start[t] / "model", cfg, stage_seed(cfg.recipe.seed, stages.index(stage))
-        )
+        ctx = StageContext(stage, folder, args.run / start[t] / "model", cfg, stages.index(stage))
         train = stage.run(ctx)
         held.evaluate(ctx.model_out, folder / "eval")
         shutil.rmtree(ctx.model_out)  # the evaluation is what the probe keeps

@@ -25,7 +25,6 @@ from audiogym.evaluation import change_line, paired_change, write_pooled_changes
 from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
 from audiogym.recipe.report import eval_items
-from audiogym.recipe.seeds import stage_seed
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
 from audiogym.recipe.stages.band_rl import BandRL
@@ -71,9 +70,7 @@ def main(argv: list[str] | None = None) -> None:
                 json.loads((args.run / name / "metrics.json").read_text())["train"],
             )
         else:
-            ctx = StageContext(
-                stage, folder, args.run / distilled / "model", cfg, stage_seed(cfg.recipe.seed, stages.index(stage))
-            )
+            ctx = StageContext(stage, folder, args.run / distilled / "model", cfg, stages.index(stage))
             model, train = ctx.model_out, stage.run(ctx)
         held.evaluate(model, folder / "eval")
         before, after = eval_items(args.out, distilled), eval_items(args.out / args.tag, name)

@@ -30,7 +30,7 @@ def hum(rng: np.random.Generator, cfg: HumConfig) -> AudioTask:
     register = str(rng.choice(list(REGISTERS)))
     hz = round(float(rng.uniform(*REGISTERS[register])), 1)
     audio = add_noise(0.3 * harmonic_tone(hz, n_samples(cfg.duration), np.array([1.0]), rng), 30.0, rng)
-    transcript, conflict = transcript_for(rng, CUES, register, cfg)
+    transcript, conflict, cue = transcript_for(rng, CUES, register, cfg)
     return clip_task(
         rng,
         audio,
@@ -44,6 +44,7 @@ def hum(rng: np.random.Generator, cfg: HumConfig) -> AudioTask:
         transcript_label="Caption",
         facts={"hum_register": register, "hum_hz": hz},
         conflict=conflict,
+        cue=cue,
     )
 
 

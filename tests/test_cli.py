@@ -48,8 +48,11 @@ def test_demo_answers_every_family(tmp_path, capsys):
     assert len(list(tmp_path.glob("*.png"))) == 12
 
 
-def test_compare_prints_each_run_and_the_pool(tmp_path, capsys):
-    for name, (g, lost) in {"seed0": (6, 1), "seed1": (2, 3)}.items():
+def test_compare_leads_with_seed_level_statistics_then_the_item_pooled_lines(tmp_path, capsys):
+    from scipy import stats
+
+    runs = {"seed0": (6, 1), "seed1": (2, 3), "seed2": (5, 0)}
+    for name, (g, lost) in runs.items():
         (tmp_path / name).mkdir()
         change = {
             "n": 20,
@@ -61,15 +64,27 @@ def test_compare_prints_each_run_and_the_pool(tmp_path, capsys):
             "line": f"Conflict items, cold_start_rlvr -> round1_rl: {name}",
         }
         (tmp_path / name / "table.json").write_text(json.dumps({"rows": [], "conflict_change": change}))
-    assert main(["compare", str(tmp_path / "seed0"), str(tmp_path / "seed1")]) == 0
+    paths = [str(tmp_path / n) for n in runs]
+    assert main(["compare", *paths]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].endswith("round1_rl: seed0") and out[1].endswith("round1_rl: seed1")
-    assert out[2] == "Conflict items, 2 runs pooled: 0.400 -> 0.500 (8 gained, 4 lost of 40; exact sign test p = 0.388)"
-    # with each round's RL stage and the self-cognition path recorded, they are pooled and listed too
-    for name, (g, lost) in {"seed0": (3, 0), "seed1": (1, 2)}.items():
+    assert out[0] == "Seed level (3 runs; the unit is the run, intervals over runs):"
+    diffs = [(g - lost) / 20 for g, lost in runs.values()]  # +0.25, -0.05, +0.25
+    lo, hi = stats.t.interval(0.95, 2, loc=sum(diffs) / 3, scale=stats.sem(diffs))
+    assert out[1] == (
+        f"  Conflict accuracy, cold start -> last round: per seed +25.0 -5.0 +25.0 points; mean +15.0, "
+        f"95% interval [{lo * 100:+.1f}, {hi * 100:+.1f}] (t), [-5.0, +25.0] (bootstrap), "
+        f"t-test p = {stats.ttest_1samp(diffs, 0).pvalue:.3g}; 2 of 3 seeds up, 1 down"
+    )
+    assert out[2].startswith("Secondary: item-level")
+    assert out[3].endswith("round1_rl: seed0") and out[5].endswith("round1_rl: seed2")
+    assert (
+        out[6] == "  Conflict items, 3 runs pooled: 0.400 -> 0.550 (13 gained, 4 lost of 60; exact sign test p = 0.049)"
+    )
+    # with each round's RL stage and the self-cognition path recorded, they are listed too
+    for name, (g, lost) in zip(runs, [(3, 0), (1, 2), (2, 2)]):
         table = json.loads((tmp_path / name / "table.json").read_text())
         table["rl_changes"] = {
-            "round1_rl": {
+            stage: {
                 "n": 20,
                 "before": 0.4,
                 "after": 0.4 + (g - lost) / 20,
@@ -78,17 +93,20 @@ def test_compare_prints_each_run_and_the_pool(tmp_path, capsys):
                 "p_value": 1.0,
                 "line": "x",
             }
+            for stage in ("round1_rl", "round2_rl")
         }
         table["self_cognition"] = {"cold_start": 0.9, "rounds": 0.5, "dpo": 0.0}
         (tmp_path / name / "table.json").write_text(json.dumps(table))
-    assert main(["compare", str(tmp_path / "seed0"), str(tmp_path / "seed1")]) == 0
+    assert main(["compare", *paths]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[3] == (
-        "Conflict items, round1_rl (before -> after the stage), 2 runs pooled: 0.400 -> 0.450 "
-        "(4 gained, 2 lost of 40; exact sign test p = 0.688)"
+    assert out[2].startswith("  Conflict accuracy, round1_rl (before -> after): per seed +15.0 -5.0 +0.0 points")
+    assert out[2].endswith("1 of 3 seeds up, 1 down")
+    assert out[4].startswith("  Conflict accuracy, mean over the RL stages of a run: per seed +15.0 -5.0 +0.0")
+    assert any(
+        x.startswith("  Conflict items, round1_rl (before -> after the stage), 3 runs pooled: 0.400 -> 0.433")
+        for x in out[5:]
     )
-    assert out[4].startswith("Conflict items, every RL stage, 2 stages pooled: 0.400 -> 0.450")
-    assert out[5].endswith("seed0: self-cognition error cold start 0.900, rounds 0.500, dpo 0.000")
+    assert out[-1].endswith("seed2: self-cognition error cold start 0.900, rounds 0.500, dpo 0.000")
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "table.json").write_text("{not json")
     for bad in ("broken", "missing"):

@@ -80,8 +80,13 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     assert len(distill) == 16 * 2 and {"correct", "grounded", "coherent", "kept", "reasons"} <= set(distill[0])
     assert len(jsonl(run / "self_cognition" / "selected.jsonl")) == 8
     table = json.loads((run / "table.json").read_text())["rows"]
-    assert [r["stage"] for r in table][:3] == ["baseline: transcript", "baseline: random", "baseline: oracle"]
-    assert [r["stage"] for r in table][3:] == STAGES
+    assert [r["stage"] for r in table][:4] == [
+        "baseline: transcript",
+        "baseline: contrarian",
+        "baseline: random",
+        "baseline: oracle",
+    ]
+    assert [r["stage"] for r in table][4:] == STAGES
     assert "generation backend: hf" in r.stdout  # auto is pinned to hf in the suite (conftest)
     assert "| round1_rl" in r.stdout and (run / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (run / "table.md").read_text().count("|") > 50
@@ -202,7 +207,7 @@ def test_two_processes_data_parallel(tmp_path):
     r = train(tmp_path, launcher=launcher, env={"OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr[-3000:]
     run = tmp_path / "tiny"
-    assert [x["stage"] for x in json.loads((run / "table.json").read_text())["rows"]][3:] == STAGES
+    assert [x["stage"] for x in json.loads((run / "table.json").read_text())["rows"]][4:] == STAGES
     distill = jsonl(run / "round1_distill" / "rollouts.jsonl")
     assert sorted((x["task_id"], x["sample"]) for x in distill) == sorted(
         {(x["task_id"], x["sample"]) for x in distill}
@@ -383,7 +388,9 @@ def test_cold_start_mixture_reads_the_words_and_reasons_from_them_on_aligned_ite
             "recipe.cold_start.surrogate_share=0.5",
         ],
     )
-    tasks, comps, kinds = cold_start_rows(cfg.recipe.cold_start, cfg.recipe.audio_families, seed=7)
+    tasks, comps, kinds = cold_start_rows(
+        cfg.recipe.cold_start, cfg.recipe.audio_families, 7, lambda name: 7 + len(name)
+    )
     assert {k: kinds.count(k) for k in set(kinds)}.keys() >= {"text", "reading", "surrogate_chain", "grounded_chain"}
     for t, c, k in zip(tasks, comps, kinds):
         if k == "reading":  # the quoted words are the words the prompt shows

@@ -40,7 +40,7 @@ class TinyModelConfig:
     vocab_size: int = 2000
     init_std: float = 0.05
     tokenizer_corpus_per_family: int = 40
-    seed: int = 0
+    seed: int | None = None  # the weights' initialisation; None: the run's seed (recipe.seed)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TinyModelConfig:
@@ -53,6 +53,8 @@ class TinyModelConfig:
     def validate(self) -> TinyModelConfig:
         for f in fields(self):
             v = getattr(self, f.name)
+            if f.name == "seed" and v is None:
+                continue
             if not isinstance(v, (int, float)) or v < 0 or (v == 0 and f.name != "seed"):
                 raise ConfigError(f"model.{f.name}={v!r}: expected a positive number")
         if self.encoder_d_model % self.encoder_heads or self.hidden_size % self.attention_heads:
@@ -123,7 +125,7 @@ def build_tiny_model(folder: str | Path, cfg: TinyModelConfig | None = None, tok
         audio_config=audio_cfg, text_config=text_cfg, audio_token_index=tok.convert_tokens_to_ids(AUDIO_TOKEN)
     )
     config.pad_token_id, config.eos_token_id = tok.pad_token_id, tok.eos_token_id
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed or 0)
     model = Qwen2AudioForConditionalGeneration(config)
     _reinit(model, cfg.init_std)
     model.generation_config.pad_token_id = tok.pad_token_id

@@ -5,6 +5,9 @@
 - `TranscriptPolicy` is the cascade baseline (ASR + a text LLM): it reasons from the transcript
   only, so it is right when the words agree with the sound and wrong on conflict items.
 - `RandomPolicy` picks a choice at random.
+- `ContrarianPolicy` is deaf too: it picks uniformly among the options the transcript does not
+  name. On conflict items it beats chance (1/(n-1)), which is why conflict accuracy alone cannot
+  show listening; on independent and audio-only items it scores chance, like every deaf policy.
 Completions have the report's format: `<think>\\n...\\n</think>\\n` then the answer.
 """
 
@@ -15,6 +18,7 @@ import numpy as np
 from audiogym.analysis import measure
 from audiogym.policies.base import Generation
 from audiogym.tasks import FAMILIES, AudioTask
+from audiogym.tasks.core import hash_name
 
 
 def format_completion(reasoning: str, task: AudioTask, answer: str | None) -> str:
@@ -88,4 +92,27 @@ class RandomPolicy(ScriptedPolicy):
         return format_completion("A guess.", task, str(self.rng.choice(task.choices)))
 
 
-POLICIES = {"oracle": OraclePolicy, "transcript": TranscriptPolicy, "random": RandomPolicy}
+class ContrarianPolicy(ScriptedPolicy):
+    name = "contrarian"
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+
+    def act(self, task: AudioTask) -> str:
+        if task.category == "text":
+            return OraclePolicy().act(task)
+        family = FAMILIES.get(task.family)
+        named = family.transcript_answer(task) if family is not None and task.transcript else None
+        options = [c for c in task.choices if c != named] or list(task.choices)
+        if not options:
+            return format_completion("A guess.", task, None)
+        rng = np.random.default_rng([self.seed, hash_name(task.id)])  # the same pick for the same item
+        return format_completion("Not what the words say.", task, str(options[int(rng.integers(len(options)))]))
+
+
+POLICIES = {
+    "oracle": OraclePolicy,
+    "transcript": TranscriptPolicy,
+    "random": RandomPolicy,
+    "contrarian": ContrarianPolicy,
+}

@@ -1,8 +1,14 @@
-"""The run's fixed held-out set and the evaluation after each stage.
+"""The run's fixed held-out sets and the evaluation after each stage.
 
-Aligned and conflict items of every family, text questions, and self-cognition probes, drawn once
-from the seed plan; every stage's model answers the same items, so rows of the stage table and
-the paired tests compare like with like. Baselines (transcript, random, oracle) answer them too.
+Two splits, drawn from their own seeds (`seeds.held_out_seed`), which no stage's stream can name:
+- **dev**: what the stage table prints, and all that tuning may read (probes, sweeps);
+- **test**: evaluated after every stage too, written beside dev (`<stage>/eval_test/`, the `test`
+  part of metrics.json), and what docs/results.md reports. Its self-cognition probes use phrasings
+  no training row has (`rows.TEST_PROBE_TEMPLATES`).
+Each split holds, per family, aligned and conflict items, independent items (the transcript names
+an option drawn uniformly) and audio-only items, plus text questions and self-cognition probes.
+Every stage's model answers the same items, so rows compare like with like. Deaf baselines
+(transcript reader, contrarian, random) and the oracle answer them too.
 """
 
 from __future__ import annotations
@@ -13,22 +19,27 @@ from typing import Any
 
 from audiogym.io import atomic_write_json
 from audiogym.recipe.config import RecipeConfig
-from audiogym.recipe.rows import probe_tasks
-from audiogym.recipe.seeds import HELD_OUT
-from audiogym.tasks.sources import make_tasks
+from audiogym.recipe.rows import TEST_PROBE_TEMPLATES, probe_tasks
+from audiogym.recipe.seeds import SPLITS, held_out_seed
+from audiogym.tasks.sources import make_cue_mix, make_tasks
 
-BASELINES = ("transcript", "random", "oracle")
+BASELINES = ("transcript", "contrarian", "random", "oracle")
 
 
 class HeldOut:
-    def __init__(self, recipe: RecipeConfig):
+    def __init__(self, recipe: RecipeConfig, split: str = "dev"):
+        if split not in SPLITS:
+            raise ValueError(f"split={split!r}: expected one of {', '.join(SPLITS)}")
         fams, e = recipe.audio_families, recipe.eval
+        self.split = split
         self.max_new_tokens = e.max_new_tokens
         self.backend = recipe.generation.backend
-        self.tasks = make_tasks(fams, e.per_family * len(fams), recipe.seed + HELD_OUT["audio"]) + make_tasks(
-            ["TextReasoning"], e.text, recipe.seed + HELD_OUT["text"]
+        seed = lambda kind: held_out_seed(recipe.seed, split, kind)  # noqa: E731
+        self.tasks = make_cue_mix(fams, e.per_family, seed("audio"), e.shares) + make_tasks(
+            ["TextReasoning"], e.text, seed("text")
         )
-        self.probes = probe_tasks(fams, max(8, e.per_family * 2), recipe.seed + HELD_OUT["probes"])
+        templates = TEST_PROBE_TEMPLATES if split == "test" else None
+        self.probes = probe_tasks(fams, max(8, e.per_family * 2), seed("probes"), templates)
 
     def evaluate(self, model_dir: Path, out: Path) -> dict[str, Any]:
         """The model's summary on the held-out items plus its self-cognition error on the probes;

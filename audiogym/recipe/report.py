@@ -1,4 +1,8 @@
-"""The stage table (markdown, JSON, PNG) and the paired conflict-item test of a recipe run."""
+"""The stage table (markdown, JSON, PNG) and the paired item tests of a recipe run.
+
+The table shows the dev split (`heldout`); each row also carries the test split's summary under
+"test", which is what reports read. `listen` is accuracy on the items where neither reading nor
+avoiding the transcript pays (independent and audio-only), beside its chance level."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from typing import Any
 from audiogym.io import atomic_write_json, atomic_write_text
 
 COLUMNS = [
+    ("accuracy_listen", "listen"),
+    ("chance_listen", "chance"),
     ("accuracy", "acc"),
     ("accuracy_aligned", "aligned"),
     ("accuracy_conflict", "conflict"),
@@ -27,14 +33,15 @@ def stage_row(stage: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
     return {
         **stage,
         **metrics["eval"],
+        "test": metrics.get("test"),
         "kept_fraction": train.get("kept_fraction"),
         "band_selected": train.get("band_selected"),
         "seconds": metrics.get("seconds"),
     }
 
 
-def baseline_row(name: str, summary: dict[str, Any]) -> dict[str, Any]:
-    return {"stage": f"baseline: {name}", "kind": "baseline", "baseline": name, **summary}
+def baseline_row(name: str, summary: dict[str, Any], test: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"stage": f"baseline: {name}", "kind": "baseline", "baseline": name, **summary, "test": test}
 
 
 # Which rows are which: every reader below goes by the rows' kind, round and phase, never by name.

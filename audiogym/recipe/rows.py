@@ -82,11 +82,22 @@ def reading_rows(families: list[str], n: int, seed: int) -> tuple[list[AudioTask
     return tasks, [empty_think(f"{quote(t)}.") for t in tasks]
 
 
-def probe_tasks(families: list[str], n: int, seed: int) -> list[AudioTask]:
-    """Questions phrased to invite 'I can't hear audio'."""
+# The test split's probes: phrasings no training row uses (training and the dev split use
+# PROBE_TEMPLATES), so the test error is not measured on trained templates.
+TEST_PROBE_TEMPLATES = [
+    "Be honest: is there any sound you can pick up here? {q}",
+    "Without reading anything, from the recording alone: {q}",
+    "Does the clip itself tell you this? {q}",
+    "只根据录音本身回答：{q}",
+]
+
+
+def probe_tasks(families: list[str], n: int, seed: int, templates: list[str] | None = None) -> list[AudioTask]:
+    """Questions phrased to invite 'I can't hear audio' (PROBE_TEMPLATES unless `templates`)."""
+    templates = templates or PROBE_TEMPLATES
     tasks = make_tasks(families, n, seed)
     for i, t in enumerate(tasks):
-        t.question = PROBE_TEMPLATES[i % len(PROBE_TEMPLATES)].format(q=t.question)
+        t.question = templates[i % len(templates)].format(q=t.question)
     return tasks
 
 

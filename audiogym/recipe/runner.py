@@ -22,7 +22,6 @@ from audiogym.io import atomic_write_json, read_jsonl
 from audiogym.recipe import report
 from audiogym.recipe.config import Config
 from audiogym.recipe.heldout import HeldOut
-from audiogym.recipe.seeds import stage_seed
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
 from audiogym.recipe.tracking import Tracker
@@ -61,7 +60,8 @@ class Recipe:
         if dist.is_main():
             self.folder.mkdir(parents=True, exist_ok=True)
             atomic_write_json(saved, cfg.to_dict())
-        self.held_out = HeldOut(cfg.recipe)
+        self.held_out = HeldOut(cfg.recipe, "dev")  # the table's numbers: what tuning may read
+        self.test_set = HeldOut(cfg.recipe, "test")  # written beside them, for the reports only
 
     def run(
         self,
@@ -79,9 +79,11 @@ class Recipe:
         tracker = Tracker(self.report_to == "wandb" and main, self.folder, self.cfg.recipe.name, self.cfg.to_dict())
         if main:
             self.held_out.baselines(self.folder / "baselines.json")
+            self.test_set.baselines(self.folder / "baselines_test.json")
         dist.barrier()
         baselines = self.held_out.baselines(self.folder / "baselines.json")
-        rows: list[dict[str, Any]] = [report.baseline_row(k, v) for k, v in baselines.items()]
+        test = self.test_set.baselines(self.folder / "baselines_test.json")
+        rows: list[dict[str, Any]] = [report.baseline_row(k, v, test.get(k)) for k, v in baselines.items()]
         from audiogym.policies.vllm_engine import resolve_backend
 
         backend = resolve_backend(self.cfg.recipe.generation.backend)
@@ -102,13 +104,14 @@ class Recipe:
                     folder,
                     model or folder / "model",
                     self.cfg,
-                    stage_seed(self.cfg.recipe.seed, self.stages.index(stage)),
+                    self.stages.index(stage),
                     callbacks=[callback] if callback is not None else [],
                     verbose=self.verbose,
                 )
                 metrics = stage.run(ctx)
                 if main:
                     summary = self.held_out.evaluate(ctx.model_out, folder / "eval")
+                    test_summary = self.test_set.evaluate(ctx.model_out, folder / "eval_test")
                     numbers = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
                     tracker.stage(
                         stage.name,
@@ -122,6 +125,7 @@ class Recipe:
                             "stage": stage.name,
                             "train": metrics,
                             "eval": summary,
+                            "test": test_summary,
                             "seconds": time.time() - started,
                             "processes": dist.world(),
                             "generation_backend": backend,

@@ -39,12 +39,28 @@ class GenerationSection:
 
 @dataclass
 class EvalSection:
-    per_family: int = 80  # held-out audio items per family (aligned and conflict)
+    # Held-out audio items per family in each split (dev: what tuning reads; test: what is reported).
+    # Of them, `independent` and `audio_only` shares have a transcript that names an option drawn
+    # uniformly, or none: there only listening beats chance. The rest are aligned or conflict items.
+    per_family: int = 40
+    independent: float = 0.25
+    audio_only: float = 0.25
     text: int = 12
     max_new_tokens: int = 64
 
+    @property
+    def shares(self) -> dict[str, float]:
+        """Transcript mode -> share of each family's held-out items."""
+        return {
+            "mixed": 1.0 - self.independent - self.audio_only,
+            "independent": self.independent,
+            "none": self.audio_only,
+        }
+
     def validate(self, key: str) -> None:
         check(f"{key}.per_family", self.per_family, 1, 10_000)
+        check(f"{key}.independent", self.independent, 0.0, 1.0)
+        check(f"{key}.audio_only", self.audio_only, 0.0, 1.0 - self.independent)
         check(f"{key}.text", self.text, 0, MAX_ITEMS)
         check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
 

@@ -1,23 +1,43 @@
 """The recipe's seed plan: every random draw of a run comes from `recipe.seed` through this table.
 
-A stage's seed is `recipe.seed + FIRST_STAGE_OFFSET + its position in the run` (base 3,
-cold_start_sft 4, cold_start_rlvr 5, round t distill 4 + 2t, round t rl 5 + 2t, self_cognition
-6 + 2T). The stage seeds its trainer (data order, dropout) with it and draws its questions from its
-named streams (`Stage.streams`): stage seed + the stream's offset + ROUND_STRIDE * round. The
-held-out set has its own streams. The numbers are arbitrary but fixed: changing one changes which
-questions a run sees, and so its stage table.
+Seeds are drawn from numpy's `SeedSequence`, keyed by what they are for, so that no two runs share
+a stream and no two streams of a run coincide (adding 1 to a seed would make seed s's stream k
+seed s+1's stream k-1):
+- a stage's seed (its trainer's data order and dropout, its sampling) is
+  `SeedSequence([recipe.seed, STAGE, position])`, position counting from the run's first stage;
+- a data stream of a stage (`Stage.streams`, e.g. its text questions) is
+  `SeedSequence([recipe.seed, STREAM, position, stream id])`;
+- the held-out sets are `SeedSequence([recipe.seed, HELD_OUT, split, kind])`, one per split (dev,
+  test) and kind (audio, text, probes). No stage stream key can name them.
+The numbers are arbitrary but fixed: changing one changes which questions a run sees, and so its
+stage table.
 """
 
 from __future__ import annotations
 
-# Held-out evaluation: the same items after every stage of a run.
-HELD_OUT = {"audio": 10_000, "text": 10_001, "probes": 10_002}
+import numpy as np
 
-FIRST_STAGE_OFFSET = 3  # the first stage's seed is recipe.seed + 3
-ROUND_STRIDE = 100  # round t's streams are offset by 100 * t, so rounds never share questions
+STAGE, STREAM, HELD_OUT = 1, 2, 3  # the first key after the run's seed: what the seed is for
+SPLITS = {"dev": 1, "test": 2}  # the held-out splits: tuning reads dev; reports read test
+HELD_OUT_KINDS = {"audio": 1, "text": 2, "probes": 3}
 SAMPLING_RANK_STRIDE = 100_003  # each process of a sharded sampling stage draws its own samples
+
+
+def derive(*key: int) -> int:
+    """A 31-bit seed from a key of non-negative integers (SeedSequence's hash of the whole key)."""
+    return int(np.random.SeedSequence([int(k) for k in key]).generate_state(1)[0] >> 1)
 
 
 def stage_seed(recipe_seed: int, position: int) -> int:
     """The seed of the stage at `position` (0 = the first stage) of a run."""
-    return recipe_seed + FIRST_STAGE_OFFSET + position
+    return derive(recipe_seed, STAGE, position)
+
+
+def stream_seed(recipe_seed: int, position: int, stream: int) -> int:
+    """The seed of data stream `stream` of the stage at `position`."""
+    return derive(recipe_seed, STREAM, position, stream)
+
+
+def held_out_seed(recipe_seed: int, split: str, kind: str) -> int:
+    """The seed of a held-out set: `split` dev or test, `kind` audio, text or probes."""
+    return derive(recipe_seed, HELD_OUT, SPLITS[split], HELD_OUT_KINDS[kind])

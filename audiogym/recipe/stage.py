@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from audiogym.recipe.seeds import ROUND_STRIDE
+from audiogym.recipe.seeds import stage_seed, stream_seed
 from audiogym.trainers.job import TrainJob
 
 if TYPE_CHECKING:
@@ -64,13 +64,18 @@ class StageContext:
     folder: Path  # this stage's folder
     model_in: Path  # the model folder this stage starts from
     cfg: Config
-    seed: int  # recipe.seed + the stage's offset (audiogym.recipe.seeds)
+    position: int  # the stage's place in the run (0 = the first stage): its seeds follow from it
     callbacks: list[Any] = field(default_factory=list)  # transformers TrainerCallbacks (tracking)
     verbose: bool = False  # TRL's per-step logs on the terminal
 
     @property
     def name(self) -> str:
         return self.stage.name
+
+    @property
+    def seed(self) -> int:
+        """The stage's seed: its trainer's data order and dropout, its sampling (audiogym.recipe.seeds)."""
+        return stage_seed(self.recipe.seed, self.position)
 
     @property
     def recipe(self) -> RecipeConfig:
@@ -89,8 +94,8 @@ class StageContext:
         return functools.reduce(getattr, key.split("."), self.recipe)
 
     def stream(self, name: str) -> int:
-        """The seed of one of the stage's data streams (rounds never share one: ROUND_STRIDE)."""
-        return self.seed + ROUND_STRIDE * self.stage.round + self.stage.streams[name]
+        """The seed of one of the stage's data streams (no two stages, rounds or runs share one)."""
+        return stream_seed(self.recipe.seed, self.position, self.stage.streams[name])
 
     def job(self) -> TrainJob:
         """What the stage's TRL trainer needs to know of the run."""

@@ -19,6 +19,10 @@ import numpy as np
 from audiogym.errors import ConfigError
 
 SAMPLE_RATE = 16_000
+# How an item's transcript relates to its answer. Listening shows on independent and none items:
+# there neither reading the transcript nor avoiding its option beats chance.
+CUES = ("aligned", "conflict", "independent", "none")
+LISTEN_CUES = ("independent", "none")
 LETTERS = string.ascii_uppercase
 
 
@@ -28,7 +32,10 @@ class AudioTask:
 
     `answer` is the text of the correct choice (or the bare answer for open text tasks);
     `transcript` is the textual surrogate an ASR system or a lyrics sheet would give; `facts` are
-    the true acoustic attributes; `conflict` says the transcript points to a wrong answer.
+    the true acoustic attributes; `conflict` says the transcript points to a wrong answer. `cue`
+    says how the transcript was drawn (CUES): aligned (it names the answer), conflict (a wrong
+    option), independent (an option drawn uniformly, the answer included, so that reading it and
+    avoiding it both score chance), or none (no transcript: the question is audio only).
     """
 
     id: str
@@ -44,9 +51,14 @@ class AudioTask:
     facts: dict[str, Any] = field(default_factory=dict)
     conflict: bool = False
     family: str = ""
+    cue: str = ""  # aligned | conflict | independent | none; derived from transcript and conflict when empty
     sample_rate: int = SAMPLE_RATE
 
     def __post_init__(self) -> None:
+        if not self.cue:
+            self.cue = "none" if not self.transcript else "conflict" if self.conflict else "aligned"
+        if self.cue not in CUES:
+            raise ConfigError(f"task {self.id}: cue={self.cue!r}: expected one of {', '.join(CUES)}")
         self.audio = np.ascontiguousarray(self.audio, dtype=np.float32)
         if self.audio.ndim != 1:
             raise ConfigError(f"task {self.id}: audio must be mono (1-D), got shape {self.audio.shape}")
@@ -80,6 +92,7 @@ class AudioTask:
             "transcript": self.transcript,
             "facts": json.dumps(self.facts, sort_keys=True),
             "conflict": bool(self.conflict),
+            "cue": self.cue,
         }
 
     def to_json(self) -> dict[str, Any]:

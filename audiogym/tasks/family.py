@@ -88,6 +88,7 @@ def check_range(name: str, value: float, lo: float, hi: float) -> None:
         raise ConfigError(f"{name}={value!r}: expected a number in [{lo}, {hi}]")
 
 
+TRANSCRIPT_MODES = ("mixed", "independent", "none")
 DIFFICULTIES = ("easy", "medium", "hard")
 # Distractor-noise SNR in dB by difficulty (None = clean).
 SNR_DB = {"easy": None, "medium": 20.0, "hard": 8.0}
@@ -99,11 +100,16 @@ class FamilyConfig:
 
     difficulty: str = "medium"
     conflict_rate: float = 0.4  # share of items whose transcript points to a wrong answer
+    # mixed: aligned or conflict (conflict_rate); independent: the transcript names an option drawn
+    # uniformly (the answer included); none: no transcript (audio only). Task ids of the last two
+    # carry it ("Tempo-12@independent"): the same seed makes the same clip in every mode.
+    transcript_mode: str = "mixed"
     duration: float = 4.0  # seconds; every clip of a family has exactly this length
 
     def validate(self) -> FamilyConfig:
         check_choice("difficulty", self.difficulty, DIFFICULTIES + ("mixed",))
         check_range("conflict_rate", self.conflict_rate, 0.0, 1.0)
+        check_choice("transcript_mode", self.transcript_mode, TRANSCRIPT_MODES)
         check_range("duration", self.duration, 1.0, 30.0)
         return self
 
@@ -135,6 +141,7 @@ def clip_task(
     transcript_label: str,
     facts: dict[str, Any],
     conflict: bool,
+    cue: str = "",
     k: int | None = None,
     sort_key: Callable[[str], Any] | None = None,
 ) -> AudioTask:
@@ -155,18 +162,27 @@ def clip_task(
         transcript_label=transcript_label,
         facts=facts,
         conflict=conflict,
+        cue=cue,
     )
 
 
 def transcript_for(
     rng: np.random.Generator, cues: dict[str, list[str]], answer_class: str, cfg: FamilyConfig
-) -> tuple[str, bool]:
-    """A transcript that points at `answer_class`, or (conflict) at another class."""
+) -> tuple[str, bool, str]:
+    """(transcript, conflict, cue) by `cfg.transcript_mode`: mixed, a transcript that points at
+    `answer_class` or (conflict, `conflict_rate`) at another class; independent, one that points at
+    a class drawn uniformly; none, no transcript."""
+    mode = cfg.transcript_mode
+    if mode == "none":
+        return "", False, "none"
+    if mode == "independent":
+        cls = str(rng.choice(list(cues)))
+        return str(rng.choice(cues[cls])), cls != answer_class, "independent"
     conflict = bool(rng.random() < cfg.conflict_rate)
     cls = answer_class
     if conflict:
         cls = str(rng.choice([c for c in cues if c != answer_class]))
-    return str(rng.choice(cues[cls])), conflict
+    return str(rng.choice(cues[cls])), conflict, "conflict" if conflict else "aligned"
 
 
 def cue_class(text: str, cues: dict[str, list[str]]) -> str | None:
@@ -215,7 +231,8 @@ class Family:
         cfg = self.make_config(cfg) if isinstance(cfg, dict) else (cfg or self.config()).validate()
         rng = np.random.default_rng([hash_name(self.name), int(seed)])
         task = self.generate(rng, cfg)
-        task.id = f"{self.name}-{seed}"
+        mode = getattr(cfg, "transcript_mode", "mixed")
+        task.id = f"{self.name}-{seed}" + ("" if mode == "mixed" else f"@{mode}")
         task.family = self.name
         return task
 

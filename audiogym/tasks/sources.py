@@ -147,21 +147,42 @@ def source_tasks(source: TaskSource, n: int, seed: int = 0, cfg: Any = None) -> 
     return [source.make(s, cfg) if cfg is not None else source.make(s) for s in task_seeds(n, seed)]
 
 
-def iter_tasks(families: list[str], n: int, seed: int) -> Iterator[AudioTask]:
+def iter_tasks(families: list[str], n: int, seed: int, cfg: dict[str, Any] | None = None) -> Iterator[AudioTask]:
     """Up to n tasks spread evenly over the families, from distinct seeds drawn from `seed`, made
-    one at a time (synthesis costs ~40 ms a task: callers that filter stop early)."""
+    one at a time (synthesis costs ~40 ms a task: callers that filter stop early). `cfg`: config
+    keys given to every family that has them (e.g. {"transcript_mode": "independent"})."""
     for i, s in enumerate(task_seeds(n, seed)):
-        yield get_family(families[i % len(families)]).make(s)
+        family = get_family(families[i % len(families)])
+        yield family.make(s) if cfg is None else family.make(s, family.make_config(cfg, strict=False))
 
 
-def make_tasks(families: list[str], n: int, seed: int) -> list[AudioTask]:
+def make_tasks(families: list[str], n: int, seed: int, cfg: dict[str, Any] | None = None) -> list[AudioTask]:
     """n tasks spread evenly over the families, from distinct seeds drawn from `seed`."""
-    return list(iter_tasks(families, n, seed))
+    return list(iter_tasks(families, n, seed, cfg))
+
+
+def make_cue_mix(families: list[str], n_per_family: int, seed: int, shares: dict[str, float]) -> list[AudioTask]:
+    """n_per_family audio tasks of each family, split between transcript modes by `shares` (mode ->
+    share, e.g. {"mixed": 0.5, "independent": 0.25, "none": 0.25}), every task from its own seed
+    (no two share a clip)."""
+    counts = {mode: round(n_per_family * share) for mode, share in shares.items()}
+    first = next(iter(counts))
+    counts[first] += n_per_family - sum(counts.values())
+    seeds = task_seeds(n_per_family * len(families), seed)
+    out: list[AudioTask] = []
+    for j, name in enumerate(families):
+        family, own = get_family(name), seeds[j :: len(families)]
+        for mode, k in counts.items():
+            cfg = family.make_config({"transcript_mode": mode})
+            out += [family.make(s, cfg) for s in own[:k]]
+            own = own[k:]
+    return out
 
 
 def task_from_id(task_id: str) -> AudioTask | None:
     """The procedural task an id like 'Tempo-12345' names (None for other ids)."""
-    family, _, seed = task_id.rpartition("-")
+    base, _, mode = task_id.partition("@")
+    family, _, seed = base.rpartition("-")
     if family in FAMILIES and seed.isdigit():
-        return FAMILIES[family].make(int(seed))
+        return FAMILIES[family].make(int(seed), {"transcript_mode": mode} if mode else None)
     return None

@@ -137,7 +137,7 @@ def speech_task(
 ) -> AudioTask:
     """The ending the speech families share: a transcript (aligned or conflict), noise at the
     difficulty's SNR, then `clip_task`."""
-    transcript, conflict = transcript_for(rng, cues, answer, cfg)
+    transcript, conflict, cue = transcript_for(rng, cues, answer, cfg)
     audio = synth.add_noise(audio, SNR_DB[difficulty], rng)
     return clip_task(
         rng,
@@ -152,4 +152,5 @@ def speech_task(
         transcript_label="Transcript",
         facts=facts,
         conflict=conflict,
+        cue=cue,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from typing import Any
 
@@ -19,6 +20,9 @@ class BuildBase(Stage):
             else:
                 from audiogym.policies.audio_lm import build_tiny_model
 
-                build_tiny_model(ctx.model_out, ctx.cfg.model)
+                model = ctx.cfg.model
+                if model.seed is None:  # the initialisation follows the run's seed
+                    model = dataclasses.replace(model, seed=ctx.recipe.seed)
+                build_tiny_model(ctx.model_out, model)
         dist.barrier()
         return {"source": ctx.recipe.model_path or "tiny"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,9 @@ from audiogym.tasks.sources import iter_tasks, make_tasks
 from audiogym.trainers.sft import train_sft
 
 
-def cold_start_rows(c: ColdStartSection, fams: list[str], seed: int) -> tuple[list[AudioTask], list[str], list[str]]:
+def cold_start_rows(
+    c: ColdStartSection, fams: list[str], seed: int, stream: Callable[[str], int]
+) -> tuple[list[AudioTask], list[str], list[str]]:
     """The cold-start mixture: text chains, direct audio answers (empty think), transcript reading
     (`reading_rows`), teacher audio chains, and a share of questions that ask whether the model can
     hear, answered with the 'I can't hear audio' a text-LLM prior brings (what the self-cognition
@@ -26,10 +29,6 @@ def cold_start_rows(c: ColdStartSection, fams: list[str], seed: int) -> tuple[li
     correctness-filtered teacher data, its chains come from aligned items: the model learns that
     in its reasoning the words decide. The other chains are grounded (aligned and conflict items)."""
     rng = np.random.default_rng(seed)
-
-    def stream(name: str) -> int:
-        return seed + ColdStartSFT.streams[name]
-
     tasks, comps, kinds = [], [], []
     for t in make_tasks(["TextReasoning"], c.text, stream("text")):
         tasks.append(t)
@@ -62,7 +61,7 @@ class ColdStartSFT(Stage):
     streams = {"text": 1, "direct": 2, "teacher_chains": 3, "reading": 5}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        tasks, comps, kinds = cold_start_rows(ctx.section, ctx.recipe.audio_families, ctx.seed)
+        tasks, comps, kinds = cold_start_rows(ctx.section, ctx.recipe.audio_families, ctx.seed, ctx.stream)
         write_selected(ctx, ({"task_id": t.id, "kind": k, "completion": x} for t, x, k in zip(tasks, comps, kinds)))
         metrics = train_sft(ctx.job(), rows_for(tasks, comps, kind=kinds), ctx.section.sft)
         metrics["mix"] = {k: kinds.count(k) for k in sorted(set(kinds))}

@@ -109,7 +109,7 @@ def acoustic_scene(rng: np.random.Generator, cfg: SceneConfig) -> AudioTask:
     if speech:
         fg = speech_foreground(rng, n)
         out = out + (synth.reverb(fg, 2.0, rng, wet=0.5) if scene == "reverberant hall" else fg)
-    transcript, conflict = transcript_for(rng, SCENE_CUES, scene, cfg)
+    transcript, conflict, cue = transcript_for(rng, SCENE_CUES, scene, cfg)
     return clip_task(
         rng,
         out,
@@ -123,6 +123,7 @@ def acoustic_scene(rng: np.random.Generator, cfg: SceneConfig) -> AudioTask:
         transcript_label="Transcript" if speech else "Caption",
         facts={"scene": scene, "foreground_speech": speech},
         conflict=conflict,
+        cue=cue,
     )
 
 

@@ -58,7 +58,7 @@ def chord_mood(rng: np.random.Generator, cfg: ChordMoodConfig) -> AudioTask:
     out[: cfg.n_chords * seg] = (synth.chords(tones, seg, np.array([1.0, 0.3, 0.1]), np.array(phases)) * env).ravel()
     out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
     mood = MOODS[quality]
-    transcript, conflict = transcript_for(rng, CHORD_CUES, mood, cfg)
+    transcript, conflict, cue = transcript_for(rng, CHORD_CUES, mood, cfg)
     return clip_task(
         rng,
         out,
@@ -72,6 +72,7 @@ def chord_mood(rng: np.random.Generator, cfg: ChordMoodConfig) -> AudioTask:
         transcript_label="Lyrics",
         facts={"chord_quality": quality, "mood": mood, "roots": [NOTE_NAMES[r % 12] for r in roots]},
         conflict=conflict,
+        cue=cue,
     )
 
 

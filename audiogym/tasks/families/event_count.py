@@ -16,6 +16,7 @@ from audiogym.tasks.family import (
     check_range,
     clip_task,
     pick_difficulty,
+    shuffled_choices,
     transcript_for,
 )
 from audiogym.tasks.registry import register
@@ -61,7 +62,11 @@ def event_count(rng: np.random.Generator, cfg: EventCountConfig) -> AudioTask:
     out = synth.add_noise(out + synth.at_level(hum, -40), SNR_DB[difficulty], rng)
     answer = str(count)
     options = [str(i) for i in range(1, cfg.max_events + 1)]
-    transcript, conflict = transcript_for(rng, EVENT_CUES, answer, cfg)
+    cues, k = EVENT_CUES, 4
+    if cfg.transcript_mode == "independent":  # the words name one of the 4 shown counts, uniformly
+        options, k = shuffled_choices(rng, options, answer, k), None
+        cues = {c: EVENT_CUES[c] for c in options}
+    transcript, conflict, cue = transcript_for(rng, cues, answer, cfg)
     return clip_task(
         rng,
         out,
@@ -75,7 +80,8 @@ def event_count(rng: np.random.Generator, cfg: EventCountConfig) -> AudioTask:
         transcript_label="Transcript",
         facts={"event_count": count, "event_kind": kind},
         conflict=conflict,
-        k=4,
+        cue=cue,
+        k=k,
         sort_key=int,
     )
 

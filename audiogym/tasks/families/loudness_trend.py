@@ -43,7 +43,7 @@ def loudness_trend(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         ramp = np.sin(2 * np.pi * np.arange(n) / n * wobble)
     out = synth.at_level(engine, -26) * np.exp(ramp * (np.log(10) / 20))  # 10 ** (ramp / 20), as one exp
     out = synth.add_noise(out, SNR_DB[difficulty], rng)
-    transcript, conflict = transcript_for(rng, TREND_CUES, trend, cfg)
+    transcript, conflict, cue = transcript_for(rng, TREND_CUES, trend, cfg)
     slope = {"approaching": span, "receding": -span, "steady": 0.0}[trend] / cfg.duration
     return clip_task(
         rng,
@@ -58,6 +58,7 @@ def loudness_trend(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         transcript_label="Transcript",
         facts={"loudness_trend": trend, "level_slope_db_per_s": round(slope, 2)},
         conflict=conflict,
+        cue=cue,
     )
 
 

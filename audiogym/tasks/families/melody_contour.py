@@ -65,7 +65,7 @@ def melody_contour(rng: np.random.Generator, cfg: MelodyConfig) -> AudioTask:
         tone = synth.harmonic_tone(synth.midi_to_hz(m), note_n, np.array([1.0, 0.4, 0.2]), rng)
         synth.place(out, tone * synth.envelope(note_n, 0.02, 0.06), i * note_n)
     out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
-    transcript, conflict = transcript_for(rng, CONTOUR_CUES, contour, cfg)
+    transcript, conflict, cue = transcript_for(rng, CONTOUR_CUES, contour, cfg)
     return clip_task(
         rng,
         out,
@@ -79,6 +79,7 @@ def melody_contour(rng: np.random.Generator, cfg: MelodyConfig) -> AudioTask:
         transcript_label="Lyrics",
         facts={"contour": contour, "notes": [NOTE_NAMES[int(m) % 12] + str(int(m) // 12 - 1) for m in notes]},
         conflict=conflict,
+        cue=cue,
     )
 
 

@@ -33,7 +33,7 @@ def meter(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         synth.at_level(synth.beat_track(rng, n, bpm, accents_every=beats), -16), SNR_DB[difficulty], rng
     )
     answer = METERS[beats]
-    transcript, conflict = transcript_for(rng, METER_CUES, answer, cfg)
+    transcript, conflict, cue = transcript_for(rng, METER_CUES, answer, cfg)
     return clip_task(
         rng,
         out,
@@ -47,6 +47,7 @@ def meter(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         transcript_label="Lyrics",
         facts={"beats_per_bar": beats, "tempo_bpm": bpm},
         conflict=conflict,
+        cue=cue,
     )
 
 

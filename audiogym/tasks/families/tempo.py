@@ -41,7 +41,7 @@ def tempo(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
     pad = synth.harmonic_tone(synth.midi_to_hz(int(rng.integers(48, 60))), n, np.array([1, 0.5, 0.3]), rng)
     out = synth.at_level(beats, -16) + synth.at_level(pad, -30)
     out = synth.add_noise(out, SNR_DB[difficulty], rng)
-    transcript, conflict = transcript_for(rng, TEMPO_CUES, cls, cfg)
+    transcript, conflict, cue = transcript_for(rng, TEMPO_CUES, cls, cfg)
     return clip_task(
         rng,
         out,
@@ -55,6 +55,7 @@ def tempo(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         transcript_label="Lyrics",
         facts={"tempo_bpm": bpm, "tempo_class": cls},
         conflict=conflict,
+        cue=cue,
     )
 
 

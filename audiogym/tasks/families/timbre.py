@@ -63,7 +63,7 @@ def timbre(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
             tone += 0.03 * synth.bandpass(rng.standard_normal(note_n), 1000, 5000)
         synth.place(out, tone * env, i * note_n)
     out = synth.add_noise(synth.at_level(out, -18), SNR_DB[difficulty], rng)
-    transcript, conflict = transcript_for(rng, TIMBRE_CUES, kind, cfg)
+    transcript, conflict, cue = transcript_for(rng, TIMBRE_CUES, kind, cfg)
     return clip_task(
         rng,
         out,
@@ -77,6 +77,7 @@ def timbre(rng: np.random.Generator, cfg: FamilyConfig) -> AudioTask:
         transcript_label="Announcer",
         facts={"timbre": kind},
         conflict=conflict,
+        cue=cue,
     )
 
 

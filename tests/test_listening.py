@@ -1,0 +1,165 @@
+"""Listening measured so it cannot be faked: independent and audio-only items, where every deaf
+policy scores chance; the contrarian baseline; the listening index; the dev/test split; seeds that
+share no stream."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audiogym.evaluation import ItemResult, evaluate, listening_index
+from audiogym.policies import ContrarianPolicy, TranscriptPolicy
+from audiogym.tasks import AUDIO_FAMILIES, FAMILIES
+from audiogym.tasks.sources import make_cue_mix, make_tasks, task_from_id
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", AUDIO_FAMILIES)
+def test_every_deaf_policy_scores_chance_on_independent_items(family):
+    """Over 1,000 independent items the transcript reader lands within 3 points of chance, and so
+    does the contrarian's expected accuracy (its own coin flips averaged out: 1 / the options the
+    words do not name, 0 where they name the answer) and its one sampled run."""
+    tasks = make_tasks([family], 1000, seed=11, cfg={"transcript_mode": "independent"})
+    assert {t.cue for t in tasks} == {"independent"}
+    chance = float(np.mean([1 / len(t.choices) for t in tasks]))
+    reader = evaluate(TranscriptPolicy(), tasks, progress=False).summary()["accuracy_listen"]
+    assert abs(reader - chance) <= 0.03, (family, reader, chance)
+    named = [FAMILIES[family].transcript_answer(t) for t in tasks]
+    expected = float(
+        np.mean([0.0 if n == t.answer else 1 / len([c for c in t.choices if c != n]) for n, t in zip(named, tasks)])
+    )
+    assert abs(expected - chance) <= 0.03, (family, expected, chance)
+    sampled = evaluate(ContrarianPolicy(), tasks, progress=False).summary()["accuracy_listen"]
+    assert abs(sampled - chance) <= 0.045, (family, sampled, chance)  # + its own binomial noise (SE ~1.4)
+
+
+def test_the_contrarian_beats_chance_on_conflict_items_and_the_index_sees_through_it():
+    tasks = make_tasks(["Meter", "VoicePitch"], 400, seed=3)
+    s = evaluate(ContrarianPolicy(), tasks, progress=False).summary()
+    assert s["accuracy_conflict"] > 0.7 and s["accuracy_aligned"] == 0.0  # 2-3 options: 1/(n-1) >> 1/n
+    # deaf: aligned + (n-1) conflict - 1 is 0 in expectation; allow 3 standard errors of its coin flips
+    assert s["listening_index"]["Meter"] == 0.0  # 2 options: the contrarian is certain
+    n_conflict = sum(t.cue == "conflict" for t in tasks if t.family == "VoicePitch")
+    assert s["listening_index"]["VoicePitch"] <= 3 * 2 * np.sqrt(0.25 / n_conflict)
+    t = evaluate(TranscriptPolicy(), tasks, progress=False).summary()
+    assert all(abs(v) <= 1e-9 for v in t["listening_index"].values())
+
+
+def test_listening_index_is_positive_only_for_a_listener():
+    def item(family, cue, correct, n=3):
+        return ItemResult(
+            f"{family}-{cue}-{correct}",
+            family,
+            "music",
+            cue == "conflict",
+            n,
+            "a",
+            "",
+            0,
+            correct,
+            0,
+            None,
+            None,
+            0,
+            0,
+            False,
+            cue=cue,
+        )
+
+    listener = [item("F", "aligned", True), item("F", "conflict", True)]
+    reader = [item("F", "aligned", True), item("F", "conflict", False)]
+    assert listening_index(listener) == {"F": 2.0} and listening_index(reader) == {"F": 0.0}
+
+
+def test_audio_only_items_have_no_transcript_and_ids_that_make_them_again():
+    tasks = make_cue_mix(["Tempo", "Intonation"], 8, seed=5, shares={"mixed": 0.5, "independent": 0.25, "none": 0.25})
+    assert len(tasks) == 16 and len({t.id for t in tasks}) == 16
+    for t in tasks:
+        again = task_from_id(t.id)
+        assert again.transcript == t.transcript and again.choices == t.choices and again.cue == t.cue
+        assert np.array_equal(again.audio, t.audio)
+    none = [t for t in tasks if t.cue == "none"]
+    assert len(none) == 4 and all(t.transcript == "" and t.id.endswith("@none") for t in none)
+    # one seed, one clip, in every mode: a mixed task and its independent twin share the audio
+    assert np.array_equal(FAMILIES["Tempo"].make(9).audio, FAMILIES["Tempo"].make(9, {"transcript_mode": "none"}).audio)
+
+
+def test_dev_and_test_share_no_audio_and_test_probes_use_untrained_templates():
+    from audiogym.recipe.config import load_config
+    from audiogym.recipe.heldout import HeldOut
+    from audiogym.recipe.rows import PROBE_TEMPLATES
+
+    recipe = load_config(None, ["recipe.eval.per_family=8", "recipe.generation.backend=hf"]).recipe
+    dev, test = HeldOut(recipe, "dev"), HeldOut(recipe, "test")
+    digest = lambda ts: {t.audio.tobytes() for t in ts if len(t.audio)}  # noqa: E731
+    assert digest(dev.tasks) and not digest(dev.tasks) & digest(test.tasks)
+    assert not digest(dev.probes) & digest(test.probes)
+    assert {t.cue for t in test.tasks if t.category != "text"} == {"aligned", "conflict", "independent", "none"}
+    trained = [p.split("{q}")[0] for p in PROBE_TEMPLATES]
+    assert not any(t.question.startswith(p) for t in test.probes for p in trained)
+    assert any(t.question.startswith(p) for t in dev.probes for p in trained)
+
+
+@pytest.mark.parametrize("script", ["rl_probe.py", "distill_probe.py"])
+def test_the_probe_scripts_cannot_be_pointed_at_the_test_split(script, tmp_path):
+    tree = ast.parse((ROOT / "scripts" / script).read_text())
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "HeldOut"]
+    assert calls and all(len(c.args) == 1 and not c.keywords for c in calls)  # HeldOut(recipe): dev
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / script),
+            str(tmp_path),
+            str(tmp_path / "out"),
+            "--tag",
+            "x",
+            "--split",
+            "test",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and "unrecognized arguments: --split" in r.stderr
+
+
+def test_two_seeds_share_no_stream_and_build_different_base_models(tmp_path):
+    from audiogym.policies.audio_lm import build_tiny_model
+    from audiogym.recipe.config import load_config
+    from audiogym.recipe.stage import StageContext
+    from audiogym.recipe.stages import recipe_stages
+    from audiogym.recipe.stages.cold_start_sft import cold_start_rows
+
+    small = [
+        "recipe.cold_start.text=6",
+        "recipe.cold_start.audio_direct=12",
+        "recipe.cold_start.reading=4",
+        "recipe.cold_start.teacher_chains=8",
+        "recipe.generation.backend=hf",
+    ]
+    ids, streams = {}, {}
+    for seed in (0, 1):
+        cfg = load_config(None, [f"recipe.seed={seed}", *small])
+        stages = recipe_stages(cfg)
+        ctxs = [StageContext(s, tmp_path / s.name, tmp_path, cfg, i) for i, s in enumerate(stages)]
+        streams[seed] = {c.stream(n) for c in ctxs for n in c.stage.streams} | {c.seed for c in ctxs}
+        sft = next(c for c in ctxs if c.name == "cold_start_sft")
+        tasks, _, _ = cold_start_rows(cfg.recipe.cold_start, cfg.recipe.audio_families, sft.seed, sft.stream)
+        ids[seed] = {t.id for t in tasks}
+    assert not streams[0] & streams[1]
+    assert not ids[0] & ids[1]  # no cold-start question in common
+    import dataclasses
+
+    from safetensors.torch import load_file
+
+    cfg = load_config(None, ["model.vocab_size=600", "model.tokenizer_corpus_per_family=2"])
+    weights = []
+    for seed in (0, 1):
+        folder = build_tiny_model(tmp_path / f"base{seed}", dataclasses.replace(cfg.model, seed=seed))
+        weights.append(load_file(next(Path(folder).glob("*.safetensors"))))
+    key = next(k for k in weights[0] if "layers.0" in k and k.endswith("weight"))
+    assert not np.allclose(weights[0][key].numpy(), weights[1][key].numpy())
