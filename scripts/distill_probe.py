@@ -8,7 +8,7 @@ minutes a stage on one core. Each redone stage starts from the model the run's s
 prints the change from that model (conflict and aligned items) and from the run's own distilled
 model. With no `--set` it reproduces the run's stage (0 gained, 0 lost against it).
 
-    python scripts/distill_probe.py runs/tiny probes/tiny --tag direct200 --set recipe.rounds.distill.direct=200
+    python scripts/distill_probe.py runs/tiny probes/tiny --tag labelled200 --set recipe.rounds.distill.labelled=200
 """
 
 from __future__ import annotations

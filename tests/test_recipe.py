@@ -23,7 +23,7 @@ MINUTE = [
     "recipe.rounds.distill.questions=16",
     "recipe.rounds.distill.K=2",
     "recipe.rounds.distill.text=8",
-    "recipe.rounds.distill.direct=8",
+    "recipe.rounds.distill.labelled=8",
     "recipe.rounds.distill.sft.max_steps=3",
     "recipe.rounds.band.candidates=8",
     "recipe.rounds.band.samples=4",
@@ -513,7 +513,7 @@ def test_band_twins_is_a_checked_switch():
         ("rl_probe", True, [], "round1_distill: no model"),
         ("distill_probe", False, [], "not a run folder"),
         ("distill_probe", True, ["--rounds", "0"], "--rounds 0: the run has rounds 1..3"),
-        ("distill_probe", True, ["--set", "recipe.rounds.distill.direct=-1"], "recipe.rounds.distill.direct"),
+        ("distill_probe", True, ["--set", "recipe.rounds.distill.labelled=-1"], "recipe.rounds.distill.labelled"),
         ("distill_probe", True, [], "cold_start_rlvr/model/config.json: missing"),
     ],
 )
@@ -535,3 +535,48 @@ def test_probes_refuse_bad_input_in_one_line(tmp_path, script, make, args, messa
     last = r.stderr.strip().splitlines()[-1]
     assert r.returncode == 2 and last.startswith("error: ") and message in last, r.stderr[-2000:]
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+@pytest.mark.slow
+def test_the_labelled_rows_control_trains_the_same_rows_without_the_chains(tmp_path, monkeypatch):
+    """`recipe.rounds.distill.chains=false`: the distillation trains on its fresh labelled rows and
+    text only (the control for what the distilled chains add). The minute model's own samples are
+    rarely kept, so here the sampler returns the oracle's chains, all kept."""
+    from audiogym.policies import OraclePolicy
+    from audiogym.recipe.runner import Recipe
+    from audiogym.recipe.stages import distill
+
+    def oracle_samples(name, folder, model_dir, seed, tasks, k, *args, **kwargs):
+        return [
+            {
+                "task_id": t.id,
+                "family": t.family,
+                "conflict": t.conflict,
+                "sample": 0,
+                "completion": OraclePolicy().act(t),
+                "correct": True,
+                "grounded": True,
+                "kept": True,
+            }
+            for t in tasks
+        ]
+
+    monkeypatch.setattr(distill, "sample", oracle_samples)
+    metrics = {}
+    for chains in ("true", "false"):
+        cfg = load_config(
+            None,
+            [
+                *MINUTE,
+                f"recipe.run_dir={tmp_path}",
+                f"recipe.name=chains_{chains}",
+                f"recipe.rounds.distill.chains={chains}",
+                "recipe.rounds.distill.balance_answers=false",
+            ],
+        )
+        Recipe(cfg, report_to="none").run(progress=lambda _: None, stop_after="round1_distill")
+        metrics[chains] = json.loads((tmp_path / f"chains_{chains}" / "round1_distill" / "metrics.json").read_text())
+    with_chains, control = metrics["true"]["train"], metrics["false"]["train"]
+    assert with_chains["trained_chains"] == 16 and control["trained_chains"] == 0
+    assert control["labelled_rows"] == with_chains["labelled_rows"] == 8
+    assert control["train_rows"] == with_chains["train_rows"] - 2 * 16  # chain_repeats 2

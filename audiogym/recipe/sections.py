@@ -93,12 +93,13 @@ class DistillSection:
     max_new_tokens: int = 64
     text: int = 100
     conflict_share: float = 0.5  # questions the transcript cannot solve; the rest aligned
-    direct: int = 200  # cold-start direct rows replayed beside the kept chains
+    labelled: int = 200  # fresh labelled audio->answer rows each round, beside the kept chains
     probe_share: float = 0.15  # of those: "can you hear this?" answered from the audio (never a refusal)
     chain_repeats: int = 2  # kept chains repeated so they are not swamped
     max_per_question: int | None = None  # distinct kept chains trained per question (None: all)
     balance_answers: bool = True  # each answer of a family gets as many kept chains
     require_grounded: bool = True  # the grounding filter (false: correct and coherent chains, an ablation)
+    chains: bool = True  # false: the control, the same labelled rows and text without the distilled chains
     sft: SFTSection = field(default_factory=lambda: SFTSection(max_steps=150, batch=16, lr=5e-4))
 
     def validate(self, key: str) -> None:
@@ -108,7 +109,7 @@ class DistillSection:
         check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
         check(f"{key}.text", self.text, 0, MAX_ITEMS)
         check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
-        check(f"{key}.direct", self.direct, 0, MAX_ITEMS)
+        check(f"{key}.labelled", self.labelled, 0, MAX_ITEMS)
         check(f"{key}.probe_share", self.probe_share, 0.0, 1.0)
         check(f"{key}.chain_repeats", self.chain_repeats, 1, 100)
         if self.max_per_question is not None:

@@ -85,7 +85,7 @@ def by_family_answer(rows: list[dict[str, Any]], tasks: list[AudioTask]) -> dict
 class Distill(Stage):
     kind = "distill"
     config_key = "rounds.distill"
-    streams = {"questions": 0, "text": 1, "direct": 2}
+    streams = {"questions": 0, "text": 1, "labelled": 2}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         c = ctx.section
@@ -119,23 +119,30 @@ class Distill(Stage):
         if c.balance_answers:
             kept = balance_answers(kept, tasks)
         write_selected(ctx, kept)
-        # Eq. 5: the kept chains plus text. The kept chains are repeated so they are not swamped, and
-        # direct rows like the cold start's are replayed so a small model keeps its perception while
-        # it learns to reason from it (without them that skill is lost in a round). Wrong
-        # self-cognition is filtered out of this data, as the report does: the "can you hear this?"
-        # questions among them are answered from the audio, never with the cold start's refusal
-        # (replaying those refusals made the probe error rise over the rounds).
+        # Eq. 5: the kept chains plus text. The kept chains are repeated so they are not swamped.
+        # Beside them, fresh labelled audio questions (drawn anew each round, answered in the empty
+        # think format, like the cold start's direct rows) keep a small model's perception while it
+        # learns to reason; they are new supervised labels, which is why `chains: false` (the same
+        # rows, no chains) is the control a claim about distillation needs. Wrong self-cognition is
+        # filtered out of this data, as the report does: the "can you hear this?" questions among
+        # them are answered from the audio, never with the cold start's refusal.
         text = make_tasks(["TextReasoning"], c.text, ctx.stream("text"))
-        replay, replay_comps, _ = direct_rows(
-            ctx.recipe.audio_families, c.direct, c.probe_share, ctx.stream("direct"), refuse=False
+        labelled, labelled_comps, _ = direct_rows(
+            ctx.recipe.audio_families, c.labelled, c.probe_share, ctx.stream("labelled"), refuse=False
         )
-        train_tasks = [by_id[r["task_id"]] for r in kept] * c.chain_repeats + text + replay
-        comps = [r["completion"] for r in kept] * c.chain_repeats + [OraclePolicy().act(x) for x in text] + replay_comps
+        chains = kept if c.chains else []
+        train_tasks = [by_id[r["task_id"]] for r in chains] * c.chain_repeats + text + labelled
+        comps = (
+            [r["completion"] for r in chains] * c.chain_repeats
+            + [OraclePolicy().act(x) for x in text]
+            + labelled_comps
+        )
         metrics = train_sft(ctx.job(), rows_for(train_tasks, comps), c.sft)
         metrics.update(
             kept_fraction=len(passed) / max(1, len(rollouts)),
             kept=len(passed),
-            trained_chains=len(kept),
+            trained_chains=len(chains),
+            labelled_rows=len(labelled),
             trained_chains_by_answer={
                 f: {a: len(ix) for a, ix in g.items()} for f, g in by_family_answer(kept, tasks).items()
             },
