@@ -297,7 +297,7 @@ def test_whole_recipe_with_vllm_generation(tmp_path):
     run = tmp_path / "tiny"
     assert json.loads((run / "config.json").read_text())["recipe"]["generation"]["backend"] == "vllm"
     rows = [x["stage"] for x in json.loads((run / "table.json").read_text())["rows"]]
-    assert rows[3:] == STAGES
+    assert rows[4:] == STAGES
     assert "generation backend: vllm" in r.stdout
     for stage in STAGES:
         assert json.loads((run / stage / "metrics.json").read_text())["generation_backend"] == "vllm"
