@@ -1,4 +1,4 @@
-.PHONY: train demo test lint bench
+.PHONY: train demo test lint bench results docs
 train:
 	bash scripts/train.sh
 demo:
@@ -11,3 +11,7 @@ lint:
 	python3 -m mypy audiogym
 bench:
 	python3 benchmarks/envs.py
+results:
+	python3 scripts/results.py render
+docs:
+	bash scripts/docs.sh
