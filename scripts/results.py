@@ -110,7 +110,7 @@ def render_set(data: dict) -> list[str]:
     seeds = data["seeds"]
     n = len(seeds)
     first = seeds[0]
-    names = [st["stage"] for st in first["stages"]]
+    names = [st["stage"] for st in first["stages"] if st["kind"] != "baseline"]
     lines = [
         f"Seeds {', '.join(str(s['seed']) for s in seeds)} ({n} runs; minutes per run: "
         f"{', '.join(str(s['minutes']) for s in seeds)}). Test split; mean over seeds.",
@@ -118,7 +118,8 @@ def render_set(data: dict) -> list[str]:
         "| stage | listen | chance | aligned | conflict | text | self-cog err | grounded |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name in names:
+    baselines = [st["stage"] for st in first["stages"] if st["kind"] == "baseline" and st.get("test")]
+    for name in baselines + names:
         vals = [_by_stage(s)[name]["test"] for s in seeds]
 
         def mean(key: str, vals: list = vals) -> float | None:
