@@ -276,7 +276,10 @@ def _compare_rounds(tables: list[tuple[str, dict]], plot: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import audiogym
+
     parser = argparse.ArgumentParser(prog="audiogym", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"audiogym {audiogym.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="environment ids with one-line descriptions").set_defaults(fn=cmd_list)
     p = sub.add_parser("show", help="write one task's WAV, spectrogram PNG and JSON")

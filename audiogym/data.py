@@ -72,7 +72,7 @@ def source_name(env_id: str) -> str:
 
 
 def to_dataset(
-    env_id: str,
+    env_id: Any,
     n: int,
     seed: int = 0,
     show_transcript: bool = True,
@@ -88,7 +88,8 @@ def to_dataset(
     not a decoding `Audio` column: datasets 4+ decodes audio with torchcodec, which audiogym does not
     require and whose PyPI build needs CUDA libraries on CPU machines; `cast_column("audio",
     Audio())` works where torchcodec is installed. Family config fields go in `env_kwargs`
-    (`difficulty="hard"`) or `config={...}`."""
+    (`difficulty="hard"`) or `config={...}`. `env_id` may also be an environment (any wrapper
+    stack over an audiogym env): its task source and config are used."""
     import datasets
 
     from audiogym.errors import ConfigError
@@ -102,8 +103,16 @@ def to_dataset(
     source_kwargs = {
         k: env_kwargs.pop(k) for k in ("path", "skip_invalid", "weights", "max_seconds") if k in env_kwargs
     }
-    source = make_source(source_name(env_id), **source_kwargs)
-    tasks = source_tasks(source, n, seed, resolve_config(source, config, env_kwargs))
+    if isinstance(env_id, str):
+        source = make_source(source_name(env_id), **source_kwargs)
+        task_config = resolve_config(source, config, env_kwargs)
+    else:
+        inner = getattr(env_id, "unwrapped", env_id)
+        if not hasattr(inner, "source"):
+            raise ConfigError(f"to_dataset: {type(env_id).__name__} is neither an environment id nor an audiogym env")
+        source = inner.source
+        task_config = resolve_config(source, config, env_kwargs) if (config or env_kwargs) else inner.config
+    tasks = source_tasks(source, n, seed, task_config)
     rows = task_rows(tasks, show_transcript, system)
     if audio_format == "array":
         rows["audio"] = [{"array": t.audio, "sampling_rate": SAMPLE_RATE} for t in tasks]

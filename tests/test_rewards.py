@@ -229,7 +229,7 @@ def test_env_reward_from_config_spec():
     env = gym.make("audiogym/Mixed-v0", reward={"audio": {"composite_format": 1.0, "grounding": 0.5}, "text": "binary"})
     env.reset(seed=5)
     _, r, *_, info = env.step(OraclePolicy().act(env.unwrapped.task))
-    details = info["reward_details"]["mgrd"]
+    details = info["reward_details"]["routed(audio=composite_format+0.5*grounding,text=binary)"]
     assert details["route"] == "audio" and r > 0.8
 
 
@@ -251,7 +251,7 @@ def test_routed_reward_logs_each_modality_apart():
     audio, text = AUDIO_FAMILIES["Tempo"].make(1), audiogym.get_family("TextReasoning").make(1)
     cols = {k: columns(audio)[k] + columns(text)[k] for k in columns(audio)}
     logged = {}
-    mgrd = R.build_reward({"audio": "binary", "text": "binary"})  # the same reward on both sides
+    mgrd = R.build_reward({"audio": "binary", "text": "binary"}, name="mgrd")  # the same reward on both sides
     values = mgrd(
         prompts=["p", "q"],
         completions=[OraclePolicy().act(audio), "<think>\n\n</think>\nno idea"],

@@ -22,6 +22,14 @@ MAX_ACTION = 100_000
 MAX_CHOICES = 8
 
 
+class AnyText(spaces.Text):
+    """A completion: any string up to `max_length` characters, in any script (the parsers read
+    Chinese answers too); `sample()` draws from the ASCII `charset` as `spaces.Text` does."""
+
+    def contains(self, x: Any) -> bool:
+        return isinstance(x, str) and self.min_length <= len(x) <= self.max_length
+
+
 class AudioQAEnv(gym.Env):
     """One question per episode: observe audio + question + choices (+ transcript), answer in text.
 
@@ -79,7 +87,7 @@ class AudioQAEnv(gym.Env):
                 "transcript": text,
             }
         )
-        self.action_space = spaces.Text(max_length=MAX_ACTION, min_length=0, charset=string.printable)
+        self.action_space = AnyText(max_length=MAX_ACTION, min_length=0, charset=string.printable)
         self.task: AudioTask | None = None
         self._last: dict[str, Any] | None = None
         self._done = False

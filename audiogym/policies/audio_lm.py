@@ -57,6 +57,13 @@ class TinyModelConfig:
                 continue
             if not isinstance(v, (int, float)) or v < 0 or (v == 0 and f.name != "seed"):
                 raise ConfigError(f"model.{f.name}={v!r}: expected a positive number")
+        from audiogym.policies.tokenizer import MIN_VOCAB
+
+        if self.vocab_size < MIN_VOCAB:
+            raise ConfigError(
+                f"model.vocab_size={self.vocab_size}: expected at least {MIN_VOCAB} (256 byte tokens and "
+                f"{MIN_VOCAB - 256} special and think tokens)"
+            )
         if self.encoder_d_model % self.encoder_heads or self.hidden_size % self.attention_heads:
             raise ConfigError("model: widths must be divisible by their head counts")
         if self.attention_heads % self.kv_heads:
@@ -189,9 +196,9 @@ class AudioLMPolicy:
                 p.requires_grad_(False)
         self.name = path.name
         self.engine: Any = None
-        from audiogym.policies.vllm_engine import VLLMEngine, resolve_backend
+        from audiogym.policies.vllm_engine import VLLMEngine, model_head_size, resolve_backend
 
-        self.backend = resolve_backend(backend)
+        self.backend = resolve_backend(backend, model_head_size(path))
         if self.backend == "vllm" and self.kind != "qwen2_audio":
             # Qwen2.5-Omni through vLLM needs its processors, which import torchvision: not on CPU here
             if backend != "auto":

@@ -18,6 +18,8 @@ THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 AUDIO_TOKEN, AUDIO_BOS, AUDIO_EOS = "<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>"
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", AUDIO_TOKEN, AUDIO_BOS, AUDIO_EOS]
 THINK_TOKENS = [THINK_OPEN, THINK_CLOSE]
+# A byte-level BPE holds every byte, the special tokens and the think tags before any merge.
+MIN_VOCAB = 256 + len(SPECIAL_TOKENS) + len(THINK_TOKENS)
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
     "{{ '<|im_start|>' + message['role'] + '\n' }}"

@@ -61,20 +61,54 @@ def vllm_available() -> bool:
     return importlib.util.find_spec("vllm") is not None
 
 
-def resolve_backend(name: str) -> str:
-    """`auto` -> `vllm` where vLLM is installed, else `hf` (the environment variable
-    AUDIOGYM_AUTO_BACKEND=hf|vllm overrides what `auto` means: the test suite pins `hf`);
-    `vllm` without vLLM is a user error."""
+def backend_choice(name: str, head_size: int | None = None) -> tuple[str, str]:
+    """(backend, why). `auto` means vLLM where it can run this model, else `hf`: vLLM must be
+    installed and, on CPU, run the model's attention head size (`head_size`, when known). The
+    environment variable AUDIOGYM_AUTO_BACKEND=hf|vllm overrides what `auto` means (the test suite
+    pins `hf`). `vllm` without vLLM is a user error."""
     if name not in BACKENDS:
         raise ConfigError(f"generation backend {name!r}: expected one of {', '.join(BACKENDS)}")
     if name == "auto":
         pinned = os.environ.get("AUDIOGYM_AUTO_BACKEND", "")
         if pinned in ("hf", "vllm"):
-            return resolve_backend(pinned)
-        return "vllm" if vllm_available() else "hf"
+            return resolve_backend(pinned), f"AUDIOGYM_AUTO_BACKEND={pinned}"
+        if not vllm_available():
+            return "hf", "vLLM is not installed"
+        sizes = cpu_head_sizes()
+        if head_size is not None and sizes is not None and head_size not in sizes:
+            return "hf", f"vLLM's CPU attention does not run this model's head size {head_size}"
+        return "vllm", "vLLM is installed and runs this model"
     if name == "vllm" and not vllm_available():
         raise ConfigError(f"generation backend 'vllm': vLLM is not installed ({INSTALL_HINT})")
-    return name
+    return name, "as configured"
+
+
+def resolve_backend(name: str, head_size: int | None = None) -> str:
+    """The backend `backend_choice` picks."""
+    return backend_choice(name, head_size)[0]
+
+
+def cpu_head_sizes() -> list[int] | None:
+    """The head sizes vLLM's CPU attention runs, on a machine without CUDA (None: no limit here)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return None
+    from vllm.v1.attention.backends.cpu_attn import CPUAttentionBackend
+
+    return list(CPUAttentionBackend.get_supported_head_sizes())
+
+
+def model_head_size(model_dir: str | Path) -> int | None:
+    """The attention head size of a saved Qwen2-Audio's language model (None if it cannot be read)."""
+    import json
+
+    try:
+        cfg = json.loads((Path(model_dir) / "config.json").read_text())
+        text = cfg.get("text_config", cfg)
+        return int(text.get("head_dim") or text["hidden_size"] // text["num_attention_heads"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def vllm_name(hf_name: str) -> str:
@@ -138,10 +172,8 @@ def _tolerate_opaque_modules() -> None:
 
 def check_cpu_head_size(head: int, where: str) -> None:
     """vLLM's CPU attention takes a few head sizes only; say so before the engine fails deep inside."""
-    from vllm.v1.attention.backends.cpu_attn import CPUAttentionBackend
-
-    sizes = CPUAttentionBackend.get_supported_head_sizes()
-    if head not in sizes:
+    sizes = cpu_head_sizes()
+    if sizes is not None and head not in sizes:
         raise ConfigError(
             f"{where}: attention head size {head} is not one vLLM's CPU backend runs "
             f"({', '.join(map(str, sizes))}); change model.hidden_size / model.attention_heads "

@@ -98,15 +98,21 @@ class Config:
         return self
 
     def _check_vllm_runs_the_model(self) -> None:
-        """The built tiny model on vLLM's CPU backend: its head size must be one vLLM runs."""
-        from audiogym.policies.vllm_engine import check_cpu_head_size, resolve_backend
+        """backend vllm, asked for by name, with the built tiny model on vLLM's CPU backend: its head
+        size must be one vLLM runs (`auto` falls back to hf instead, and says so)."""
+        from audiogym.policies.vllm_engine import check_cpu_head_size
 
-        if resolve_backend(self.recipe.generation.backend) != "vllm" or self.recipe.model_path is not None:
+        if self.recipe.generation.backend != "vllm" or self.recipe.model_path is not None:
             return
-        import torch
+        check_cpu_head_size(self.model.hidden_size // self.model.attention_heads, "model")
 
-        if not torch.cuda.is_available():
-            check_cpu_head_size(self.model.hidden_size // self.model.attention_heads, "model")
+    def head_size(self) -> int | None:
+        """The generating model's attention head size (the tiny config's, or the checkpoint's)."""
+        from audiogym.policies.vllm_engine import model_head_size
+
+        if self.recipe.model_path is not None:
+            return model_head_size(self.recipe.model_path)
+        return self.model.hidden_size // self.model.attention_heads
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

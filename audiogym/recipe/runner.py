@@ -84,10 +84,12 @@ class Recipe:
         baselines = self.held_out.baselines(self.folder / "baselines.json")
         test = self.test_set.baselines(self.folder / "baselines_test.json")
         rows: list[dict[str, Any]] = [report.baseline_row(k, v, test.get(k)) for k, v in baselines.items()]
-        from audiogym.policies.vllm_engine import resolve_backend
+        from audiogym.policies.vllm_engine import backend_choice
 
-        backend = resolve_backend(self.cfg.recipe.generation.backend)
-        progress(f"generation backend: {backend} (recipe.generation.backend={self.cfg.recipe.generation.backend})")
+        backend, why = backend_choice(self.cfg.recipe.generation.backend, self.cfg.head_size())
+        progress(
+            f"generation backend: {backend} (recipe.generation.backend={self.cfg.recipe.generation.backend}: {why})"
+        )
         progress(report.header())
         for r in rows:
             progress(report.format_row(r))

@@ -7,6 +7,7 @@ composite reward, text questions the binary one), declared in config.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from audiogym.errors import ConfigError
@@ -75,11 +76,31 @@ class ByModality(Reward):
 
 
 def _weighted(spec: dict[str, Any], name: str) -> Reward:
+    for k, v in spec.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise ConfigError(f"reward spec: weight for {k!r} must be a number >= 0, got {v!r}")
     if len(spec) == 1:
         ((only, w),) = spec.items()
         if float(w) == 1.0:
             return make_reward(only)
     return Weighted({k: float(v) for k, v in spec.items()}, name=name)
+
+
+MGRD_SPEC = {"audio": "composite_format", "text": "binary"}  # the report's RL reward (eq. 8)
+
+
+def routed_name(spec: dict[str, Any]) -> str:
+    """The name TRL logs a routed reward under: `mgrd` for eq. 8 itself, else one that says what
+    it routes (so that two different rewards never share a log key)."""
+    if spec == MGRD_SPEC:
+        return "mgrd"
+
+    def part(s: Any) -> str:
+        if isinstance(s, str):
+            return s
+        return "+".join(k if float(w) == 1.0 else f"{float(w):g}*{k}" for k, w in s.items())
+
+    return f"routed(audio={part(spec['audio'])},text={part(spec['text'])})"
 
 
 def build_reward(spec: str | dict[str, Any], name: str | None = None) -> Reward:
@@ -92,13 +113,12 @@ def build_reward(spec: str | dict[str, Any], name: str | None = None) -> Reward:
         if set(spec) != {"audio", "text"}:
             raise ConfigError("a modality-routed reward needs both 'audio' and 'text'")
         part = lambda s, n: make_reward(s) if isinstance(s, str) else _weighted(s, n)  # noqa: E731
-        return ByModality(part(spec["audio"], "audio_reward"), part(spec["text"], "text_reward"), name=name or "mgrd")
-    for k, v in spec.items():
-        if not isinstance(v, (int, float)):
-            raise ConfigError(f"reward spec: weight for {k!r} must be a number, got {v!r}")
+        return ByModality(
+            part(spec["audio"], "audio_reward"), part(spec["text"], "text_reward"), name=name or routed_name(spec)
+        )
     return _weighted(spec, name or "weighted")
 
 
 # The report's RL reward (eq. 8): composite on audio questions, binary on text ones.
 def mgrd_reward() -> Reward:
-    return build_reward({"audio": "composite_format", "text": "binary"}, name="mgrd")
+    return build_reward(dict(MGRD_SPEC), name="mgrd")

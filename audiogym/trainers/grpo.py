@@ -202,25 +202,27 @@ class AudioGRPOTrainer(GRPOTrainer):
         )
 
 
-# Per-step series an RL stage reports (TRL's log keys -> ours); `mgrd/audio/*` are the means over
-# the audio (band-selected) rows of each step, logged by the modality-routed reward.
+# Per-step series an RL stage reports (TRL's log keys -> ours); `<reward>/audio/*` are the means
+# over the audio (band-selected) rows of each step, logged by the modality-routed reward under its
+# name (`mgrd` for eq. 8).
 CURVE_KEYS = {
     "reward": "reward",
-    "mgrd/audio/reward": "audio_reward",
-    "mgrd/text/reward": "text_reward",
-    "mgrd/audio/think_words": "audio_think_words",
+    "{reward}/audio/reward": "audio_reward",
+    "{reward}/text/reward": "text_reward",
+    "{reward}/audio/think_words": "audio_think_words",
     "completions/mean_length": "completion_tokens",
     "entropy": "entropy",
     "kl": "kl",
 }
 
 
-def training_curve(log_history: list[dict[str, Any]]) -> dict[str, list[float | None]]:
+def training_curve(log_history: list[dict[str, Any]], reward_name: str = "mgrd") -> dict[str, list[float | None]]:
     """The per-step series of CURVE_KEYS from a trainer's log history (None where a step lacks one:
     a step with no audio row has no audio reward; kl exists only with beta > 0)."""
-    steps = [e for e in log_history if "step" in e and any(k in e for k in CURVE_KEYS)]
+    keys = {k.format(reward=reward_name): v for k, v in CURVE_KEYS.items()}
+    steps = [e for e in log_history if "step" in e and any(k in e for k in keys)]
     curve: dict[str, list[float | None]] = {"step": [float(e["step"]) for e in steps]}
-    for key, name in CURVE_KEYS.items():
+    for key, name in keys.items():
         if any(key in e for e in steps):
             curve[name] = [float(e[key]) if key in e else None for e in steps]
     return curve
@@ -238,9 +240,9 @@ def ends(values: list[float | None], share: float = 0.25) -> tuple[float | None,
 
 def rollout_engine(job: TrainJob) -> Any:
     """The process's vLLM engine where the recipe's generation backend resolves to vLLM, else None."""
-    from audiogym.policies.vllm_engine import VLLMEngine, resolve_backend
+    from audiogym.policies.vllm_engine import VLLMEngine, model_head_size, resolve_backend
 
-    if resolve_backend(job.backend) != "vllm":
+    if resolve_backend(job.backend, model_head_size(job.model_in)) != "vllm":
         return None
     import torch
 
@@ -277,7 +279,7 @@ def train_grpo(job: TrainJob, ds: Any, reward: Any, section: GRPOSection) -> dic
     attach(trainer, job)
     out = trainer.train()
     save(trainer, proc, job.model_out)
-    curve = training_curve(trainer.state.log_history)
+    curve = training_curve(trainer.state.log_history, getattr(reward, "name", "mgrd"))
     metrics: dict[str, Any] = {
         "train_loss": out.training_loss,
         "steps": out.global_step,

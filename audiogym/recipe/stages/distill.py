@@ -133,9 +133,7 @@ class Distill(Stage):
         chains = kept if c.chains else []
         train_tasks = [by_id[r["task_id"]] for r in chains] * c.chain_repeats + text + labelled
         comps = (
-            [r["completion"] for r in chains] * c.chain_repeats
-            + [OraclePolicy().act(x) for x in text]
-            + labelled_comps
+            [r["completion"] for r in chains] * c.chain_repeats + [OraclePolicy().act(x) for x in text] + labelled_comps
         )
         metrics = train_sft(ctx.job(), rows_for(train_tasks, comps), c.sft)
         metrics.update(

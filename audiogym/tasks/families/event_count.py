@@ -62,7 +62,8 @@ def event_count(rng: np.random.Generator, cfg: EventCountConfig) -> AudioTask:
     out = synth.add_noise(out + synth.at_level(hum, -40), SNR_DB[difficulty], rng)
     answer = str(count)
     options = [str(i) for i in range(1, cfg.max_events + 1)]
-    cues, k = EVENT_CUES, 4
+    cues: dict[str, list[str]] = EVENT_CUES
+    k: int | None = 4
     if cfg.transcript_mode == "independent":  # the words name one of the 4 shown counts, uniformly
         options, k = shuffled_choices(rng, options, answer, k), None
         cues = {c: EVENT_CUES[c] for c in options}

@@ -1,0 +1,96 @@
+"""Defects a hostile or new user found (the hardening issue), each pinned by a test."""
+
+import subprocess
+import sys
+
+import gymnasium as gym
+import pytest
+
+import audiogym
+from audiogym import ConfigError
+from audiogym.rewards import build_reward, mgrd_reward
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "audiogym.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ("recipe.rounds.rl.reward.audio={grounding: lots}", "weight for 'grounding' must be a number >= 0, got 'lots'"),
+        ("recipe.rounds.rl.reward.audio={composite_format: 1, grounding: -0.5}", "must be a number >= 0, got -0.5"),
+        ("recipe.rounds.rl.reward={binary: .nan}", "must be a number >= 0"),
+        ("model.vocab_size=5", "model.vocab_size=5: expected at least 264"),
+    ],
+)
+def test_bad_reward_weights_and_vocab_sizes_are_one_line_errors(spec, match, tmp_path):
+    r = cli("train", "--report-to", "none", "--set", f"recipe.run_dir={tmp_path}", "--set", spec)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert match in r.stderr and r.stderr.strip().count("\n") == 0, r.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_version():
+    r = cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"audiogym {audiogym.__version__}"
+
+
+def test_routed_rewards_are_named_for_what_they_route():
+    assert mgrd_reward().name == build_reward({"audio": "composite_format", "text": "binary"}).name == "mgrd"
+    other = build_reward({"audio": {"composite_format": 1, "grounding": 0.5}, "text": "binary"})
+    assert other.name == "routed(audio=composite_format+0.5*grounding,text=binary)"
+    assert build_reward({"audio": "binary", "text": "binary"}).name != other.name != "mgrd"
+
+
+def test_the_rl_curve_follows_the_reward_name():
+    from audiogym.trainers.grpo import training_curve
+
+    name = "routed(audio=binary,text=binary)"
+    history = [{"step": 1, "reward": 0.5, f"{name}/audio/reward": 0.25}, {"step": 2, "reward": 0.7}]
+    assert training_curve(history, name)["audio_reward"] == [0.25, None]
+
+
+def test_to_dataset_takes_a_wrapped_environment():
+    from audiogym.data import to_dataset
+
+    env = gym.make("audiogym/Tempo-v0", difficulty="hard")
+    ds = to_dataset(env, n=2)
+    assert len(ds) == 2 and set(ds["family"]) == {"Tempo"} and set(ds["difficulty"]) == {"hard"}
+    assert list(ds["task_id"]) == list(to_dataset("audiogym/Tempo-v0", n=2, difficulty="hard")["task_id"])
+    with pytest.raises(ConfigError, match="neither an environment id nor an audiogym env"):
+        to_dataset(object(), n=2)
+
+
+def test_the_action_space_holds_answers_in_any_script():
+    env = gym.make("audiogym/Tempo-v0")
+    for text in ("答案是 B", "The answer is (B).", "<think>\n节奏很慢\n</think>\n答案：慢", ""):
+        assert env.action_space.contains(text), text
+    assert not env.action_space.contains(7) and not env.action_space.contains("x" * (env.action_space.max_length + 1))
+    assert env.action_space.contains(env.action_space.sample())
+
+
+def test_auto_means_vllm_where_it_runs_this_model_else_hf(monkeypatch):
+    from audiogym.policies import vllm_engine
+
+    monkeypatch.delenv("AUDIOGYM_AUTO_BACKEND", raising=False)
+    monkeypatch.setattr(vllm_engine, "vllm_available", lambda: True)
+    monkeypatch.setattr(vllm_engine, "cpu_head_sizes", lambda: [32, 64, 128])
+    assert vllm_engine.backend_choice("auto", 16) == (
+        "hf",
+        "vLLM's CPU attention does not run this model's head size 16",
+    )
+    assert vllm_engine.backend_choice("auto", 32)[0] == "vllm"
+    monkeypatch.setattr(vllm_engine, "vllm_available", lambda: False)
+    assert vllm_engine.backend_choice("auto", 32) == ("hf", "vLLM is not installed")
+
+
+def test_the_minute_sweep_config_loads_where_vllm_is_installed(monkeypatch):
+    """configs/sweeps/minute.yaml's model has head size 16: `auto` must not refuse it."""
+    from audiogym.sweep.config import load_sweep
+    from audiogym.sweep.run import trial_config
+
+    monkeypatch.delenv("AUDIOGYM_AUTO_BACKEND", raising=False)
+    sweep = load_sweep("configs/sweeps/minute.yaml")
+    cfg = trial_config(sweep, {"recipe.rounds.rl.lr": 1e-4}, 0, __import__("pathlib").Path("/tmp/x"), "t")
+    assert cfg.recipe.generation.backend == "auto" and cfg.head_size() == 16
