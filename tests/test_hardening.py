@@ -94,3 +94,33 @@ def test_the_minute_sweep_config_loads_where_vllm_is_installed(monkeypatch):
     sweep = load_sweep("configs/sweeps/minute.yaml")
     cfg = trial_config(sweep, {"recipe.rounds.rl.lr": 1e-4}, 0, __import__("pathlib").Path("/tmp/x"), "t")
     assert cfg.recipe.generation.backend == "auto" and cfg.head_size() == 16
+
+
+def test_a_question_cut_short_by_a_kill_is_sampled_again_whole(tmp_path, monkeypatch):
+    """A kill in the middle of a sampling batch left 2 of a question's 4 samples; --resume must not
+    count it done."""
+    import json
+
+    from audiogym.policies.base import Generation
+    from audiogym.recipe import rollouts
+    from audiogym.tasks.sources import make_tasks
+    from audiogym.trainers import model_io
+
+    tasks = make_tasks(["Tempo"], 3, seed=1)
+    partial = tmp_path / "rollouts.jsonl.partial"
+    rows = [{"task_id": tasks[0].id, "sample": j, "completion": "old", "ok": 1} for j in range(4)]
+    rows += [{"task_id": tasks[1].id, "sample": j, "completion": "old", "ok": 1} for j in range(2)]
+    partial.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    asked: list[str] = []
+
+    class Fake:
+        def generate(self, chunk, num_samples, **kw):
+            asked.extend(t.id for t in chunk)
+            return [[Generation("new", 1) for _ in range(num_samples)] for _ in chunk]
+
+    monkeypatch.setattr(model_io, "policy", lambda model_dir, backend="hf": Fake())
+    out = rollouts.sample("s", tmp_path, tmp_path, 0, tasks, 4, 1.0, 8, lambda t, text: {"ok": 1})
+    assert asked == [tasks[1].id, tasks[2].id]  # the whole question again, not only its missing samples
+    per = {t.id: sorted((r["sample"], r["completion"]) for r in out if r["task_id"] == t.id) for t in tasks}
+    assert per[tasks[0].id] == [(j, "old") for j in range(4)]
+    assert per[tasks[1].id] == [(j, "new") for j in range(4)] and len(out) == 12

@@ -38,9 +38,15 @@ class RolloutLog:
         """The merged file of an earlier attempt (killed after sampling) and every partial file."""
         return ([self.final] if self.final.exists() else []) + sorted(self.folder.glob("rollouts.jsonl.partial*"))
 
-    def done_ids(self) -> set[str]:
-        """Questions any rank has finished (a resumed run may have another number of processes)."""
-        return {r["task_id"] for p in self._sources() for r in read_jsonl(p)}
+    def done_ids(self, k: int = 1) -> set[str]:
+        """Questions any rank has finished: all `k` samples on disk (a resumed run may have another
+        number of processes). A question a kill cut short is sampled again whole; `finish` keeps
+        one row per (question, sample), so its new samples replace the partial ones."""
+        samples: dict[str, set[int]] = {}
+        for p in self._sources():
+            for r in read_jsonl(p):
+                samples.setdefault(r["task_id"], set()).add(int(r.get("sample", 0)))
+        return {tid for tid, got in samples.items() if len(got) >= k}
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         with open(self.partial, "a", encoding="utf-8") as f:
@@ -86,7 +92,7 @@ def sample(
     from audiogym.trainers.model_io import policy
 
     logbook = RolloutLog(folder)
-    done = logbook.done_ids()
+    done = logbook.done_ids(k)
     todo = [t for t in tasks if t.id not in done][dist.rank() :: dist.world()]
     if todo:
         pol = policy(model_dir, backend)
