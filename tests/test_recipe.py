@@ -544,7 +544,7 @@ def test_the_labelled_rows_control_trains_the_same_rows_without_the_chains(tmp_p
     rarely kept, so here the sampler returns the oracle's chains, all kept."""
     from audiogym.policies import OraclePolicy
     from audiogym.recipe.runner import Recipe
-    from audiogym.recipe.stages import distill
+    from audiogym.recipe import rollouts
 
     def oracle_samples(name, folder, model_dir, seed, tasks, k, *args, **kwargs):
         return [
@@ -561,7 +561,7 @@ def test_the_labelled_rows_control_trains_the_same_rows_without_the_chains(tmp_p
             for t in tasks
         ]
 
-    monkeypatch.setattr(distill, "sample", oracle_samples)
+    monkeypatch.setattr(rollouts, "sample", oracle_samples)
     metrics = {}
     for chains in ("true", "false"):
         cfg = load_config(

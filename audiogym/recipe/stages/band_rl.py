@@ -40,18 +40,7 @@ class BandRL(Stage):
             if band.conflict_share is None
             else mixed_tasks(ctx.recipe.audio_families, band.candidates, seed, band.conflict_share)
         )
-        rollouts = sample(
-            self.name,
-            ctx.folder,
-            ctx.model_in,
-            ctx.seed,
-            tasks,
-            band.samples,
-            1.0,
-            band.max_new_tokens,
-            scorer(reward),
-            backend=ctx.recipe.generation.backend,
-        )
+        rollouts = ctx.sample(tasks, band.samples, 1.0, band.max_new_tokens, scorer(reward))
         correct: dict[str, int] = {}
         for row in rollouts:
             correct[row["task_id"]] = correct.get(row["task_id"], 0) + int(row["correct"])

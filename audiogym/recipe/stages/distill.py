@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from audiogym.policies.scripted import OraclePolicy
-from audiogym.recipe.rollouts import sample
 from audiogym.recipe.rows import direct_rows, mixed_tasks, rows_for
 from audiogym.recipe.stage import Stage, StageContext, write_selected
 from audiogym.rewards import GroundingFilter, is_correct, self_cognition_error, task_row
@@ -102,18 +101,7 @@ class Distill(Stage):
             kept = ok and coh and (g_ok or not c.require_grounded)
             return {"correct": ok, "grounded": g_ok, "coherent": coh, "kept": kept, "reasons": reasons}
 
-        rollouts = sample(
-            self.name,
-            ctx.folder,
-            ctx.model_in,
-            ctx.seed,
-            tasks,
-            c.K,
-            c.temperature,
-            c.max_new_tokens,
-            score,
-            backend=ctx.recipe.generation.backend,
-        )
+        rollouts = ctx.sample(tasks, c.K, c.temperature, c.max_new_tokens, score)
         passed = [r for r in rollouts if r["kept"]]
         kept = distinct_per_question(passed, c.max_per_question)
         if c.balance_answers:

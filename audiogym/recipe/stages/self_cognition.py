@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from audiogym.policies.scripted import OraclePolicy
-from audiogym.recipe.rollouts import sample
 from audiogym.recipe.rows import REFUSALS, empty_think, probe_tasks, rows_for
 from audiogym.recipe.stage import Stage, StageContext, write_selected
 from audiogym.rewards import self_cognition_error
@@ -27,17 +26,12 @@ class SelfCognition(Stage):
     def run(self, ctx: StageContext) -> dict[str, Any]:
         c = ctx.section
         tasks = probe_tasks(ctx.recipe.audio_families, c.probes, ctx.stream("probes"))
-        rollouts = sample(
-            self.name,
-            ctx.folder,
-            ctx.model_in,
-            ctx.seed,
+        rollouts = ctx.sample(
             tasks,
             1,
             1.0,
             c.max_new_tokens,
             lambda t, text: {"self_cognition_error": self_cognition_error(text) is not None},
-            backend=ctx.recipe.generation.backend,
         )
         own = {r["task_id"]: r["completion"] for r in rollouts if r["self_cognition_error"]}
         rng = np.random.default_rng(ctx.seed)
