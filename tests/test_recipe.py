@@ -543,8 +543,8 @@ def test_the_labelled_rows_control_trains_the_same_rows_without_the_chains(tmp_p
     text only (the control for what the distilled chains add). The minute model's own samples are
     rarely kept, so here the sampler returns the oracle's chains, all kept."""
     from audiogym.policies import OraclePolicy
-    from audiogym.recipe.runner import Recipe
     from audiogym.recipe import rollouts
+    from audiogym.recipe.runner import Recipe
 
     def oracle_samples(name, folder, model_dir, seed, tasks, k, *args, **kwargs):
         return [
