@@ -111,9 +111,10 @@ def render_set(data: dict) -> list[str]:
     n = len(seeds)
     first = seeds[0]
     names = [st["stage"] for st in first["stages"] if st["kind"] != "baseline"]
+    how = f" Command: `{data['command']}`, on commit {data['commit']}." if data.get("command") else ""
     lines = [
-        f"Seeds {', '.join(str(s['seed']) for s in seeds)} ({n} runs; minutes per run: "
-        f"{', '.join(str(s['minutes']) for s in seeds)}). Test split; mean over seeds.",
+        f"Seeds {', '.join(str(s['seed']) for s in seeds)} ({n} runs; minutes per run, two runs at a time: "
+        f"{', '.join(str(s['minutes']) for s in seeds)}). Test split; mean over seeds.{how}",
         "",
         "| stage | listen | chance | aligned | conflict | text | self-cog err | grounded |",
         "|---|---|---|---|---|---|---|---|",
@@ -199,8 +200,8 @@ def claims(data: dict) -> list[str]:
     ]
     rows = [
         (
-            "Textual-surrogate gap: the trained model beats the transcript reader where the words cannot "
-            "help (listen accuracy above chance, which is the reader's score there)",
+            "Textual-surrogate gap: where the words cannot help, the trained model beats every deaf policy "
+            "(final listen accuracy minus its chance level, the deaf ceiling; the transcript reader scores below it)",
             status(chance_gap),
         ),
         (
