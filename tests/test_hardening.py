@@ -124,3 +124,22 @@ def test_a_question_cut_short_by_a_kill_is_sampled_again_whole(tmp_path, monkeyp
     per = {t.id: sorted((r["sample"], r["completion"]) for r in out if r["task_id"] == t.id) for t in tasks}
     assert per[tasks[0].id] == [(j, "old") for j in range(4)]
     assert per[tasks[1].id] == [(j, "new") for j in range(4)] and len(out) == 12
+
+
+def test_a_device_as_an_audio_path_is_named_for_what_it_is(tmp_path):
+    import json
+
+    from audiogym.tasks.manifest import AudioError, Manifest, load_audio
+
+    with pytest.raises(AudioError, match="/dev/zero: not a regular file"):
+        load_audio("/dev/zero")
+    with pytest.raises(AudioError, match="audio file not found"):
+        load_audio(tmp_path / "nowhere.wav")
+    rows = [{"id": "z", "audio_id": "/dev/zero", "question": "q?", "choices": ["a", "b"], "answer": "a"}]
+    (tmp_path / "m.json").write_text(json.dumps(rows))
+    from audiogym.errors import ManifestError
+
+    with pytest.raises(ManifestError, match="no usable rows"):
+        Manifest(tmp_path / "m.json", skip_invalid=True)
+    with pytest.raises(ManifestError, match="not a regular file .a device or a pipe.: /dev/zero"):
+        Manifest(tmp_path / "m.json")

@@ -42,12 +42,19 @@ AUDIO_FIELDS = ("audio", "audio_id", "audio_path", "path")
 CATEGORY_FIELDS = ("category", "task", "modality")
 
 
+def missing_or_not_a_file(path: Path) -> str:
+    """Why a path is no audio file: missing, or there but not a regular file (a folder, a device)."""
+    if not path.exists():
+        return "audio file not found"
+    return "not a regular file (a folder or a device)" if path.is_dir() else "not a regular file (a device or a pipe)"
+
+
 def load_audio(path: str | Path, sr: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray:
     """Mono float32 at `sr` in [-1, 1], the first `max_seconds` only (None: all). Raises AudioError
     naming the file on any failure."""
     path = Path(path)
     if not path.is_file():
-        raise AudioError(f"{path}: audio file not found")
+        raise AudioError(f"{path}: {missing_or_not_a_file(path)}")
     try:
         frames = -1 if max_seconds is None else int(max_seconds * sf.info(str(path)).samplerate)
         data, file_sr = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)  # reads no more
@@ -145,7 +152,7 @@ def _validate(path: Path, row: int, rec: Any, confine: bool = False, max_seconds
     if confine and not audio_path.resolve().is_relative_to(path.parent.resolve()):
         raise fail(f"audio path {rec[audio_key]!r} leads outside the manifest's folder (confine=True)", audio_key)
     if not audio_path.is_file():
-        raise fail(f"audio file not found: {audio_path}", audio_key)
+        raise fail(f"{missing_or_not_a_file(audio_path)}: {audio_path}", audio_key)
     try:
         info = sf.info(str(audio_path))
     except Exception as e:  # noqa: BLE001
