@@ -170,7 +170,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     their mean, 95% intervals over seeds and how many seeds moved which way. Then, as secondary
     lines, each run's paired item-level test and the items of all runs pooled (which treats items
     as independent), and each run's self-cognition error path."""
-    from audiogym.evaluation import change_line, pooled_change
+    from audiogym.stats import change_line, pooled_change
 
     changes: list[dict] = []
     rl: dict[str, list[dict]] = {}
@@ -188,6 +188,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
         tables.append((run, table))
         for stage, c in (table.get("rl_changes") or {}).items():
             rl.setdefault(stage, []).append(c)
+    from audiogym.recipe.report import seed_level_block
+
     for line in seed_level_block(tables):
         print(line)
     print("Secondary: item-level paired tests (items pooled across runs are not independent samples):")
@@ -210,45 +212,11 @@ def cmd_compare(args: argparse.Namespace) -> None:
         _compare_rounds(tables, args.rounds)
 
 
-def seed_level_block(tables: list[tuple[str, dict]]) -> list[str]:
-    """The seed-level lines of `compare` (each run is one seed)."""
-    from audiogym.evaluation import seed_level, seed_level_line
-    from audiogym.recipe.report import cold_start_end, round_ends
-
-    n = len(tables)
-    lines = [f"Seed level ({n} runs; the unit is the run, intervals over runs):"]
-    diff = [t["conflict_change"]["after"] - t["conflict_change"]["before"] for _, t in tables]
-    lines.append("  " + seed_level_line("Conflict accuracy, cold start -> last round", seed_level(diff)))
-    listen = []
-    for _, t in tables:
-        rows, ends = t.get("rows") or [], round_ends(t.get("rows") or [])
-        start = cold_start_end(rows)
-        last = ends[max(ends)] if ends else None
-        if start is None or last is None or start.get("accuracy_listen") is None or last.get("accuracy_listen") is None:
-            break
-        listen.append(last["accuracy_listen"] - start["accuracy_listen"])
-    if len(listen) == n:
-        lines.append("  " + seed_level_line("Listen accuracy, cold start -> last round", seed_level(listen)))
-    stages = [
-        s for s in (tables[0][1].get("rl_changes") or {}) if all(s in (t.get("rl_changes") or {}) for _, t in tables)
-    ]
-    for stage in stages:
-        d = [t["rl_changes"][stage]["after"] - t["rl_changes"][stage]["before"] for _, t in tables]
-        lines.append("  " + seed_level_line(f"Conflict accuracy, {stage} (before -> after)", seed_level(d)))
-    if len(stages) > 1:
-        d = [
-            sum(t["rl_changes"][s]["after"] - t["rl_changes"][s]["before"] for s in stages) / len(stages)
-            for _, t in tables
-        ]
-        lines.append("  " + seed_level_line("Conflict accuracy, mean over the RL stages of a run", seed_level(d)))
-    return lines
-
-
 def _compare_rounds(tables: list[tuple[str, dict]], plot: str) -> None:
     """`compare --rounds PNG`: conflict accuracy after T = 0..T rounds, pooled over the runs, each T
     against the cold start, and its gap over the transcript baseline (the textual surrogate)."""
-    from audiogym.evaluation import change_line, pooled_change
     from audiogym.recipe.report import plot_rounds, round_changes
+    from audiogym.stats import change_line, pooled_change
 
     per_run = {}
     for run, table in tables:

@@ -20,13 +20,13 @@ import time
 from pathlib import Path
 
 from audiogym.errors import ConfigError
-from audiogym.evaluation import change_line, paired_change, write_pooled_changes
 from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
 from audiogym.recipe.report import eval_items
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
 from audiogym.recipe.stages.distill import Distill
+from audiogym.stats import change_line, paired_change, write_pooled_changes
 
 
 def main(argv: list[str] | None = None) -> None:

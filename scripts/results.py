@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from audiogym.errors import AudiogymError  # noqa: E402
-from audiogym.evaluation import seed_level  # noqa: E402
+from audiogym.stats import seed_level  # noqa: E402
 
 DATA = ROOT / "docs" / "results" / "data"
 KEYS = (

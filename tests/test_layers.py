@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "audiogym"
 LAYERS = [
     {"errors", "io"},
     {"tasks"},
-    {"analysis", "features", "data"},  # measured facts; tasks as dataset rows
+    {"analysis", "features", "data", "stats"},  # measured facts; tasks as dataset rows; statistics
     {"rewards", "policies"},
     {"envs", "evaluation", "plots"},
     {"trainers"},  # the TRL wrappers and their config sections

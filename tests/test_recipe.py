@@ -145,7 +145,7 @@ def test_whole_recipe_with_minute_settings(tmp_path):
 
 
 def test_paired_change_counts_flips_and_tests_them():
-    from audiogym.evaluation import paired_change
+    from audiogym.stats import paired_change
 
     def items(correct, conflict=True):
         return [
@@ -165,7 +165,7 @@ def test_paired_change_counts_flips_and_tests_them():
 
 
 def test_pooled_change_adds_the_runs_items():
-    from audiogym.evaluation import pooled_change, sign_test_p
+    from audiogym.stats import pooled_change, sign_test_p
 
     runs = [
         {"n": 10, "before": 0.2, "after": 0.5, "gained": 4, "lost": 1, "p_value": 0.375},

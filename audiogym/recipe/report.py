@@ -94,7 +94,7 @@ def eval_items(folder: Path, stage: str) -> list[dict[str, Any]]:
 
 def conflict_change(folder: Path, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Conflict items, the cold-start model against the model after the last round, item by item."""
-    from audiogym.evaluation import change_line, paired_change
+    from audiogym.stats import change_line, paired_change
 
     start, ends = cold_start_end(rows), round_ends(rows)
     if start is None or not ends:
@@ -128,7 +128,7 @@ def rl_changes(folder: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, 
     """What each round's RL stage did: held-out conflict accuracy of its model against the model it
     started from (the round's distillation), item by item, beside what it did on its own training
     questions (RL_TRAIN_KEYS)."""
-    from audiogym.evaluation import change_line, paired_change
+    from audiogym.stats import change_line, paired_change
 
     out, train = {}, rl_stages(folder, rows)
     for before, row in rl_pairs(rows):
@@ -199,7 +199,7 @@ def round_changes(folder: Path, rows: list[dict[str, Any]]) -> dict[int, dict[st
     conflict items (and, as "from_previous", against the model after round T-1). A round's stages
     do not depend on how many rounds follow (each stage's seed is fixed by its position), so this
     run's round-T model is the final model of a T-round run before its DPO stage."""
-    from audiogym.evaluation import paired_change
+    from audiogym.stats import paired_change
 
     first = cold_start_end(rows)
     if first is None:
@@ -225,7 +225,7 @@ def plot_rounds(per_run: dict[str, dict[int, dict[str, Any]]], transcript: float
     for _run, changes in per_run.items():
         ts = sorted(changes)
         ax.plot(ts, [changes[t]["after"] for t in ts], color="0.6", lw=1, marker=".", alpha=0.8)
-    from audiogym.evaluation import pooled_change
+    from audiogym.stats import pooled_change
 
     ts = sorted(set.intersection(*(set(c) for c in per_run.values())))
     pooled = [pooled_change([c[t] for c in per_run.values()])["after"] for t in ts]
@@ -317,3 +317,36 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def seed_level_block(tables: list[tuple[str, dict]]) -> list[str]:
+    """The seed-level lines of `compare` (each run is one seed)."""
+    from audiogym.stats import seed_level, seed_level_line
+
+    n = len(tables)
+    lines = [f"Seed level ({n} runs; the unit is the run, intervals over runs):"]
+    diff = [t["conflict_change"]["after"] - t["conflict_change"]["before"] for _, t in tables]
+    lines.append("  " + seed_level_line("Conflict accuracy, cold start -> last round", seed_level(diff)))
+    listen = []
+    for _, t in tables:
+        rows, ends = t.get("rows") or [], round_ends(t.get("rows") or [])
+        start = cold_start_end(rows)
+        last = ends[max(ends)] if ends else None
+        if start is None or last is None or start.get("accuracy_listen") is None or last.get("accuracy_listen") is None:
+            break
+        listen.append(last["accuracy_listen"] - start["accuracy_listen"])
+    if len(listen) == n:
+        lines.append("  " + seed_level_line("Listen accuracy, cold start -> last round", seed_level(listen)))
+    stages = [
+        s for s in (tables[0][1].get("rl_changes") or {}) if all(s in (t.get("rl_changes") or {}) for _, t in tables)
+    ]
+    for stage in stages:
+        d = [t["rl_changes"][stage]["after"] - t["rl_changes"][stage]["before"] for _, t in tables]
+        lines.append("  " + seed_level_line(f"Conflict accuracy, {stage} (before -> after)", seed_level(d)))
+    if len(stages) > 1:
+        d = [
+            sum(t["rl_changes"][s]["after"] - t["rl_changes"][s]["before"] for s in stages) / len(stages)
+            for _, t in tables
+        ]
+        lines.append("  " + seed_level_line("Conflict accuracy, mean over the RL stages of a run", seed_level(d)))
+    return lines

@@ -60,7 +60,7 @@ def variants(sweep: SweepConfig, rows: list[dict[str, Any]]) -> dict[str, list[d
 
 
 def write_results(sweep: SweepConfig, sweep_dir: Path, seconds: float) -> dict[str, Any]:
-    from audiogym.evaluation import change_line, pooled_change
+    from audiogym.stats import change_line, pooled_change
 
     rows = collect(sweep, sweep_dir)
     pooled = {}
@@ -145,7 +145,7 @@ def head_to_head(groups: dict[str, list[dict[str, Any]]], sweep_dir: Path) -> li
     """Every variant against the first one, each trial paired with the first variant's trial of the
     same seed, item by item on the held-out conflict items of the last round's model and of the final
     model, pooled over seeds: the sweep's own paired test between its arms."""
-    from audiogym.evaluation import change_line, paired_change, pooled_change
+    from audiogym.stats import change_line, paired_change, pooled_change
 
     names = list(groups)
     if len(names) < 2:
