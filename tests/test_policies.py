@@ -6,7 +6,8 @@ import pytest
 
 from audiogym import ConfigError, get_family
 from audiogym.evaluation import eval_tasks, evaluate, load_policy
-from audiogym.policies.audio_lm import AudioLMPolicy, TinyModelConfig, build_tiny_model, build_tiny_omni_thinker
+from audiogym.policies.audio_lm import AudioLMPolicy, TinyModelConfig, build_tiny_model
+from audiogym.policies.omni import build_tiny_omni_thinker
 from audiogym.policies.tokenizer import AUDIO_TOKEN, THINK_CLOSE, THINK_OPEN, corpus_texts, train_tokenizer
 from audiogym.rewards import parse_completion
 

@@ -42,7 +42,8 @@ def test_config_rejects_a_backend_it_cannot_run(monkeypatch):
 
 
 def test_omni_falls_back_to_hf_under_auto_and_refuses_vllm(monkeypatch, tmp_path, tokenizer):  # noqa: F811
-    from audiogym.policies.audio_lm import AudioLMPolicy, build_tiny_omni_thinker
+    from audiogym.policies.audio_lm import AudioLMPolicy
+    from audiogym.policies.omni import build_tiny_omni_thinker
 
     monkeypatch.setattr(vllm_engine, "vllm_available", lambda: True)
     monkeypatch.delenv("AUDIOGYM_AUTO_BACKEND", raising=False)
