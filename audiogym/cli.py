@@ -215,7 +215,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
 def _compare_rounds(tables: list[tuple[str, dict]], plot: str) -> None:
     """`compare --rounds PNG`: conflict accuracy after T = 0..T rounds, pooled over the runs, each T
     against the cold start, and its gap over the transcript baseline (the textual surrogate)."""
-    from audiogym.recipe.report import plot_rounds, round_changes
+    from audiogym.recipe.plots import plot_rounds
+    from audiogym.recipe.report import round_changes
     from audiogym.stats import change_line, pooled_change
 
     per_run = {}
