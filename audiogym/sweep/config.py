@@ -112,7 +112,7 @@ class SweepConfig:
                     f"{where}: share_prefix={self.share_prefix!r}: expected one of {', '.join(cold_start_names())}"
                 )
             for key in self.space:
-                if not key.startswith(PREFIX_FREE):
+                if not (key.startswith(PREFIX_FREE) or key + "." in PREFIX_FREE):
                     raise ConfigError(
                         f"{where}: share_prefix: {key!r} changes the cold start, so trials cannot share it"
                     )
