@@ -143,3 +143,28 @@ def test_a_device_as_an_audio_path_is_named_for_what_it_is(tmp_path):
         Manifest(tmp_path / "m.json", skip_invalid=True)
     with pytest.raises(ManifestError, match="not a regular file .a device or a pipe.: /dev/zero"):
         Manifest(tmp_path / "m.json")
+
+
+def test_reasoning_that_restates_the_prompt_earns_no_format_term():
+    """Issue item 10: the prompt (question, options, transcript) copied into the think block is not
+    reasoning; a real chain about the same item still is."""
+    from audiogym.rewards import task_row
+    from audiogym.tasks import FAMILIES
+
+    task = FAMILIES["Intonation"].make(3)
+    row = task_row(task)
+    fmt, composite = build_reward("reasoning_format"), build_reward("composite_format")
+    options = " ".join(task.choices)
+    copies = [
+        f"<think>\n{task.question} {options} {task.transcript}\n</think>\nThe answer is {task.answer}.",
+        f"<think>\n{task.question} {options}\n</think>\nThe answer is {task.answer}.",
+        f"<think>\n{task.transcript_label}: {task.transcript}. {task.question}\n</think>\nThe answer is {task.answer}.",
+    ]
+    for text in copies:
+        assert fmt.score(text, row)[0] == 0.0, text
+        assert composite.score(text, row)[0] == pytest.approx(0.8), text
+    honest = (
+        "<think>\nThe voice's pitch climbs over the last syllable, a rising final contour, which marks the"
+        f" utterance as asking something.\n</think>\nThe answer is {task.answer}."
+    )
+    assert fmt.score(honest, row)[0] == 1.0

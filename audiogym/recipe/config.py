@@ -25,6 +25,7 @@ from audiogym.recipe.sections import (
     ColdStartSection,
     EvalSection,
     GenerationSection,
+    PretrainSection,
     RoundsSection,
     SelfCognitionSection,
 )
@@ -49,6 +50,7 @@ class RecipeConfig:
     families: list[str] | str = field(default_factory=lambda: list(DEFAULT_FAMILIES))  # or "all"
     generation: GenerationSection = field(default_factory=GenerationSection)
     eval: EvalSection = field(default_factory=EvalSection)
+    pretrain: PretrainSection = field(default_factory=PretrainSection)
     cold_start: ColdStartSection = field(default_factory=ColdStartSection)
     rounds: RoundsSection = field(default_factory=RoundsSection)
     self_cognition: SelfCognitionSection = field(default_factory=SelfCognitionSection)

@@ -36,8 +36,18 @@ def stage_row(stage: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
         "test": metrics.get("test"),
         "kept_fraction": train.get("kept_fraction"),
         "band_selected": train.get("band_selected"),
+        "hearing": train.get("hearing"),
         "seconds": metrics.get("seconds"),
     }
+
+
+def hearing_line(row: dict[str, Any]) -> str | None:
+    """What a pretrained base hears (`stages.build_base.hearing`), one family a field."""
+    h = row.get("hearing")
+    if not h:
+        return None
+    per = ", ".join(f"{f} {v['hearing']:+.2f}" for f, v in h.items())
+    return f"{row['stage']} hears (dev clips; caption facts right for the clip minus for another clip, 0 = deaf): {per}"
 
 
 def baseline_row(name: str, summary: dict[str, Any], test: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -109,6 +119,8 @@ def conflict_change(folder: Path, rows: list[dict[str, Any]]) -> dict[str, Any] 
 # after it, and the per-step series (first -> last quarter of the steps).
 RL_TRAIN_KEYS = (
     "band_selected",
+    "band_contrarian_correct",
+    "band_chance",
     "band_correct_before",
     "band_correct_after",
     "band_reward_before",
@@ -153,6 +165,11 @@ def training_line(stage: str, m: dict[str, Any]) -> str:
         f"first -> last quarter: audio reward {arrow('audio_reward_first', 'audio_reward_last')}, think words "
         f"{arrow('audio_think_words_first', 'audio_think_words_last', '.1f')}, entropy "
         f"{arrow('entropy_first', 'entropy_last')}, KL {arrow('kl_first', 'kl_last', '.3f')}"
+        + (
+            f"; a deaf contrarian on the band: correct {m['band_contrarian_correct']:.2f} (chance {m['band_chance']:.2f})"
+            if m.get("band_contrarian_correct") is not None
+            else ""
+        )
     )
 
 

@@ -136,6 +136,8 @@ class Recipe:
                 dist.barrier()
             rows.append(report.stage_row(stage.describe(), json.loads(done.read_text())))
             progress(report.format_row(rows[-1]))
+            if (heard := report.hearing_line(rows[-1])) is not None:
+                progress(heard)
             if on_stage is not None:
                 on_stage(stage.name, rows[-1])
             model = folder / "model"

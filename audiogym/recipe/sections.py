@@ -66,6 +66,34 @@ class EvalSection:
 
 
 @dataclass
+class PretrainSection:
+    """Audio pretraining of the tiny base (stage `base`): captions of the generators' measured facts
+    (e.g. "beats per bar: 3; tempo bpm: 150") for clips of every audio family, with the audio encoder
+    trained, so that the recipe starts, as the report's does, from a model that hears. 0 clips: the
+    base is the freshly initialised model. Not used with `recipe.model_path` (already pretrained)."""
+
+    clips: int = 0  # distinct captioned clips, spread over `families`
+    families: list[str] | str = "run"  # run: the run's families; all: every registered audio family; or a list
+    eval_per_family: int = 20  # held-out dev clips per default family for the hearing check
+    max_new_tokens: int = 40
+    sft: SFTSection = field(default_factory=lambda: SFTSection(max_steps=600, batch=16, lr=1e-3))
+
+    def validate(self, key: str) -> None:
+        check(f"{key}.clips", self.clips, 0, MAX_ITEMS)
+        if isinstance(self.families, str) and self.families not in ("run", "all"):
+            raise ConfigError(f"{key}.families={self.families!r}: expected run, all or a list of audio families")
+        if isinstance(self.families, list):
+            from audiogym.tasks import AUDIO_FAMILIES
+
+            unknown = [f for f in self.families if f not in AUDIO_FAMILIES]
+            if unknown or not self.families:
+                raise ConfigError(f"{key}.families: unknown audio family {unknown[:1] or '(none given)'}")
+        check(f"{key}.eval_per_family", self.eval_per_family, 2, MAX_ITEMS)
+        check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
+        self.sft.validate(f"{key}.sft")
+
+
+@dataclass
 class ColdStartSection:
     text: int = 200  # TextReasoning with worked chains
     audio_direct: int = 400  # audio questions answered in the empty think format
@@ -125,24 +153,33 @@ class BandSection:
     high: int = 6
     max_new_tokens: int = 48
     # Share of candidates the transcript cannot solve (null: the families' own mix). On aligned items
-    # an outcome reward pays reading the words as well as listening; only conflict items pay listening.
+    # an outcome reward pays reading the words as well as listening; on conflict items it pays
+    # avoiding them as well as listening.
     conflict_share: float | None = 0.75
+    # Or candidates by transcript mode (e.g. {independent: 0.5, none: 0.5}): on independent and
+    # audio-only items neither reading nor avoiding the words beats chance, so only listening pays.
+    # Set, it replaces conflict_share.
+    cues: dict[str, float] | None = None
     # Train every answer of a family on as many questions (stages.band_rl.balanced_band): the band
     # alone leans to the answers the model gets wrong, and RL on it moves the family's answer prior.
     balance_answers: bool = False
     # Train each band question beside its twin (the same clip, the transcript's words turned the other
     # way: Family.twin), so that the reward pays listening and not "answer against the words".
-    # Off: re-running rounds 1 and 3 of seeds 0-1 with it (scripts/rl_probe.py) lost more held-out
-    # items than it gained, conflict 103 / 135 and aligned 81 / 185. balance_answers over five seeds:
-    # conflict 262 / 215, aligned 325 / 347, against 239 / 198 and 221 / 370 without it; but five
-    # whole runs with it lost round 2's RL stages 96 / 152 conflict items (p = 0.0005; default 150 /
-    # 126), so it stays off (docs/results.md, "Band RL options tried").
     twins: bool = False
 
     def validate(self, key: str) -> None:
         check(f"{key}.candidates", self.candidates, 1, MAX_ITEMS)
         if self.conflict_share is not None:
             check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
+        if self.cues is not None:
+            from audiogym.tasks.family import TRANSCRIPT_MODES
+
+            for mode, share in self.cues.items():
+                if mode not in TRANSCRIPT_MODES:
+                    raise ConfigError(f"{key}.cues: unknown mode {mode!r}; expected {', '.join(TRANSCRIPT_MODES)}")
+                check(f"{key}.cues.{mode}", share, 0.0, 1.0)
+            if not self.cues or abs(sum(self.cues.values()) - 1) > 1e-6:
+                raise ConfigError(f"{key}.cues: the shares must sum to 1, got {sum(self.cues.values()):g}")
         check(f"{key}.samples", self.samples, 1, 256)
         check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
         if not 0 <= self.low <= self.high <= self.samples:

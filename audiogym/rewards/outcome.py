@@ -97,8 +97,8 @@ def reasoning_present(
 ) -> tuple[bool, str]:
     """Real reasoning, not merely tags (the presence the composite reward's format term asks for,
     kept cheap): a closed think block with at least `min_words` words, of which at least
-    `min_content` are not filler ("hmm", "let me think", "嗯"), that is not the question repeated
-    (share of its words found in the question below `max_question_overlap`) nor one word over and
+    `min_content` are not filler ("hmm", "let me think", "嗯"), that is not the prompt repeated
+    (share of its words found in `question`, the prompt's words, below `max_question_overlap`) nor one word over and
     over (distinct/total at least `min_distinct`). Returns (present, reason)."""
     body, closed, _ = split_think(completion)  # the answer is not read here: the reasoning alone decides
     if body is None:
@@ -117,8 +117,16 @@ def reasoning_present(
         return False, "filler words only"
     qwords = {w.lower() for w in _TOKEN.findall(_CJK.sub(" ", question))} | set(_CJK.findall(question))
     if qwords and sum(w in qwords for w in words) / len(words) >= max_question_overlap:
-        return False, "repeats the question"
+        return False, "repeats the prompt"
     return True, "ok"
+
+
+def prompt_text(row: dict[str, Any]) -> str:
+    """What the model was shown in words (question, options, transcript): reasoning that restates it
+    is not reasoning."""
+    choices = row.get("choices")
+    options = " ".join(str(c) for c in choices) if isinstance(choices, (list, tuple)) else ""
+    return " ".join(str(row.get(k) or "") for k in ("question", "transcript")) + " " + options
 
 
 @register_reward("binary")
@@ -147,13 +155,13 @@ class Binary(Reward):
 class ReasoningFormat(Reward):
     """1 if real reasoning is present in the think block (see `reasoning_present`), else 0."""
 
-    reads = ("question",)
+    reads = ("question", "choices", "transcript")
 
     def __init__(self, name: str = "reasoning_format", min_words: int = 8):
         self.name, self.min_words = name, min_words
 
     def score(self, text: str, row: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
-        ok, why = reasoning_present(text, str(row.get("question") or ""), self.min_words)
+        ok, why = reasoning_present(text, prompt_text(row), self.min_words)
         return float(ok), {"reasoning_present": ok, "reason": why}
 
 
@@ -161,7 +169,7 @@ class ReasoningFormat(Reward):
 class CompositeFormat(Reward):
     """correct_weight * correct + format_weight * reasoning present (eq. 7; 0.8 / 0.2 by default)."""
 
-    reads = ("answer", "choices", "question")
+    reads = ("answer", "choices", "question", "transcript")
 
     def __init__(
         self,
@@ -182,6 +190,6 @@ class CompositeFormat(Reward):
         if row.get("answer") is None:
             return None, {}
         ok = is_correct(text, str(row["answer"]), row.get("choices") or None)
-        present, why = reasoning_present(text, str(row.get("question") or ""), self.min_words)
+        present, why = reasoning_present(text, prompt_text(row), self.min_words)
         value = self.correct_weight * ok + self.format_weight * present
         return value, {"correct": ok, "reasoning_present": present}

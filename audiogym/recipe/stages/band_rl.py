@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from audiogym.policies.scripted import ContrarianPolicy
 from audiogym.recipe.rollouts import sample
 from audiogym.recipe.rows import mixed_tasks, rows_for
 from audiogym.recipe.sections import BandSection
@@ -21,7 +22,7 @@ from audiogym.rewards import build_reward, is_correct, task_row
 from audiogym.rewards.base import Reward
 from audiogym.rewards.outcome import think_words
 from audiogym.tasks import FAMILIES, AudioTask
-from audiogym.tasks.sources import make_tasks
+from audiogym.tasks.sources import make_cue_mix, make_tasks
 from audiogym.trainers import dist
 from audiogym.trainers.grpo import train_grpo
 
@@ -35,11 +36,7 @@ class BandRL(Stage):
         band, rl = ctx.section.band, ctx.section.rl
         reward = build_reward(rl.reward)
         seed = ctx.stream("candidates")
-        tasks = (
-            make_tasks(ctx.recipe.audio_families, band.candidates, seed)
-            if band.conflict_share is None
-            else mixed_tasks(ctx.recipe.audio_families, band.candidates, seed, band.conflict_share)
-        )
+        tasks = candidates(ctx.recipe.audio_families, band, seed)
         rollouts = ctx.sample(tasks, band.samples, 1.0, band.max_new_tokens, scorer(reward))
         correct: dict[str, int] = {}
         for row in rollouts:
@@ -59,6 +56,7 @@ class BandRL(Stage):
         metrics = train_grpo(ctx.job(), rows_for(rl_tasks), reward, rl)
         in_band = sum(off_band(correct.get(task.id, 0), band) == 0 for task in selected)
         metrics.update(
+            **deaf_on_band(selected, reward),
             band_selected=len(selected),
             band_in_band=in_band,
             band_twins=len(twins),
@@ -91,6 +89,31 @@ class BandRL(Stage):
         return metrics
 
 
+def candidates(families: list[str], band: BandSection, seed: int) -> list[AudioTask]:
+    """The band's candidate questions: by transcript mode (`band.cues`), else the conflict/aligned
+    mix (`band.conflict_share`), else the families' own mix."""
+    if band.cues is not None:
+        return make_cue_mix(families, max(1, band.candidates // len(families)), seed, band.cues)
+    if band.conflict_share is not None:
+        return mixed_tasks(families, band.candidates, seed, band.conflict_share)
+    return make_tasks(families, band.candidates, seed)
+
+
+def deaf_on_band(selected: list[AudioTask], reward: Reward) -> dict[str, float]:
+    """What a deaf policy earns on the band: the contrarian's accuracy and reward, beside chance
+    (mean 1/n). On a band of independent and audio-only items the contrarian is at chance, so a rise
+    in the band's reward is listening, not answering against the words."""
+    if not selected:
+        return {}
+    score = scorer(reward)
+    deaf = [score(t, ContrarianPolicy().act(t)) for t in selected]
+    return {
+        "band_contrarian_correct": float(np.mean([d["correct"] for d in deaf])),
+        "band_contrarian_reward": float(np.mean([d["reward"] for d in deaf])),
+        "band_chance": float(np.mean([1 / len(t.choices) for t in selected])),
+    }
+
+
 def off_band(n_correct: int, band: BandSection) -> int:
     """How many correct samples a question is from the band (0: low..high, inside it)."""
     return max(band.low - n_correct, n_correct - band.high, 0)
@@ -103,8 +126,7 @@ def balanced_band(tasks: list[AudioTask], correct: dict[str, int], band: BandSec
     any answer has, capped by what the scarcest answer can offer. A family with one answer among the
     candidates, or an answer with no varying question, sits the round out. Order is kept.
 
-    Why: the band is where the model is unsure, which leans to the answers it gets wrong (on seed 0,
-    round 1: Meter 15 waltz to 3 march questions). RL on that set moves the family's answer prior
+    Why: the band is where the model is unsure, which leans to the answers it gets wrong. RL on that set moves the family's answer prior
     ("say waltz") as much as it teaches listening, and the held-out accuracy of the other answer pays."""
 
     def distance(task: AudioTask) -> int:

@@ -1,4 +1,13 @@
-"""Stage `base`: the starting model, built from the tiny config or copied from `recipe.model_path`."""
+"""Stage `base`: the starting model, built from the tiny config or copied from `recipe.model_path`,
+then (with `recipe.pretrain.clips`) pretrained to hear: SFT on captions of the generators' measured
+facts, audio encoder trained, for clips of every audio family. The report starts from a pretrained
+audio LM; the tiny model is initialised at random, and with a frozen random encoder it only hears
+what the cold start's labelled answers happen to teach.
+
+What the base hears is measured on dev clips of the run's families: per family, the share of the
+categorical facts its greedy caption gets right for its own clip, minus the share it gets right for
+another clip of the family (the level any caption that ignores the audio reaches).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +15,82 @@ import dataclasses
 import shutil
 from typing import Any
 
-from audiogym.recipe.stage import Stage, StageContext
+import numpy as np
+
+from audiogym.recipe.heldout import HeldOut
+from audiogym.recipe.rows import empty_think, rows_for
+from audiogym.recipe.stage import Stage, StageContext, write_selected
+from audiogym.tasks import AUDIO_FAMILIES, AudioTask
+from audiogym.tasks.sources import make_tasks
 from audiogym.trainers import dist
+from audiogym.trainers.sft import train_sft
+
+CAPTION_PROMPT = "Describe what you hear."
+
+
+def caption(facts: dict[str, Any]) -> str:
+    """The facts as one line, e.g. 'beats per bar: 3; tempo bpm: 150' (numbers >= 10 to the nearest
+    ten, smaller ones to one decimal; lists space-joined; booleans yes/no)."""
+
+    def show(v: Any) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, float):
+            return str(int(round(v, -1))) if abs(v) >= 10 else f"{v:.1f}"
+        if isinstance(v, (list, tuple)):
+            return " ".join(show(x) for x in v)
+        return str(v)
+
+    return "; ".join(f"{k.replace('_', ' ')}: {show(v)}" for k, v in facts.items())
+
+
+def parse_caption(text: str) -> dict[str, str]:
+    """A caption line (after any think block) back into {key: value}."""
+    text = text.rsplit("</think>", 1)[-1].strip()
+    out: dict[str, str] = {}
+    for part in text.split(";"):
+        key, sep, value = part.partition(":")
+        if sep:
+            out.setdefault(key.strip().replace(" ", "_"), value.strip())
+    return out
+
+
+def categorical(facts: dict[str, Any]) -> dict[str, str]:
+    """The facts a caption can get exactly right or wrong (not measured floats or note lists)."""
+    return {k: caption({k: v}).split(": ", 1)[1] for k, v in facts.items() if not isinstance(v, (float, list, tuple))}
+
+
+def fact_match(said: dict[str, str], facts: dict[str, Any]) -> float:
+    truth = categorical(facts)
+    return float(np.mean([said.get(k) == v for k, v in truth.items()])) if truth else 0.0
+
+
+def hearing(tasks: list[AudioTask], captions: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Per family: `own` (categorical facts right for the captioned clip), `deaf` (right for the next
+    clip of the family: what a caption that ignores the audio scores) and `hearing` = own - deaf."""
+    out: dict[str, dict[str, float]] = {}
+    for family in dict.fromkeys(t.family for t in tasks):
+        group = [t for t in tasks if t.family == family]
+        said = [parse_caption(captions[t.id]) for t in group]
+        own = float(np.mean([fact_match(s, t.facts) for s, t in zip(said, group)]))
+        deaf = float(np.mean([fact_match(s, group[(i + 1) % len(group)].facts) for i, s in enumerate(said)]))
+        out[family] = {"own": own, "deaf": deaf, "hearing": own - deaf}
+    return out
+
+
+def caption_task(task: AudioTask) -> AudioTask:
+    """The clip alone with the caption question: no choices, no transcript."""
+    return dataclasses.replace(task, question=CAPTION_PROMPT, choices=[], transcript="", cue="none")
 
 
 class BuildBase(Stage):
     kind = "base"
+    config_key = "pretrain"
+    streams = {"captions": 1}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
+        pretrain = ctx.section.clips > 0 and not ctx.recipe.model_path
+        init = ctx.folder / "init" if pretrain else ctx.model_out
         if dist.is_main():
             if ctx.recipe.model_path:  # a real checkpoint: the run starts from a copy of it
                 shutil.copytree(ctx.recipe.model_path, ctx.model_out, dirs_exist_ok=True)
@@ -23,6 +100,41 @@ class BuildBase(Stage):
                 model = ctx.cfg.model
                 if model.seed is None:  # the initialisation follows the run's seed
                     model = dataclasses.replace(model, seed=ctx.recipe.seed)
-                build_tiny_model(ctx.model_out, model)
+                build_tiny_model(init, model)
         dist.barrier()
-        return {"source": ctx.recipe.model_path or "tiny"}
+        metrics: dict[str, Any] = {"source": ctx.recipe.model_path or "tiny"}
+        if pretrain:
+            metrics.update(self.pretrain(ctx, init))
+        return metrics
+
+    def pretrain(self, ctx: StageContext, init: Any) -> dict[str, Any]:
+        from audiogym.recipe.rollouts import sample
+
+        section = ctx.section
+        fams = {"run": ctx.recipe.audio_families, "all": list(AUDIO_FAMILIES)}.get(section.families, section.families)
+        tasks = [caption_task(t) for t in make_tasks(list(fams), section.clips, ctx.stream("captions"))]
+        comps = [empty_think(caption(t.facts)) for t in tasks]
+        write_selected(ctx, ({"task_id": t.id, "completion": c} for t, c in zip(tasks, comps)))
+        job = dataclasses.replace(ctx.job(), model_in=init, freeze_encoder=False)  # the encoder learns to hear
+        metrics = train_sft(job, rows_for(tasks, comps), section.sft)
+        # the dev split's clips (HeldOut's first per family): no training stream can name them
+        per = section.eval_per_family
+        held_out = HeldOut(ctx.recipe, "dev").tasks
+        dev = [caption_task(t) for f in ctx.recipe.audio_families for t in [x for x in held_out if x.family == f][:per]]
+        rows = sample(
+            f"{self.name} (hearing)",
+            ctx.folder,
+            ctx.model_out,
+            ctx.seed,
+            dev,
+            1,
+            0.0,
+            section.max_new_tokens,
+            lambda task, text: {"caption": parse_caption(text)},
+            backend=ctx.recipe.generation.backend,
+        )
+        per_family = hearing(dev, {r["task_id"]: r["completion"] for r in rows})
+        metrics["hearing"] = per_family
+        if dist.is_main():
+            shutil.rmtree(init, ignore_errors=True)
+        return metrics

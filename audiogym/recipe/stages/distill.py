@@ -55,8 +55,7 @@ def balance_answers(rows: list[dict[str, Any]], tasks: list[AudioTask]) -> list[
 
     Why: the filter keeps what the model already says. A model whose chains lean to one answer
     ("medium", "waltz") has most of its kept chains on that answer, SFT on them leans it further,
-    and after a few rounds every chain of the family ends in that answer (without it, on seeds 0,
-    1 and 2: Intonation 40 of 40 one way). Equal counts per answer leave listening as the way to fit."""
+    and after a few rounds every chain of the family ends in that answer. Equal counts per answer leave listening as the way to fit."""
     keep: set[int] = set()
     for groups in by_family_answer(rows, tasks).values():
         if len(groups) < 2:

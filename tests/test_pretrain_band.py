@@ -1,0 +1,108 @@
+"""A base that hears (captioning pretraining on measured facts, and the deaf-proof hearing check)
+and a band where only listening pays (transcript-independent and audio-only candidates)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from audiogym.errors import ConfigError
+from audiogym.recipe.config import load_config
+from audiogym.recipe.rows import empty_think
+from audiogym.recipe.sections import BandSection
+from audiogym.recipe.stages.band_rl import candidates, deaf_on_band
+from audiogym.recipe.stages.build_base import caption, caption_task, categorical, hearing, parse_caption
+from audiogym.rewards import build_reward
+from audiogym.tasks import AUDIO_FAMILIES
+from audiogym.tasks.sources import make_tasks
+
+
+def test_a_caption_says_the_facts_and_reads_back():
+    facts = {"beats_per_bar": 3, "tempo_bpm": 146.4, "foreground_speech": True, "notes": ["G3", "A3"], "slope": 4.53}
+    line = caption(facts)
+    assert line == "beats per bar: 3; tempo bpm: 150; foreground speech: yes; notes: G3 A3; slope: 4.5"
+    said = parse_caption(empty_think(line))
+    assert said["beats_per_bar"] == "3" and said["foreground_speech"] == "yes"
+    assert categorical(facts) == {"beats_per_bar": "3", "foreground_speech": "yes"}  # floats, lists not scored
+    assert parse_caption("<think>\n") == {} and parse_caption("no colon ; here") == {}
+
+
+def test_every_audio_family_has_a_fact_a_caption_can_get_right():
+    for name in AUDIO_FAMILIES:
+        t = make_tasks([name], 1, seed=1)[0]
+        assert categorical(t.facts), name
+        c = caption_task(t)
+        assert c.cue == "none" and not c.transcript and not c.choices and c.family == name
+
+
+def test_hearing_is_zero_for_captions_that_ignore_the_audio_and_positive_for_true_ones():
+    tasks = make_tasks(["Meter", "Intonation"], 60, seed=4)
+    truth = {t.id: empty_think(caption(t.facts)) for t in tasks}
+    heard = hearing(tasks, truth)
+    assert all(h["own"] == 1.0 and h["hearing"] > 0.2 for h in heard.values())
+    # one fixed caption per family (what a deaf model says): own and deaf agree in expectation
+    fixed = {t.id: empty_think(caption(next(x for x in tasks if x.family == t.family).facts)) for t in tasks}
+    deaf = hearing(tasks, fixed)
+    assert all(abs(h["hearing"]) <= 0.15 for h in deaf.values()), deaf
+    junk = hearing(tasks, {t.id: "<think>\nblah" for t in tasks})
+    assert all(h == {"own": 0.0, "deaf": 0.0, "hearing": 0.0} for h in junk.values())
+
+
+def test_band_cues_are_validated_and_replace_the_conflict_mix():
+    band = BandSection(candidates=60, cues={"independent": 0.5, "none": 0.5})
+    band.validate("b")
+    tasks = candidates(["Meter", "VoicePitch"], band, seed=2)
+    assert len(tasks) == 60 and {t.cue for t in tasks} == {"independent", "none"}
+    for bad, msg in [({"independent": 0.7}, "sum to 1"), ({"aligned": 1.0}, "unknown mode"), ({}, "sum to 1")]:
+        with pytest.raises(ConfigError, match=msg):
+            BandSection(cues=bad).validate("recipe.rounds.band")
+    cfg = load_config(None, ["recipe.rounds.band.cues={independent: 0.5, none: 0.5}"])
+    assert cfg.recipe.rounds.band.cues == {"independent": 0.5, "none": 0.5}
+
+
+@pytest.mark.slow
+def test_the_contrarian_scores_chance_on_an_independent_band_and_not_on_a_conflict_band():
+    fams = ["Meter", "Timbre", "AcousticScene", "LoudnessTrend", "Intonation", "VoicePitch"]
+    reward = build_reward({"composite_format": 1.0})
+    independent = candidates(fams, BandSection(candidates=600, cues={"independent": 0.5, "none": 0.5}), seed=9)
+    d = deaf_on_band(independent, reward)
+    assert abs(d["band_contrarian_correct"] - d["band_chance"]) <= 0.045, d  # 600 coin flips: SE ~1.9
+    conflict = candidates(fams, BandSection(candidates=600, conflict_share=0.75), seed=9)
+    c = deaf_on_band(conflict, reward)
+    assert c["band_contrarian_correct"] > c["band_chance"] + 0.1, c  # the shortcut the old band paid
+    assert deaf_on_band([], reward) == {}
+
+
+def test_the_base_stage_pretrains_the_encoder_and_reports_what_it_hears(tmp_path):
+    """With recipe.pretrain.clips the base is the built model after captioning SFT with the encoder
+    trained (its weights move; the frozen-encoder stages after it would not move them), and the stage
+    reports per-family hearing on dev clips."""
+    import dataclasses
+
+    import torch
+    from safetensors.torch import load_file
+
+    from audiogym.policies.audio_lm import build_tiny_model
+    from audiogym.recipe.runner import Recipe
+
+    root = Path(__file__).resolve().parents[1]
+    sets = [
+        f"recipe.run_dir={tmp_path}",
+        "recipe.pretrain.clips=12",
+        "recipe.pretrain.sft.max_steps=2",
+        "recipe.pretrain.eval_per_family=2",
+        "recipe.pretrain.max_new_tokens=8",
+    ]
+    cfg = load_config(root / "configs" / "minute.yaml", sets)
+    rows = Recipe(cfg, report_to="none").run(progress=lambda _: None, stop_after="base")
+    heard = rows[-1]["hearing"]
+    assert set(heard) == set(cfg.recipe.audio_families)
+    assert all(set(v) == {"own", "deaf", "hearing"} for v in heard.values())
+    run = tmp_path / "minute"
+    kept = [json.loads(x) for x in (run / "base" / "selected.jsonl").read_text().splitlines()]
+    assert len(kept) == 12 and all("</think>" in k["completion"] and ": " in k["completion"] for k in kept)
+    fresh = build_tiny_model(tmp_path / "fresh", dataclasses.replace(cfg.model, seed=cfg.recipe.seed))
+    before, after = load_file(fresh / "model.safetensors"), load_file(run / "base" / "model" / "model.safetensors")
+    moved = [k for k in before if "audio_tower" in k and not torch.equal(before[k], after[k])]
+    assert moved, "the audio encoder did not train"
+    assert not (run / "base" / "init").exists()
