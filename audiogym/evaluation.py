@@ -9,7 +9,6 @@ for aligned vs conflict items, and written as JSON and a markdown table.
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from audiogym.benchmarks import official_match
 from audiogym.errors import ConfigError
 from audiogym.rewards.base import task_row
 from audiogym.rewards.grounding import GroundingFilter, grounding_of_row
@@ -75,32 +75,14 @@ class ItemResult:
     self_cognition_error: bool
     skill: str = ""
     difficulty: str = ""
-    mmau_correct: bool | None = None  # MMAU's own answer matching (`mmau_string_match`), for comparison
+    mmau_correct: bool | None = None  # the official rule on the extracted final answer (`official_match`)
     cue: str = ""  # aligned | conflict | independent | none (AudioTask.cue)
+    official_raw: bool | None = None  # the official rule on the whole output (what the official script computes)
+    fields: dict[str, str] = field(default_factory=dict)  # a benchmark row's breakdown fields (task, modality, ...)
 
     def __post_init__(self) -> None:
         if not self.cue:  # results written before items carried it
             self.cue = "conflict" if self.conflict else "aligned"
-
-
-def _tokens(text: str) -> set[str]:
-    return set(re.findall(r"\b\w+\b", text.lower()))
-
-
-def mmau_string_match(answer: str, prediction: str, choices: list[str]) -> bool:
-    """MMAU's evaluation rule (its `string_match`): every word of the answer is in the prediction,
-    and no word of a wrong choice that the answer lacks is. Looser and stricter than audiogym's
-    parser in different places (it reads words, not letters: "(B)" alone is wrong there), so eval
-    reports both."""
-    pred, ans = _tokens(prediction), _tokens(answer)
-    if not pred:
-        return False
-    wrong = set()
-    for c in choices:
-        ct = _tokens(c)
-        if ct != ans:
-            wrong |= ct - ans
-    return ans <= pred and pred.isdisjoint(wrong)
 
 
 def listening_index(items: list[ItemResult]) -> dict[str, float]:
@@ -124,6 +106,9 @@ class EvalReport:
     items: list[ItemResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # input rows left out, and why
     warnings: list[str] = field(default_factory=list)
+    benchmark: str | None = None  # MMAU, MMAR, MMAU-Pro, manifest (a manifest's layout), else None
+    scope: str = ""  # which rows were scored, e.g. "all 1000 rows" or "the first 200 of 1000 rows (--n 200)"
+    unsupported: dict[str, int] = field(default_factory=dict)  # benchmark rows not scored, by reason
 
     def summary(self) -> dict[str, Any]:
         items = self.items
@@ -138,6 +123,13 @@ class EvalReport:
             groups["skill"][r.skill].append(r)
             groups["difficulty"][r.difficulty].append(r)
         mmau = [r for r in items if r.mmau_correct is not None]
+        raw = [r for r in items if r.official_raw is not None]
+        breakdowns: dict[str, dict[str, list[ItemResult]]] = {}
+        for r in items:
+            for k, v in r.fields.items():
+                breakdowns.setdefault(k, defaultdict(list))[v].append(r)
+        official = lambda rs: float(np.mean([bool(r.mmau_correct) for r in rs])) if rs else None  # noqa: E731
+        official_raw = lambda rs: float(np.mean([bool(r.official_raw) for r in rs])) if rs else None  # noqa: E731
         listen = [r for r in audio if r.cue in LISTEN_CUES]
         conflict = [r for r in audio if r.cue == "conflict"]
         ok, bad = sum(r.claims_correct for r in audio), sum(r.claims_wrong for r in audio)
@@ -163,12 +155,25 @@ class EvalReport:
             "by_skill": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["skill"].items())},
             "by_difficulty": {k: {"n": len(v), "accuracy": acc(v)} for k, v in sorted(groups["difficulty"].items())},
             "mmau_accuracy": float(np.mean([r.mmau_correct for r in mmau])) if mmau else None,
+            "official_raw_accuracy": official_raw(raw),
+            "benchmark": self.benchmark,
+            "scope": self.scope,
+            "breakdowns": {
+                k: {
+                    v: {"n": len(rs), "accuracy": official(rs), "raw": official_raw(rs)}
+                    for v, rs in sorted(groups_.items())
+                }
+                for k, groups_ in breakdowns.items()
+            },
+            "unsupported": dict(self.unsupported),
             "skipped": len(self.skipped),
             "warnings": list(self.warnings),
         }
 
     def markdown(self) -> str:
         s = self.summary()
+        if s["benchmark"]:
+            return self._benchmark_markdown(s)
         f = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
         lines = [
             f"## {s['policy']} on {s['n']} items",
@@ -180,22 +185,44 @@ class EvalReport:
             f"| {f(s['self_cognition_error_rate'])} |",
             "",
         ]
-        if s["mmau_accuracy"] is not None:
-            lines += [f"Accuracy under MMAU's answer matching (its string_match rule): {f(s['mmau_accuracy'])}", ""]
         for title, key in (
-            ("category (MMAU task)", "by_category"),
+            ("category", "by_category"),
             ("family", "by_family"),
-            ("skill (MMAU sub-category)", "by_skill"),
+            ("skill", "by_skill"),
             ("difficulty", "by_difficulty"),
         ):
             if len(s[key]) > 1 or key in ("by_category", "by_family"):
                 lines += [f"| {title} | n | accuracy |", "|---|---|---|"]
                 lines += [f"| {k} | {v['n']} | {f(v['accuracy'])} |" for k, v in s[key].items()] + [""]
+        return "\n".join(lines + self._notes())
+
+    def _benchmark_markdown(self, s: dict[str, Any]) -> str:
+        pct = lambda x: "-" if x is None else f"{100 * x:.2f}%"  # noqa: E731
+        lines = [
+            f"## {s['policy']} on {s['benchmark']}: {s['scope'] or str(s['n']) + ' rows'}",
+            "",
+            f"Accuracy, the official rule (MMAU's/MMAR's string_match) on the extracted final answer: **{pct(s['mmau_accuracy'])}**",
+            f"(on the whole output, as the official script scores `--predictions`: {pct(s['official_raw_accuracy'])};"
+            f" audiogym's answer parser: {pct(s['accuracy'])}).",
+            "",
+        ]
+        if s["benchmark"] == "MMAU-Pro":
+            lines += ["MMAU-Pro's official MCQ scorer matches by NV-Embed-v2 similarity, which is not run here.", ""]
+        for name, groups in s["breakdowns"].items():
+            lines += [f"| {name} | n | accuracy (extracted) | accuracy (whole output) |", "|---|---|---|---|"]
+            lines += [f"| {k} | {v['n']} | {pct(v['accuracy'])} | {pct(v['raw'])} |" for k, v in groups.items()] + [""]
+        if s["unsupported"]:
+            lines += ["Rows not scored (not multiple-choice audio questions):"]
+            lines += [f"- {why}: {n}" for why, n in s["unsupported"].items()] + [""]
+        return "\n".join(lines + self._notes())
+
+    def _notes(self) -> list[str]:
+        lines: list[str] = []
         if self.warnings:
             lines += ["Warnings:", *[f"- {w}" for w in self.warnings], ""]
         if self.skipped:
             lines += [f"Skipped input rows ({len(self.skipped)}):", *[f"- {m}" for m in self.skipped], ""]
-        return "\n".join(lines)
+        return lines
 
     def write(self, folder: str | Path) -> Path:
         from audiogym.io import atomic_write_text
@@ -242,8 +269,9 @@ def score_item(
         self_cognition_error(completion) is not None,
         task.skill,
         task.difficulty,
-        mmau_string_match(task.answer, answer_part, task.choices) if task.choices else None,
+        official_match(task.answer, answer_part, task.choices) if task.choices else None,
         task.cue,
+        official_match(task.answer, completion, task.choices) if task.choices else None,
     )
 
 
@@ -270,4 +298,29 @@ def evaluate(
                 f"the {report.policy} policy cannot answer {unanswerable} of {len(tasks)} items "
                 "(no procedural family behind them, e.g. manifest rows); they count as wrong"
             )
+    return report
+
+
+def evaluate_manifest(
+    policy: Any,
+    manifest: Any,
+    n: int | None = None,
+    batch_size: int = 32,
+    progress: bool = True,
+    **generate_kwargs: Any,
+) -> EvalReport:
+    """Every row of a benchmark manifest (`--n`: the first n), scored as `evaluate` does, with the
+    benchmark's breakdown fields on each item (a row without one counts under "(none)")."""
+    total = len(manifest)
+    k = total if n is None else max(0, min(n, total))
+    tasks = [manifest.task(i) for i in range(k)]
+    report = evaluate(policy, tasks, batch_size, progress, **generate_kwargs)
+    bench = manifest.benchmark
+    present = [f for f in bench.breakdowns if any(r.record.get(f) not in (None, "") for r in manifest.rows)]
+    for item, row in zip(report.items, manifest.rows):
+        item.fields = {f: str(row.record.get(f) or "(none)") for f in present}
+    report.benchmark = bench.name
+    report.scope = f"all {total} rows" if k == total else f"the first {k} of {total} rows (--n {n})"
+    report.unsupported = dict(manifest.unsupported)
+    report.skipped = [msg for _, msg in manifest.skipped] + [f"note: {x}" for x in manifest.notes]
     return report

@@ -135,3 +135,31 @@ def write_gallery(out: str | Path, seed: int = 0) -> Path:
     page = out / "index.md"
     page.write_text("\n".join(lines), encoding="utf-8")
     return page
+
+
+def plot_breakdowns(summary: dict[str, Any], folder: str | Path) -> list[Path]:
+    """One bar chart per benchmark breakdown of an eval summary (`eval_<field>.png`): accuracy on the
+    extracted answer and on the whole output, per value, with each bar's row count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = []
+    for name, groups in (summary.get("breakdowns") or {}).items():
+        keys = list(groups)
+        x = np.arange(len(keys))
+        fig, ax = plt.subplots(figsize=(max(4.0, 0.7 * len(keys) + 2), 3.2))
+        for offset, field, label in ((-0.2, "accuracy", "extracted answer"), (0.2, "raw", "whole output")):
+            ax.bar(x + offset, [100 * (groups[k][field] or 0) for k in keys], width=0.4, label=label)
+        ax.set_xticks(x, [f"{textwrap.shorten(k, 28)}\n(n={groups[k]['n']})" for k in keys], fontsize=7, rotation=30)
+        ax.set_ylabel("accuracy, official rule (%)")
+        ax.set_ylim(0, 100)
+        ax.set_title(f"{summary.get('benchmark')}: {summary.get('policy')} by {name}", fontsize=9)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = Path(folder) / f"eval_{name.replace('-', '_')}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        out.append(path)
+    return out

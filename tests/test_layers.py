@@ -13,11 +13,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "audiogym"
 
 # Bottom to top. A module may import its own layer and the layers below it.
 LAYERS = [
-    {"errors", "io"},
+    {"errors", "io", "benchmarks"},  # benchmarks: public layouts and their official scoring rule
     {"tasks"},
     {"analysis", "features", "data", "stats"},  # measured facts; tasks as dataset rows; statistics
     {"rewards", "policies"},
-    {"envs", "evaluation", "plots"},
+    {"envs", "evaluation", "plots", "selection"},
     {"trainers"},  # the TRL wrappers and their config sections
     {"recipe"},  # the MGRD recipe: config, stages, runner, report
     {"sweep"},  # recipe variants on Ray Tune

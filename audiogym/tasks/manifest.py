@@ -1,4 +1,5 @@
-"""Users' benchmarks as tasks: MMAU-style JSON and generic JSONL manifests.
+"""Users' benchmarks as tasks: MMAU-style JSON, MMAR JSONL, MMAU-Pro parquet and generic JSONL
+manifests (`audiogym.benchmarks` knows each benchmark's layout and scoring).
 
 MMAU-style: a JSON list of rows `{"id", "audio_id", "question", "choices", "answer", "task",
 "sub-category", "difficulty", ...}` with `answer` the text of a choice. Generic JSONL: one row per
@@ -12,7 +13,11 @@ field; with `skip_invalid=True` the rest loads and `skipped` lists every row lef
 Nothing is dropped silently. The policy, row by row:
 - a UTF-8 byte-order mark is allowed; `answer` is a choice's text, or an integer index into
   `choices` (0-based);
-- at most 26 choices (they are lettered A-Z): more is an invalid row;
+- at most 26 choices (they are lettered A-Z): more is an invalid row; repeated choices are kept
+  (MMAU has rows like ['four', 'nine', 'fourteen', 'fourteen'] and its scorer scores them) and
+  counted in `repeated_choices`;
+- rows a multiple-choice audio question cannot hold (open-ended, instruction following,
+  multi-audio: `benchmarks.unsupported`) are counted by reason in `unsupported`, not loaded;
 - audio with NaN or infinite samples, or no samples, is an invalid row;
 - a repeated `id` is kept, renamed `<id>#<row>` (noted in `notes`), so no two rows share a task id
   (the grounding reward caches what it measures per task id);
@@ -34,6 +39,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from audiogym.benchmarks import detect, unsupported
 from audiogym.errors import AudioError, ManifestError
 from audiogym.tasks.core import SAMPLE_RATE, AudioTask
 
@@ -83,10 +89,13 @@ class ManifestRow:
     category: str
     transcript: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    record: dict[str, Any] = field(default_factory=dict)  # the row as the file has it (for predictions)
 
 
 def _read_records(path: Path) -> list[tuple[int, Any, str | None]]:
     """(row number, parsed record or None, JSON error or None) for each row of the file."""
+    if path.suffix.lower() == ".parquet":
+        return [(i, rec, None) for i, rec in enumerate(_parquet_records(path), start=1)]
     try:
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not an error
     except FileNotFoundError:
@@ -114,6 +123,29 @@ def _read_records(path: Path) -> list[tuple[int, Any, str | None]]:
     return [(i, rec, None) for i, rec in enumerate(data, start=1)]
 
 
+def _parquet_records(path: Path) -> list[dict[str, Any]]:
+    """A parquet table's rows as plain JSON-like dicts (arrays become lists)."""
+    import numpy as np
+
+    try:
+        import pandas as pd
+
+        frame = pd.read_parquet(path)
+    except FileNotFoundError:
+        raise ManifestError(path, "manifest file not found") from None
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several types; all mean unreadable
+        raise ManifestError(path, f"cannot read parquet ({str(e).splitlines()[0]})") from None
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            return [plain(x) for x in v.tolist()]
+        if isinstance(v, np.generic):
+            return v.item()
+        return v
+
+    return [{k: plain(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
+
+
 MAX_CHOICES = 26  # lettered A-Z
 
 
@@ -124,6 +156,8 @@ def _validate(path: Path, row: int, rec: Any, confine: bool = False, max_seconds
     if not isinstance(rec, dict):
         raise fail(f"expected a JSON object, got {type(rec).__name__}")
     audio_key = next((k for k in AUDIO_FIELDS if k in rec), None)
+    if audio_key is not None and isinstance(rec[audio_key], list) and len(rec[audio_key]) == 1:
+        rec = {**rec, audio_key: rec[audio_key][0]}  # MMAU-Pro lists a single clip too
     if audio_key is None or not isinstance(rec[audio_key], str) or not rec[audio_key].strip():
         raise fail(f"missing audio path (one of {', '.join(AUDIO_FIELDS)})", audio_key or "audio")
     question = rec.get("question")
@@ -133,8 +167,6 @@ def _validate(path: Path, row: int, rec: Any, confine: bool = False, max_seconds
     if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) and c.strip() for c in choices):
         raise fail("expected a list of at least two non-empty strings", "choices")
     choices = [c.strip() for c in choices]
-    if len(set(choices)) != len(choices):
-        raise fail("choices repeat", "choices")
     if len(choices) > MAX_CHOICES:
         raise fail(f"{len(choices)} choices: at most {MAX_CHOICES} (lettered A-Z)", "choices")
     answer = rec.get("answer")
@@ -177,6 +209,7 @@ def _validate(path: Path, row: int, rec: Any, confine: bool = False, max_seconds
         category=category,
         transcript=transcript if isinstance(transcript, str) else "",
         extra={k: v for k, v in rec.items() if k not in known},
+        record=rec,
     )
 
 
@@ -194,8 +227,16 @@ class Manifest:
         self.rows: list[ManifestRow] = []
         self.skipped: list[tuple[int, str]] = []
         self.notes: list[str] = []
+        self.unsupported: dict[str, int] = {}  # rows not multiple-choice audio questions, by reason
+        self.repeated_choices = 0  # rows whose choices repeat (kept and scored)
+        records = _read_records(self.path)
+        self.benchmark = detect([rec for _, rec, _ in records], self.path)
         ids: set[str] = set()
-        for row, rec, json_error in _read_records(self.path):
+        for row, rec, json_error in records:
+            why = None if json_error else unsupported(rec)
+            if why is not None:
+                self.unsupported[why] = self.unsupported.get(why, 0) + 1
+                continue
             try:
                 if json_error:
                     raise ManifestError(self.path, json_error, row=row)
@@ -209,20 +250,29 @@ class Manifest:
                 self.notes.append(f"{self.path}, row {row}: id {r.id!r} repeats an earlier row; renamed {r.id}#{row}")
                 r.id = f"{r.id}#{row}"
             ids.add(r.id)
+            self.repeated_choices += len(set(r.choices)) != len(r.choices)
             self.rows.append(r)
         for _row, msg in self.skipped:
             log.warning("skipped %s", msg)
-        if not self.rows:
-            raise ManifestError(
-                self.path, "no usable rows" + (f" ({len(self.skipped)} skipped)" if self.skipped else "")
+        if self.repeated_choices:
+            self.notes.append(
+                f"{self.repeated_choices} rows have repeated choices; they are kept and scored (as the official scorer does)"
             )
+        if not self.rows:
+            left = [f"{len(self.skipped)} skipped"] * bool(self.skipped) + [
+                f"{n} {why}" for why, n in self.unsupported.items()
+            ]
+            raise ManifestError(self.path, "no usable rows" + (f" ({', '.join(left)})" if left else ""))
         self.description = f"{len(self.rows)} questions from {self.path.name}"
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def report(self) -> str:
-        lines = [f"{self.path}: loaded {len(self.rows)} rows, skipped {len(self.skipped)}"]
+        lines = [
+            f"{self.path}: loaded {len(self.rows)} rows, skipped {len(self.skipped)} ({self.benchmark.name} layout)"
+        ]
+        lines += [f"  unsupported, not scored: {n} {why}" for why, n in self.unsupported.items()]
         lines += [f"  {msg}" for _, msg in self.skipped] + [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
