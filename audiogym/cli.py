@@ -176,6 +176,29 @@ def cmd_select(args: argparse.Namespace) -> None:
     print("wrote " + ", ".join(str(f) for f in files))
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from audiogym.serve import create_server_app
+
+    if not 0 < args.port < 65536:
+        raise AudiogymError(f"--port {args.port}: expected 1..65535")
+    app = create_server_app(args.env, max_sessions=args.max_sessions)
+    print(
+        f"serving {args.env} over OpenEnv on http://{args.host}:{args.port} (ws /ws; Ctrl-C or SIGTERM stops)",
+        flush=True,
+    )
+    import signal
+
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler it
+    # found: this one makes that a clean exit (status 0) instead of death by signal.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=args.max_message_bytes)
+    finally:
+        print("server stopped", flush=True)
+
+
 def quiet_console() -> None:
     """The console of a training run shows progress bars and the stage table: the libraries' known
     notices (TRL's vLLM version range, deprecations inside vLLM, transformers' per-load bars and
@@ -346,6 +369,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="runs/select")
     p.add_argument("--force", action="store_true", help="replace an existing selection in --out")
     p.set_defaults(fn=cmd_select)
+    p = sub.add_parser("serve", help="serve an environment over OpenEnv (HTTP + WebSocket sessions)")
+    p.add_argument("--env", default="audiogym/Mixed-v0", help="environment id")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (loopback unless you say otherwise)")
+    p.add_argument("--port", type=int, default=8011)
+    p.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions (one env each)")
+    p.add_argument("--max-message-bytes", type=int, default=1 << 20, help="larger WebSocket messages are refused")
+    p.set_defaults(fn=cmd_serve)
     p = sub.add_parser("train", help="run the MGRD recipe (cold start, grounding rounds, self-cognition)")
     p.add_argument(
         "--config", default=None, help="recipe YAML (default: the embedded tiny recipe, as in configs/tiny.yaml)"

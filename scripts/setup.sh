@@ -29,7 +29,7 @@ fi
 extras="dev${AUDIOGYM_EXTRAS:+,$AUDIOGYM_EXTRAS}"
 stamp=".setup-stamp"
 want="$(cat pyproject.toml | sha1sum | cut -c1-16) $("$PY" -c 'import sys; print(sys.executable)') $extras"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! "$PY" -c "import audiogym, trl, ray, librosa, wandb, pytest, hypothesis, xdist, ruff, mypy, mkdocs, mkdocstrings" 2>/dev/null; then
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! "$PY" -c "import audiogym, trl, ray, librosa, wandb, pytest, hypothesis, xdist, ruff, mypy, mkdocs, mkdocstrings, openenv" 2>/dev/null; then
     echo "setup: installing audiogym and its dependencies (extras: $extras)"
     "$PY" -m pip install -q -e ".[$extras]" 2>&1 | grep -v "Running pip as the 'root' user" || true
     "$PY" -c "import audiogym, trl, ray, librosa, wandb" || { echo "setup: installing audiogym failed" >&2; exit 1; }

@@ -17,7 +17,7 @@ LAYERS = [
     {"tasks"},
     {"analysis", "features", "data", "stats"},  # measured facts; tasks as dataset rows; statistics
     {"rewards", "policies"},
-    {"envs", "evaluation", "plots", "selection"},
+    {"envs", "evaluation", "plots", "selection", "serve"},
     {"trainers"},  # the TRL wrappers and their config sections
     {"recipe"},  # the MGRD recipe: config, stages, runner, report
     {"sweep"},  # recipe variants on Ray Tune
