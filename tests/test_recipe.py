@@ -13,6 +13,10 @@ from audiogym.recipe.config import load_config
 
 MINUTE = [
     "recipe.rounds.T=1",
+    "recipe.pretrain.clips=12",
+    "recipe.pretrain.sft.max_steps=2",
+    "recipe.pretrain.eval_per_family=2",
+    "recipe.pretrain.max_new_tokens=8",
     "recipe.cold_start.sft.max_steps=12",
     "recipe.cold_start.text=12",
     "recipe.cold_start.audio_direct=12",

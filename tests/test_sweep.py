@@ -105,6 +105,7 @@ def test_ray_listens_on_loopback_only(tmp_path, order):
 
 MICRO = [
     "recipe.rounds.T=0",
+    "recipe.pretrain.clips=0",
     "recipe.cold_start.sft.max_steps=4",
     "recipe.cold_start.text=4",
     "recipe.cold_start.audio_direct=4",

@@ -72,7 +72,7 @@ class PretrainSection:
     trained, so that the recipe starts, as the report's does, from a model that hears. 0 clips: the
     base is the freshly initialised model. Not used with `recipe.model_path` (already pretrained)."""
 
-    clips: int = 0  # distinct captioned clips, spread over `families`
+    clips: int = 2400  # distinct captioned clips, spread over `families` (0: no pretraining)
     families: list[str] | str = "run"  # run: the run's families; all: every registered audio family; or a list
     eval_per_family: int = 20  # held-out dev clips per default family for the hearing check
     max_new_tokens: int = 40
@@ -156,10 +156,10 @@ class BandSection:
     # an outcome reward pays reading the words as well as listening; on conflict items it pays
     # avoiding them as well as listening.
     conflict_share: float | None = 0.75
-    # Or candidates by transcript mode (e.g. {independent: 0.5, none: 0.5}): on independent and
-    # audio-only items neither reading nor avoiding the words beats chance, so only listening pays.
-    # Set, it replaces conflict_share.
-    cues: dict[str, float] | None = None
+    # Or candidates by transcript mode: on independent and audio-only items neither reading nor
+    # avoiding the words beats chance, so only listening pays. Set (the default), it replaces
+    # conflict_share; null: the conflict/aligned mix above.
+    cues: dict[str, float] | None = field(default_factory=lambda: {"independent": 0.5, "none": 0.5})
     # Train every answer of a family on as many questions (stages.band_rl.balanced_band): the band
     # alone leans to the answers the model gets wrong, and RL on it moves the family's answer prior.
     balance_answers: bool = False
