@@ -199,6 +199,22 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print("server stopped", flush=True)
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    if min(args.n, args.n_test) < 1:
+        raise AudiogymError(f"--n {args.n} --n-test {args.n_test}: expected positive numbers of rows")
+    if (Path(args.out)).exists() and any(Path(args.out).iterdir()) and not args.force:
+        raise AudiogymError(f"{args.out} is not empty; pass --force to write into it, or another --out")
+    if args.format == "verl":
+        from audiogym.integrations.verl import export_verl
+
+        files = export_verl(args.env, args.n, args.n_test, args.seed, args.out)
+    else:
+        from audiogym.integrations.nemo_rl import export_nemo_rl
+
+        files = export_nemo_rl(args.env, args.n, args.seed, args.out)
+    print("wrote " + ", ".join(str(f) for f in files))
+
+
 def quiet_console() -> None:
     """The console of a training run shows progress bars and the stage table: the libraries' known
     notices (TRL's vLLM version range, deprecations inside vLLM, transformers' per-load bars and
@@ -369,6 +385,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="runs/select")
     p.add_argument("--force", action="store_true", help="replace an existing selection in --out")
     p.set_defaults(fn=cmd_select)
+    p = sub.add_parser("export", help="tasks as another engine's training data (verl parquet, NeMo-RL manifest)")
+    p.add_argument("--format", choices=["verl", "nemo-rl"], required=True)
+    p.add_argument("--env", default="audiogym/Mixed-v0", help="environment id")
+    p.add_argument("--n", type=int, default=1000, help="training rows")
+    p.add_argument("--n-test", type=int, default=200, help="test rows (verl's test.parquet)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/export")
+    p.add_argument("--force", action="store_true", help="write into a folder that is not empty")
+    p.set_defaults(fn=cmd_export)
     p = sub.add_parser("serve", help="serve an environment over OpenEnv (HTTP + WebSocket sessions)")
     p.add_argument("--env", default="audiogym/Mixed-v0", help="environment id")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (loopback unless you say otherwise)")

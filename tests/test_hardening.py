@@ -168,3 +168,27 @@ def test_reasoning_that_restates_the_prompt_earns_no_format_term():
         f" utterance as asking something.\n</think>\nThe answer is {task.answer}."
     )
     assert fmt.score(honest, row)[0] == 1.0
+
+
+def test_export_writes_both_engines_formats_and_refuses_bad_input(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from audiogym.cli import main
+
+    assert main(["export", "--format", "verl", "--n", "4", "--n-test", "2", "--out", str(tmp_path / "v")]) == 0
+    train = pd.read_parquet(tmp_path / "v" / "train.parquet")
+    assert len(train) == 4 and {"prompt", "audios", "reward_model", "extra_info", "data_source"} <= set(train.columns)
+    assert main(["export", "--format", "nemo-rl", "--n", "4", "--out", str(tmp_path / "n")]) == 0
+    rows = [json.loads(x) for x in (tmp_path / "n" / "data.jsonl").read_text().splitlines()]
+    assert rows and all((tmp_path / "n" / r["audio_path"]).is_file() and r["answer"] in r["choices"] for r in rows)
+    assert {r["audio-contribution"] for r in rows} <= {"weak", "strong"}
+    capsys.readouterr()
+    for argv in (
+        ["export", "--format", "verl", "--n", "0", "--out", str(tmp_path / "x")],
+        ["export", "--format", "verl", "--out", str(tmp_path / "v")],  # not empty: no --force
+        ["export", "--format", "verl", "--env", "audiogym/Nope-v0", "--n", "2", "--out", str(tmp_path / "y")],
+    ):
+        assert main(argv) == 2, argv
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -18,7 +18,7 @@ LAYERS = [
     {"analysis", "features", "data", "stats"},  # measured facts; tasks as dataset rows; statistics
     {"rewards", "policies"},
     {"envs", "evaluation", "plots", "selection", "serve"},
-    {"trainers"},  # the TRL wrappers and their config sections
+    {"trainers", "integrations"},  # the TRL wrappers and their config sections; other engines
     {"recipe"},  # the MGRD recipe: config, stages, runner, report
     {"sweep"},  # recipe variants on Ray Tune
     {"cli"},

@@ -1,0 +1,1 @@
+"""audiogym's tasks and rewards in other training engines (verl, NeMo-RL); see docs/engines.md."""
