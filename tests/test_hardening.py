@@ -192,3 +192,31 @@ def test_export_writes_both_engines_formats_and_refuses_bad_input(tmp_path, caps
     ):
         assert main(argv) == 2, argv
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_resume_removes_stray_temp_files_and_warns_of_a_changed_log(tmp_path):
+    """Issue item 6: a kill inside an atomic write leaves `.name.*.tmp`; a finished stage whose
+    rollouts log was truncated afterwards is named on --resume (not silently trusted)."""
+    from audiogym.recipe.runner import log_size, remove_stray_temp_files, warn_if_changed
+
+    stage = tmp_path / "round1_rl"
+    (stage / "band_after").mkdir(parents=True)
+    for name in (".rollouts.jsonl.k2j3.tmp", "band_after/.rollouts.jsonl.x.tmp", "rollouts.jsonl", "notes.tmp"):
+        (stage / name).write_text("{}\n")
+    remove_stray_temp_files(stage)
+    assert sorted(p.name for p in stage.rglob("*") if p.is_file()) == ["notes.tmp", "rollouts.jsonl"]
+
+    log = stage / "rollouts.jsonl"
+    log.write_text("".join(f'{{"task_id": "t{i}"}}\n' for i in range(10)))
+    metrics = {"rollouts": log_size(log)}
+    said: list[str] = []
+    warn_if_changed("round1_rl", stage, metrics, said.append)
+    assert said == []  # unchanged: nothing to say
+    log.write_text(log.read_text()[:40])
+    warn_if_changed("round1_rl", stage, metrics, said.append)
+    assert len(said) == 1 and "round1_rl/rollouts.jsonl has 2 lines" in said[0] and "had 10 lines" in said[0]
+    log.unlink()
+    warn_if_changed("round1_rl", stage, metrics, said.append)
+    assert "is gone" in said[-1]
+    warn_if_changed("base", stage, {"rollouts": None}, said.append)  # a stage without a log: nothing
+    assert len(said) == 2

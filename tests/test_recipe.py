@@ -94,6 +94,11 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     assert "generation backend: hf" in r.stdout  # auto is pinned to hf in the suite (conftest)
     assert "| round1_rl" in r.stdout and (run / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (run / "table.md").read_text().count("|") > 50
+    peak = json.loads((run / "table.json").read_text())["peak_rss_gb"]
+    assert (
+        0.2 < peak < 64
+        and f"peak memory (resident, this process and its children): {peak:.1f} GB" in (run / "table.md").read_text()
+    )
     change = json.loads((run / "table.json").read_text())["conflict_change"]
     assert change["n"] > 0 and 0.0 <= change["p_value"] <= 1.0
     assert "Conflict items, cold_start_rlvr -> round1_rl" in r.stdout

@@ -219,6 +219,14 @@ def self_cognition_path(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     }
 
 
+def peak_rss_gb() -> float:
+    """The largest resident set this process (and, separately, any waited-for child) reached, in GB
+    (Linux reports kilobytes)."""
+    import resource
+
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1e6
+
+
 def write_table(
     folder: Path,
     name: str,
@@ -228,6 +236,7 @@ def write_table(
     rl: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     md = "\n".join([header()] + [format_row(r) for r in rows])
+    peak = peak_rss_gb()
     sc = self_cognition_path(rows)
     sc_line = "Self-cognition error on the probes: " + ", ".join(
         f"after {k.replace('_', ' ')} {v:.3f}" for k, v in sc.items() if v is not None
@@ -237,11 +246,19 @@ def write_table(
         f"# MGRD recipe: {name}\n\n{md}\n\n"
         + (f"{change['line']}\n\n" if change else "")
         + "".join(f"{c['line']}\n{c['train_line']}\n" for c in (rl or {}).values())
-        + f"\n{sc_line}\n\nTotal time: {seconds / 60:.1f} min\n",
+        + f"\n{sc_line}\n\nTotal time: {seconds / 60:.1f} min; peak memory (resident, this process and its"
+        f" children): {peak:.1f} GB\n",
     )
     atomic_write_json(
         folder / "table.json",
-        {"rows": rows, "seconds": seconds, "conflict_change": change, "rl_changes": rl or {}, "self_cognition": sc},
+        {
+            "rows": rows,
+            "seconds": seconds,
+            "peak_rss_gb": peak,
+            "conflict_change": change,
+            "rl_changes": rl or {},
+            "self_cognition": sc,
+        },
     )
     from audiogym.recipe.plots import plot_curves, plot_rl
 

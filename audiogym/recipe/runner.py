@@ -99,6 +99,8 @@ class Recipe:
             done = folder / "metrics.json"
             if not finished(folder):
                 folder.mkdir(parents=True, exist_ok=True)
+                if main:
+                    remove_stray_temp_files(folder)
                 started = time.time()
                 callback = tracker.trainer_callback(stage.name)
                 ctx = StageContext(
@@ -131,9 +133,12 @@ class Recipe:
                             "seconds": time.time() - started,
                             "processes": dist.world(),
                             "generation_backend": backend,
+                            "rollouts": log_size(folder / "rollouts.jsonl"),
                         },
                     )
                 dist.barrier()
+            elif main:
+                warn_if_changed(stage.name, folder, json.loads(done.read_text()), progress)
             rows.append(report.stage_row(stage.describe(), json.loads(done.read_text())))
             progress(report.format_row(rows[-1]))
             if (heard := report.hearing_line(rows[-1])) is not None:
@@ -154,6 +159,34 @@ class Recipe:
             report.write_table(self.folder, self.cfg.recipe.name, rows, time.time() - t0, change, rl)
         tracker.finish(rows, report.COLUMNS)
         return rows
+
+
+def log_size(path: Path) -> dict[str, int] | None:
+    """Lines and bytes of a stage's log (None where it has none)."""
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    return {"lines": data.count(b"\n"), "bytes": len(data)}
+
+
+def warn_if_changed(stage: str, folder: Path, metrics: dict[str, Any], progress: Callable[[str], None]) -> None:
+    """A finished stage is not run again on --resume; say so where its rollouts log no longer is
+    what the stage wrote (truncated, edited or deleted since)."""
+    then, now = metrics.get("rollouts"), log_size(folder / "rollouts.jsonl")
+    if then is not None and now != then:
+        what = "is gone" if now is None else f"has {now['lines']} lines ({now['bytes']} bytes)"
+        progress(
+            f"warning: {stage}/rollouts.jsonl {what}; it had {then['lines']} lines ({then['bytes']} bytes) when the stage"
+            f" finished. The stage is finished and is not re-run (its row stands); delete {folder} to run it again."
+        )
+
+
+def remove_stray_temp_files(folder: Path) -> None:
+    """Temporary files an atomic write leaves when the process is killed mid-write (`.name.*.tmp`):
+    nothing reads them, a stage starting (or resuming) in `folder` removes them."""
+    for p in folder.rglob(".*.tmp"):
+        if p.is_file():
+            p.unlink(missing_ok=True)
 
 
 def _quiet(_: str) -> None:
