@@ -38,11 +38,22 @@ KEYS = (
 )
 
 
+BAND_KEYS = (
+    "band_selected",
+    "band_contrarian_correct",
+    "band_chance",
+    "band_reward_before",
+    "band_reward_after",
+    "band_correct_before",
+    "band_correct_after",
+)
+
+
 def _keep(summary: dict | None) -> dict | None:
     return None if summary is None else {k: summary.get(k) for k in KEYS}
 
 
-def collect(runs: list[Path], name: str) -> Path:
+def collect(runs: list[Path], name: str, command: str = "", commit: str = "", note: str = "") -> Path:
     seeds = []
     for run in runs:
         table = json.loads((run / "table.json").read_text())
@@ -55,6 +66,9 @@ def collect(runs: list[Path], name: str) -> Path:
                 "run": run.name,
                 "seed": config["recipe"]["seed"],
                 "minutes": round(table.get("seconds", 0) / 60, 1),
+                "peak_rss_gb": table.get("peak_rss_gb"),
+                "hearing": next((r.get("hearing") for r in rows if r.get("hearing")), None),
+                "band": {k: {f: v.get(f) for f in BAND_KEYS} for k, v in (table.get("rl_changes") or {}).items()},
                 "stages": [
                     {
                         "stage": r["stage"],
@@ -70,7 +84,8 @@ def collect(runs: list[Path], name: str) -> Path:
         )
     DATA.mkdir(parents=True, exist_ok=True)
     out = DATA / f"{name}.json"
-    out.write_text(json.dumps({"name": name, "split": "test", "seeds": seeds}, indent=1) + "\n")
+    meta = {k: v for k, v in (("command", command), ("commit", commit), ("note", note)) if v}
+    out.write_text(json.dumps({"name": name, "split": "test", **meta, "seeds": seeds}, indent=1) + "\n")
     return out
 
 
@@ -112,7 +127,9 @@ def render_set(data: dict) -> list[str]:
     first = seeds[0]
     names = [st["stage"] for st in first["stages"] if st["kind"] != "baseline"]
     how = f" Command: `{data['command']}`, on commit {data['commit']}." if data.get("command") else ""
-    lines = [
+    peaks = [s.get("peak_rss_gb") for s in seeds if s.get("peak_rss_gb")]
+    how += f" Peak memory per run {min(peaks):.1f}-{max(peaks):.1f} GB." if peaks else ""
+    lines = ([data["note"], ""] if data.get("note") else []) + [
         f"Seeds {', '.join(str(s['seed']) for s in seeds)} ({n} runs; minutes per run, two runs at a time: "
         f"{', '.join(str(s['minutes']) for s in seeds)}). Test split; mean over seeds.{how}",
         "",
@@ -156,22 +173,77 @@ def render_set(data: dict) -> list[str]:
                 i = [st["stage"] for st in stages].index(stage)
                 d.append(stages[i]["test"][key] - stages[i - 1]["test"][key])
             lines.append(_seed_row(f"{stage} (vs the stage before), {label}", d))
+    lines += _hearing(seeds) + _band(seeds)
     families = sorted(_cold_start_end(first)["test"]["listening_index"] or {})
-    lines += [
+    last_rl = [st["stage"] for st in first["stages"] if st["kind"] == "rl"][-1:] or names[-1:]
+    for after in dict.fromkeys(last_rl + names[-1:]):
+        lines += _index_table(seeds, families, after)
+    return lines
+
+
+def _index_table(seeds: list[dict], families: list[str], after: str) -> list[str]:
+    n = len(seeds)
+    lines = [
         "",
-        "Listening index per family after the recipe (aligned + (n-1) * conflict - 1; 0 for any deaf "
+        f"Listening index per family after {after} (aligned + (n-1) * conflict - 1; 0 for any deaf "
         "policy), test split:",
         "",
         "| family | per seed | mean | 95% interval | seeds > 0 |",
         "|---|---|---|---|---|",
     ]
     for fam in families:
-        v = [(_by_stage(s)[names[-1]]["test"]["listening_index"] or {}).get(fam, 0.0) for s in seeds]
+        v = [(_by_stage(s)[after]["test"]["listening_index"] or {}).get(fam, 0.0) for s in seeds]
         st = seed_level(v)
         t = st["t_interval"]
         lines.append(
             f"| {fam} | {' '.join(f'{x:+.2f}' for x in v)} | {st['mean']:+.2f} | "
             f"{'-' if t is None else f'[{t[0]:+.2f}, {t[1]:+.2f}]'} | {sum(x > 0 for x in v)} of {n} |"
+        )
+    return lines
+
+
+def _hearing(seeds: list[dict]) -> list[str]:
+    """What the pretrained base hears, per family (dev clips, the base stage's own check)."""
+    heard = [s["hearing"] for s in seeds if s.get("hearing")]
+    if not heard:
+        return []
+    lines = [
+        "",
+        "What the base hears before any recipe stage (its captions' facts right for the clip minus right "
+        "for another clip of the family; 0 for a deaf model; dev clips, 20 per family):",
+        "",
+        "| family | per seed | mean |",
+        "|---|---|---|",
+    ]
+    for fam in heard[0]:
+        v = [h[fam]["hearing"] for h in heard if fam in h]
+        lines.append(f"| {fam} | {' '.join(f'{x:+.2f}' for x in v)} | {sum(v) / len(v):+.2f} |")
+    return lines
+
+
+def _band(seeds: list[dict]) -> list[str]:
+    """Each RL stage's band: what a deaf contrarian scores on it, and the reward before and after."""
+    stages = list(seeds[0].get("band") or {})
+    if not stages or seeds[0]["band"][stages[0]].get("band_contrarian_correct") is None:
+        return []
+    lines = [
+        "",
+        "The RL stages' bands (mean over seeds): questions, a deaf contrarian's accuracy on them beside "
+        "chance, and the band's reward resampled before and after the stage:",
+        "",
+        "| stage | questions | contrarian | chance | reward before -> after |",
+        "|---|---|---|---|---|",
+    ]
+    for st in stages:
+        rows = [s["band"][st] for s in seeds if st in (s.get("band") or {})]
+
+        def mean(k: str, rows: list = rows) -> float:
+            xs = [r[k] for r in rows if r.get(k) is not None]
+            return sum(xs) / len(xs) if xs else float("nan")
+
+        lines.append(
+            f"| {st} | {mean('band_selected'):.0f} | {_pct(mean('band_contrarian_correct'))} | "
+            f"{_pct(mean('band_chance'))} | {mean('band_reward_before'):.2f} -> {mean('band_reward_after'):.2f} |"
         )
     return lines
 
@@ -219,9 +291,10 @@ def claims(data: dict) -> list[str]:
             + ", ".join(f"{100 * a:.0f}% -> {100 * b:.0f}%" for a, b in sc),
         ),
         (
-            "The format term (eq. 7) and the 3..6/8 band",
-            "not re-measured on this protocol yet (ablation "
-            "sweeps configs/sweeps/format_reward.yaml and band.yaml on fresh seeds)",
+            "The format term (eq. 7), the 3..6/8 band, and the rounds against the labelled control",
+            data.get("ablations")
+            or "not measured on this default: the ablation sweep (configs/sweeps/claims_round1.yaml: binary "
+            "reward, every candidate, labelled rows without chains) was not run on fresh seeds",
         ),
     ]
     return ["| claim | status on the test split |", "|---|---|", *[f"| {c} | {st} |" for c, st in rows]]
@@ -255,10 +328,16 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("collect", help="runs -> docs/results/data/NAME.json")
     c.add_argument("runs", nargs="+", type=Path)
     c.add_argument("--name", required=True)
+    c.add_argument("--command", default="", help="the command the runs were made with")
+    c.add_argument("--commit", default="", help="the commit they were made on")
+    c.add_argument("--note", default="", help="what this set is (shown above its table)")
     sub.add_parser("render", help="docs/results/data/*.json -> docs/results.md")
     args = ap.parse_args(argv)
     try:
-        print(f"wrote {collect(args.runs, args.name) if args.cmd == 'collect' else render()}")
+        if args.cmd == "collect":
+            print(f"wrote {collect(args.runs, args.name, args.command, args.commit, args.note)}")
+        else:
+            print(f"wrote {render()}")
     except (AudiogymError, OSError, KeyError, ValueError) as e:
         print(f"results: error: {e}", file=sys.stderr)
         return 2
