@@ -54,39 +54,71 @@ def _keep(summary: dict | None) -> dict | None:
 
 
 def collect(runs: list[Path], name: str, command: str = "", commit: str = "", note: str = "") -> Path:
-    seeds = []
-    for run in runs:
-        table = json.loads((run / "table.json").read_text())
-        config = json.loads((run / "config.json").read_text())
-        rows = table["rows"]
-        if any(r.get("kind") != "baseline" and not r.get("test") for r in rows):
-            raise AudiogymError(f"{run}: made before the test split existed (no test summaries in table.json)")
-        seeds.append(
-            {
-                "run": run.name,
-                "seed": config["recipe"]["seed"],
-                "minutes": round(table.get("seconds", 0) / 60, 1),
-                "peak_rss_gb": table.get("peak_rss_gb"),
-                "hearing": next((r.get("hearing") for r in rows if r.get("hearing")), None),
-                "band": {k: {f: v.get(f) for f in BAND_KEYS} for k, v in (table.get("rl_changes") or {}).items()},
-                "stages": [
-                    {
-                        "stage": r["stage"],
-                        "kind": r["kind"],
-                        "round": r.get("round"),
-                        "phase": r.get("phase"),
-                        "test": _keep(r["test"]),
-                        "dev": _keep(r),
-                    }
-                    for r in rows
-                ],
-            }
-        )
+    seeds = [run_entry(run) for run in runs]
     DATA.mkdir(parents=True, exist_ok=True)
     out = DATA / f"{name}.json"
     meta = {k: v for k, v in (("command", command), ("commit", commit), ("note", note)) if v}
     out.write_text(json.dumps({"name": name, "split": "test", **meta, "seeds": seeds}, indent=1) + "\n")
     return out
+
+
+def _flat(values: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in values.items():
+        key = f"{prefix}{k}"
+        out.update(_flat(v, key + ".") if isinstance(v, dict) and v else {key: v})
+    return out
+
+
+def collect_sweep(sweep: Path, name: str, command: str = "", commit: str = "", note: str = "") -> Path:
+    """A sweep's trials (one folder each, with sweep_trial.json) -> arms of per-seed entries; the arm
+    whose swept values are empty (`{}`) is the default the others are compared with."""
+    arms: dict[str, list[dict]] = {}
+    for trial in sorted(sweep.glob("*/sweep_trial.json")):
+        info = json.loads(trial.read_text())
+        flat = {k: v for k, v in _flat(info["values"]).items() if v != {}}
+        label = ", ".join(f"{k.replace('recipe.', '')}={v}" for k, v in sorted(flat.items())) or "default"
+        if (trial.parent / "table.json").exists():
+            arms.setdefault(label, []).append(run_entry(trial.parent))
+    if "default" not in arms:
+        raise AudiogymError(f"{sweep}: no finished default arm (a trial whose swept values are {{}})")
+    for entries in arms.values():
+        entries.sort(key=lambda e: e["seed"])
+    DATA.mkdir(parents=True, exist_ok=True)
+    out = DATA / f"{name}.json"
+    meta = {k: v for k, v in (("command", command), ("commit", commit), ("note", note)) if v}
+    out.write_text(
+        json.dumps({"name": name, "kind": "ablation", "split": "test", **meta, "arms": arms}, indent=1) + "\n"
+    )
+    return out
+
+
+def run_entry(run: Path) -> dict:
+    """One run (one seed): each stage's test and dev summaries, the base's hearing, the RL bands."""
+    table = json.loads((run / "table.json").read_text())
+    config = json.loads((run / "config.json").read_text())
+    rows = table["rows"]
+    if any(r.get("kind") != "baseline" and not r.get("test") for r in rows):
+        raise AudiogymError(f"{run}: made before the test split existed (no test summaries in table.json)")
+    return {
+        "run": run.name,
+        "seed": config["recipe"]["seed"],
+        "minutes": round(table.get("seconds", 0) / 60, 1),
+        "peak_rss_gb": table.get("peak_rss_gb"),
+        "hearing": next((r.get("hearing") for r in rows if r.get("hearing")), None),
+        "band": {k: {f: v.get(f) for f in BAND_KEYS} for k, v in (table.get("rl_changes") or {}).items()},
+        "stages": [
+            {
+                "stage": r["stage"],
+                "kind": r["kind"],
+                "round": r.get("round"),
+                "phase": r.get("phase"),
+                "test": _keep(r["test"]),
+                "dev": _keep(r),
+            }
+            for r in rows
+        ],
+    }
 
 
 # ---- render ----------------------------------------------------------------------------------
@@ -300,11 +332,65 @@ def claims(data: dict) -> list[str]:
     return ["| claim | status on the test split |", "|---|---|", *[f"| {c} | {st} |" for c, st in rows]]
 
 
+ABLATION_CLAIMS = {
+    "rounds.rl.reward.audio=binary": (
+        "The format term (eq. 7): RL with 0.8 correct + 0.2 reasoning present against the binary reward",
+        "round1_rl",
+    ),
+    "rounds.band.high=8, rounds.band.low=0": (
+        "The 3..6/8 band: RL on the band against RL on every candidate",
+        "round1_rl",
+    ),
+    "rounds.distill.chains=False": (
+        "The rounds against the labelled control: distillation SFT with the kept chains against the same "
+        "labelled rows and text without them",
+        "round1_distill",
+    ),
+}
+
+
+def render_ablation(data: dict) -> list[str]:
+    """Each arm against the default arm of the same seed (per-seed differences, test split)."""
+    arms = data["arms"]
+    default = {e["seed"]: e for e in arms["default"]}
+    how = f" Command: `{data['command']}`, on commit {data['commit']}." if data.get("command") else ""
+    lines = ([data["note"], ""] if data.get("note") else []) + [
+        f"Seeds {', '.join(str(s) for s in sorted(default))}; one round (T=1); each arm against the default arm of the "
+        f"same seed (points; + means the default is better), test split.{how}",
+        "",
+        "| claim (arm) | stage | listen, per seed | mean | 95% interval | seeds up | think words, default vs arm |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, entries in arms.items():
+        if label == "default":
+            continue
+        claim, stage = ABLATION_CLAIMS.get(label, (label, "round1_rl"))
+        pairs = [(default[e["seed"]], e) for e in entries if e["seed"] in default]
+        d = [
+            _by_stage(a)[stage]["test"]["accuracy_listen"] - _by_stage(b)[stage]["test"]["accuracy_listen"]
+            for a, b in pairs
+        ]
+        s = seed_level(d)
+        think = [
+            (_by_stage(a)[stage]["test"]["mean_think_words"], _by_stage(b)[stage]["test"]["mean_think_words"])
+            for a, b in pairs
+        ]
+        ta, tb = (sum(x) / len(x) for x in zip(*think)) if think else (float("nan"), float("nan"))
+        lines.append(
+            f"| {claim} (`{label}`) | {stage} | {' '.join(f'{100 * x:+.1f}' for x in d)} | {100 * s['mean']:+.1f} | "
+            f"{_interval(s)} | {s['up']} up, {s['down']} down | {ta:.1f} vs {tb:.1f} |"
+        )
+    return lines
+
+
 def render() -> Path:
     intro = (ROOT / "docs" / "results" / "intro.md").read_text()
     parts = [intro.rstrip(), ""]
     for path in sorted(DATA.glob("*.json")):
         data = json.loads(path.read_text())
+        if data.get("kind") == "ablation":
+            parts += [f"## {data['name']} (`docs/results/data/{path.name}`)", "", *render_ablation(data), ""]
+            continue
         parts += [
             f"## {data['name']} (`docs/results/data/{path.name}`)",
             "",
@@ -331,11 +417,19 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--command", default="", help="the command the runs were made with")
     c.add_argument("--commit", default="", help="the commit they were made on")
     c.add_argument("--note", default="", help="what this set is (shown above its table)")
+    w = sub.add_parser("collect-sweep", help="a sweep's trials (arms x seeds) -> docs/results/data/NAME.json")
+    w.add_argument("sweep", type=Path)
+    w.add_argument("--name", required=True)
+    w.add_argument("--command", default="")
+    w.add_argument("--commit", default="")
+    w.add_argument("--note", default="")
     sub.add_parser("render", help="docs/results/data/*.json -> docs/results.md")
     args = ap.parse_args(argv)
     try:
         if args.cmd == "collect":
             print(f"wrote {collect(args.runs, args.name, args.command, args.commit, args.note)}")
+        elif args.cmd == "collect-sweep":
+            print(f"wrote {collect_sweep(args.sweep, args.name, args.command, args.commit, args.note)}")
         else:
             print(f"wrote {render()}")
     except (AudiogymError, OSError, KeyError, ValueError) as e:

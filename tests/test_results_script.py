@@ -65,3 +65,31 @@ def test_runs_without_a_test_split_are_refused_in_one_line(tmp_path):
         text=True,
     )
     assert r.returncode == 2 and "before the test split existed" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_sweep_collects_into_arms_compared_with_the_default_arm_seed_by_seed(tmp_path, monkeypatch):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import results
+
+    monkeypatch.setattr(results, "DATA", tmp_path / "data")
+    sweep = tmp_path / "claims_round1"
+    arms = [({}, 0.6), ({"rl": {"reward": {"audio": "binary"}}}, 0.5)]
+    for values, rl_listen in arms:
+        for seed in (200, 201):
+            trial = fake_run(sweep / f"{len(values)}-{seed}", seed, [0.4, 0.5, rl_listen + (seed - 200) / 100, 0.5])
+            (trial / "sweep_trial.json").write_text(json.dumps({"values": {"recipe.rounds": values}, "seed": seed}))
+    data = json.loads(results.collect_sweep(sweep, "claims").read_text())
+    assert set(data["arms"]) == {"default", "rounds.rl.reward.audio=binary"} and data["kind"] == "ablation"
+    text = "\n".join(results.render_ablation(data))
+    assert (
+        "The format term (eq. 7)" in text and "| round1_rl | +10.0 +10.0 | +10.0 |" in text and "2 up, 0 down" in text
+    )
+    (sweep / "0-200" / "sweep_trial.json").unlink()
+    (sweep / "0-201" / "sweep_trial.json").unlink()
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "results.py"), "collect-sweep", str(sweep), "--name", "x"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2 and "no finished default arm" in r.stderr

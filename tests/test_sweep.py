@@ -32,7 +32,7 @@ def write(tmp_path, **over):
 
 
 def test_the_shipped_sweeps_load():
-    for name in ("minute", "format_reward", "band", "grounding_filter", "rounds"):
+    for name in ("minute", "claims_round1", "labelled_control", "grounding_filter", "rounds"):
         s = load_sweep(ROOT / "configs" / "sweeps" / f"{name}.yaml")
         assert s.share_prefix == "cold_start_rlvr" and len(s.seeds) >= 2
 
