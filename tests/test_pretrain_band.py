@@ -67,7 +67,7 @@ def test_the_contrarian_scores_chance_on_an_independent_band_and_not_on_a_confli
     independent = candidates(fams, BandSection(candidates=600, cues={"independent": 0.5, "none": 0.5}), seed=9)
     d = deaf_on_band(independent, reward)
     assert abs(d["band_contrarian_correct"] - d["band_chance"]) <= 0.045, d  # 600 coin flips: SE ~1.9
-    conflict = candidates(fams, BandSection(candidates=600, conflict_share=0.75), seed=9)
+    conflict = candidates(fams, BandSection(candidates=600, conflict_share=0.75, cues=None), seed=9)
     c = deaf_on_band(conflict, reward)
     assert c["band_contrarian_correct"] > c["band_chance"] + 0.1, c  # the shortcut the old band paid
     assert deaf_on_band([], reward) == {}

@@ -462,10 +462,13 @@ def test_distillation_without_the_grounding_filter_keeps_correct_coherent_chains
 
 
 def test_band_candidates_conflict_share_is_a_checked_optional_number():
-    assert load_config(None, []).recipe.rounds.band.conflict_share == 0.75
-    assert load_config(None, ["recipe.rounds.band.conflict_share=null"]).recipe.rounds.band.conflict_share is None
+    assert load_config(None, []).recipe.rounds.band.conflict_share is None  # cues decide by default
+    old = load_config(None, ["recipe.rounds.band.cues=null", "recipe.rounds.band.conflict_share=0.75"])
+    assert old.recipe.rounds.band.conflict_share == 0.75 and old.recipe.rounds.band.cues is None
     with pytest.raises(ConfigError, match="recipe.rounds.band.conflict_share"):
-        load_config(None, ["recipe.rounds.band.conflict_share=2"])
+        load_config(None, ["recipe.rounds.band.cues=null", "recipe.rounds.band.conflict_share=2"])
+    with pytest.raises(ConfigError, match="set cues or conflict_share, not both"):
+        load_config(None, ["recipe.rounds.band.conflict_share=0.5"])
 
 
 def test_balanced_band_gives_every_answer_of_a_family_as_many_questions():

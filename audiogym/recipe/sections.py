@@ -152,14 +152,13 @@ class BandSection:
     low: int = 3  # keep questions with low..high of `samples` correct
     high: int = 6
     max_new_tokens: int = 48
-    # Share of candidates the transcript cannot solve (null: the families' own mix). On aligned items
-    # an outcome reward pays reading the words as well as listening; on conflict items it pays
-    # avoiding them as well as listening.
-    conflict_share: float | None = 0.75
-    # Or candidates by transcript mode: on independent and audio-only items neither reading nor
-    # avoiding the words beats chance, so only listening pays. Set (the default), it replaces
-    # conflict_share; null: the conflict/aligned mix above.
+    # Candidates by transcript mode: on independent and audio-only items neither reading nor avoiding
+    # the words beats chance, so only listening pays. null: the conflict/aligned mix below.
     cues: dict[str, float] | None = field(default_factory=lambda: {"independent": 0.5, "none": 0.5})
+    # With cues null: the share of candidates the transcript cannot solve (null too: the families'
+    # own mix). On aligned items an outcome reward pays reading the words as well as listening; on
+    # conflict items it pays avoiding them as well as listening.
+    conflict_share: float | None = None
     # Train every answer of a family on as many questions (stages.band_rl.balanced_band): the band
     # alone leans to the answers the model gets wrong, and RL on it moves the family's answer prior.
     balance_answers: bool = False
@@ -171,6 +170,8 @@ class BandSection:
         check(f"{key}.candidates", self.candidates, 1, MAX_ITEMS)
         if self.conflict_share is not None:
             check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
+        if self.cues is not None and self.conflict_share is not None:
+            raise ConfigError(f"{key}: set cues or conflict_share, not both (cues: null to draw by conflict_share)")
         if self.cues is not None:
             from audiogym.tasks.family import TRANSCRIPT_MODES
 
