@@ -70,7 +70,9 @@ def _flat(values: dict, prefix: str = "") -> dict[str, object]:
     return out
 
 
-def collect_sweep(sweep: Path, name: str, command: str = "", commit: str = "", note: str = "") -> Path:
+def collect_sweep(
+    sweep: Path, name: str, command: str = "", commit: str = "", note: str = "", default: str = ""
+) -> Path:
     """A sweep's trials (one folder each, with sweep_trial.json) -> arms of per-seed entries; the arm
     whose swept values are empty (`{}`) is the default the others are compared with."""
     arms: dict[str, list[dict]] = {}
@@ -280,8 +282,40 @@ def _band(seeds: list[dict]) -> list[str]:
     return lines
 
 
-def claims(data: dict) -> list[str]:
-    """The report's five claims, as far as a set of default runs can test them (test split)."""
+def ablation_rows(ablation: dict) -> list[tuple[str, str]]:
+    """(claim, status) per ablation arm: the default arm minus the arm, seed by seed, test split."""
+    default = {e["seed"]: e for e in ablation["arms"]["default"]}
+    rows = []
+    for label, entries in ablation["arms"].items():
+        if label == "default" or label not in ABLATION_CLAIMS:
+            continue
+        claim, stage = ABLATION_CLAIMS[label]
+        pairs = [(default[e["seed"]], e) for e in entries if e["seed"] in default]
+        d = [
+            _by_stage(a)[stage]["test"]["accuracy_listen"] - _by_stage(b)[stage]["test"]["accuracy_listen"]
+            for a, b in pairs
+        ]
+        st = seed_level(d)
+        t = st["t_interval"]
+        verdict = "holds" if t is not None and t[0] > 0 else "not shown"
+        think = [
+            (_by_stage(a)[stage]["test"]["mean_think_words"], _by_stage(b)[stage]["test"]["mean_think_words"])
+            for a, b in pairs
+        ]
+        ta, tb = (sum(x) / len(x) for x in zip(*think))
+        rows.append(
+            (
+                f"{claim} ({ablation['name']}, {stage})",
+                f"{verdict} for listen accuracy: {100 * st['mean']:+.1f} points, 95% interval {_interval(st)}, "
+                f"{st['up']} of {st['n_seeds']} seeds better with the default; think words {ta:.1f} with the "
+                f"default, {tb:.1f} without",
+            )
+        )
+    return rows
+
+
+def claims(data: dict, ablations: list[dict] | None = None) -> list[str]:
+    """The report's five claims, as far as a set of default runs (and ablations of it) can test them (test split)."""
     seeds = data["seeds"]
 
     def diffs(a, b, key):
@@ -322,12 +356,14 @@ def claims(data: dict) -> list[str]:
             + ": "
             + ", ".join(f"{100 * a:.0f}% -> {100 * b:.0f}%" for a, b in sc),
         ),
+    ]
+    mine = [a for a in ablations or [] if a.get("commit") and a.get("default") == data.get("name")]
+    rows += [r for a in mine for r in ablation_rows(a)] or [
         (
             "The format term (eq. 7), the 3..6/8 band, and the rounds against the labelled control",
-            data.get("ablations")
-            or "not measured on this default: the ablation sweep (configs/sweeps/claims_round1.yaml: binary "
-            "reward, every candidate, labelled rows without chains) was not run on fresh seeds",
-        ),
+            "not measured on this default: the ablation sweep (configs/sweeps/claims_round1.yaml: binary "
+            "reward, every candidate, labelled rows without chains) was not run on its seeds",
+        )
     ]
     return ["| claim | status on the test split |", "|---|---|", *[f"| {c} | {st} |" for c, st in rows]]
 
@@ -386,8 +422,9 @@ def render_ablation(data: dict) -> list[str]:
 def render() -> Path:
     intro = (ROOT / "docs" / "results" / "intro.md").read_text()
     parts = [intro.rstrip(), ""]
-    for path in sorted(DATA.glob("*.json")):
-        data = json.loads(path.read_text())
+    sets = [(path, json.loads(path.read_text())) for path in sorted(DATA.glob("*.json"))]
+    ablations = [d for _, d in sets if d.get("kind") == "ablation"]
+    for path, data in sets:
         if data.get("kind") == "ablation":
             parts += [f"## {data['name']} (`docs/results/data/{path.name}`)", "", *render_ablation(data), ""]
             continue
@@ -398,7 +435,7 @@ def render() -> Path:
             "",
             "### The report's claims on these runs",
             "",
-            *claims(data),
+            *claims(data, ablations),
             "",
         ]
     if not list(DATA.glob("*.json")):
@@ -423,13 +460,16 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--command", default="")
     w.add_argument("--commit", default="")
     w.add_argument("--note", default="")
+    w.add_argument(
+        "--default", default="", help="the name of the default set the sweep ablates (its claims table cites it)"
+    )
     sub.add_parser("render", help="docs/results/data/*.json -> docs/results.md")
     args = ap.parse_args(argv)
     try:
         if args.cmd == "collect":
             print(f"wrote {collect(args.runs, args.name, args.command, args.commit, args.note)}")
         elif args.cmd == "collect-sweep":
-            print(f"wrote {collect_sweep(args.sweep, args.name, args.command, args.commit, args.note)}")
+            print(f"wrote {collect_sweep(args.sweep, args.name, args.command, args.commit, args.note, args.default)}")
         else:
             print(f"wrote {render()}")
     except (AudiogymError, OSError, KeyError, ValueError) as e:
