@@ -232,6 +232,7 @@ def test_select_on_a_benchmark_keeps_its_rows_and_bad_input_is_one_line(tmp_path
         ["select", "--manifest", str(tmp_path / "missing.json"), "--out", str(tmp_path / "a")],
         ["select", "--manifest", str(manifest), "--policy", "no-such-policy", "--out", str(tmp_path / "b")],
         ["select", "--manifest", str(manifest), "--threshold", "2", "--out", str(tmp_path / "c")],
+        ["select", "--manifest", str(manifest), "--n", "0", "--out", str(tmp_path / "d")],  # not "all rows"
         ["select", "--manifest", str(manifest), "--out", str(out)],  # already holds a selection
     ):
         assert main(argv) == 2, argv

@@ -8,19 +8,24 @@ from pathlib import Path
 from audiogym.errors import AudiogymError
 
 
+def check_source(args: argparse.Namespace, written: str, what: str) -> None:
+    """The checks eval and select share: one source, a positive --n, no earlier output replaced unasked."""
+    if bool(args.env) == bool(args.manifest):
+        raise AudiogymError("give exactly one of --env ID or --manifest PATH")
+    if args.n is not None and args.n < 1:
+        raise AudiogymError(f"--n {args.n}: expected a positive number of rows")
+    if (Path(args.out) / written).exists() and not args.force:
+        raise AudiogymError(
+            f"{args.out} already holds {what} ({written}); pass --force to replace it, or another --out"
+        )
+
+
 def cmd_eval(args: argparse.Namespace) -> None:
     from audiogym.evaluation import eval_tasks, evaluate, evaluate_manifest, load_policy
 
-    if bool(args.env) == bool(args.manifest):
-        raise AudiogymError("give exactly one of --env ID or --manifest PATH")
-    if (Path(args.out) / "eval.json").exists() and not args.force:
-        raise AudiogymError(
-            f"{args.out} already holds an eval (eval.json); pass --force to replace it, or another --out"
-        )
+    check_source(args, "eval.json", "an eval")
     if args.predictions and not args.manifest:
         raise AudiogymError("--predictions writes a benchmark's own format: it needs --manifest")
-    if args.n is not None and args.n < 1:
-        raise AudiogymError(f"--n {args.n}: expected a positive number of rows")
     policy = load_policy(args.policy)
     if args.manifest:
         from audiogym.tasks.manifest import Manifest
@@ -58,10 +63,7 @@ def cmd_select(args: argparse.Namespace) -> None:
     from audiogym.evaluation import eval_tasks, load_policy
     from audiogym.selection import select, write_selection
 
-    if bool(args.env) == bool(args.manifest):
-        raise AudiogymError("give exactly one of --env ID or --manifest PATH")
-    if (Path(args.out) / "select.json").exists() and not args.force:
-        raise AudiogymError(f"{args.out} already holds a selection (select.json); pass --force, or another --out")
+    check_source(args, "select.json", "a selection")
     if args.samples < 1 or not 0 <= args.threshold <= 1:
         raise AudiogymError(f"--samples {args.samples} --threshold {args.threshold}: expected >= 1 and 0..1")
     policy = load_policy(args.policy)
@@ -90,33 +92,32 @@ def cmd_select(args: argparse.Namespace) -> None:
     print("wrote " + ", ".join(str(f) for f in files))
 
 
+def source_arguments(p: argparse.ArgumentParser, policy: str, out: str, manifest_help: str) -> None:
+    """The arguments eval and select share: where the questions come from, who answers, where it goes."""
+    p.add_argument("--env", help="environment id, e.g. audiogym/Mixed-v0")
+    p.add_argument("--manifest", help=manifest_help)
+    p.add_argument("--policy", default=policy, help="oracle | transcript | random | contrarian | a model folder")
+    p.add_argument(
+        "--n", type=int, default=None, help="the first N rows only (a manifest: all by default; an env: 200)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-new-tokens", type=int, default=96)
+    p.add_argument("--out", default=out)
+    p.add_argument("--force", action="store_true", help="replace what an earlier run wrote in --out")
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="accuracy, grounding and self-cognition of a policy on an env or a manifest")
-    p.add_argument("--env", help="environment id, e.g. audiogym/Mixed-v0")
-    p.add_argument("--manifest", help="a benchmark file: MMAU JSON, MMAR JSONL, MMAU-Pro parquet, or a JSONL manifest")
-    p.add_argument("--policy", default="oracle", help="oracle | transcript | random | a model folder")
-    p.add_argument(
-        "--n", type=int, default=None, help="score only the first N rows (a manifest: all by default; an env: 200)"
+    source_arguments(
+        p, "oracle", "runs/eval", "a benchmark file: MMAU JSON, MMAR JSONL, MMAU-Pro parquet, or a JSONL manifest"
     )
     p.add_argument(
         "--predictions", default=None, help="also write the rows with the model's output in the benchmark's own format"
     )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--max-new-tokens", type=int, default=96)
-    p.add_argument("--out", default="runs/eval")
-    p.add_argument("--force", action="store_true", help="replace an existing eval in --out")
     p.set_defaults(fn=cmd_eval)
     p = sub.add_parser("select", help="audio-contribution filtering: which questions need their audio")
-    p.add_argument("--env", help="environment id, e.g. audiogym/Mixed-v0")
-    p.add_argument("--manifest", help="a benchmark file or JSONL manifest")
-    p.add_argument("--policy", default="transcript", help="oracle | transcript | random | contrarian | a model folder")
-    p.add_argument("--n", type=int, default=None, help="the first N rows (a manifest: all by default; an env: 200)")
+    source_arguments(p, "transcript", "runs/select", "a benchmark file or JSONL manifest")
     p.add_argument("--samples", type=int, default=4, help="answers per item and condition")
     p.add_argument("--threshold", type=float, default=0.5, help="weak when accuracy without the audio reaches this")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--max-new-tokens", type=int, default=96)
-    p.add_argument("--out", default="runs/select")
-    p.add_argument("--force", action="store_true", help="replace an existing selection in --out")
     p.set_defaults(fn=cmd_select)
