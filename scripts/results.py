@@ -282,33 +282,50 @@ def _band(seeds: list[dict]) -> list[str]:
     return lines
 
 
-def ablation_rows(ablation: dict) -> list[tuple[str, str]]:
-    """(claim, status) per ablation arm: the default arm minus the arm, seed by seed, test split."""
+def arm_comparisons(ablation: dict) -> list[dict]:
+    """Per arm: its claim and stage, the default arm minus the arm in listen accuracy seed by seed
+    (test split), their seed-level statistics, and mean think words of the default and the arm."""
     default = {e["seed"]: e for e in ablation["arms"]["default"]}
-    rows = []
+    out = []
     for label, entries in ablation["arms"].items():
-        if label == "default" or label not in ABLATION_CLAIMS:
+        if label == "default":
             continue
-        claim, stage = ABLATION_CLAIMS[label]
-        pairs = [(default[e["seed"]], e) for e in entries if e["seed"] in default]
-        d = [
-            _by_stage(a)[stage]["test"]["accuracy_listen"] - _by_stage(b)[stage]["test"]["accuracy_listen"]
-            for a, b in pairs
+        claim, stage = ABLATION_CLAIMS.get(label, (label, "round1_rl"))
+        pairs = [
+            (_by_stage(default[e["seed"]])[stage]["test"], _by_stage(e)[stage]["test"])
+            for e in entries
+            if e["seed"] in default
         ]
-        st = seed_level(d)
-        t = st["t_interval"]
+        d = [a["accuracy_listen"] - b["accuracy_listen"] for a, b in pairs]
+        think = [sum(x) / len(x) for x in zip(*[(a["mean_think_words"], b["mean_think_words"]) for a, b in pairs])]
+        out.append(
+            {
+                "label": label,
+                "claim": claim,
+                "stage": stage,
+                "diffs": d,
+                "stats": seed_level(d),
+                "think": think or [float("nan")] * 2,
+                "known": label in ABLATION_CLAIMS,
+            }
+        )
+    return out
+
+
+def ablation_rows(ablation: dict) -> list[tuple[str, str]]:
+    """(claim, status) per ablation arm the report makes a claim about."""
+    rows = []
+    for c in arm_comparisons(ablation):
+        if not c["known"]:
+            continue
+        st, t = c["stats"], c["stats"]["t_interval"]
         verdict = "holds" if t is not None and t[0] > 0 else "not shown"
-        think = [
-            (_by_stage(a)[stage]["test"]["mean_think_words"], _by_stage(b)[stage]["test"]["mean_think_words"])
-            for a, b in pairs
-        ]
-        ta, tb = (sum(x) / len(x) for x in zip(*think))
         rows.append(
             (
-                f"{claim} ({ablation['name']}, {stage})",
+                f"{c['claim']} ({ablation['name']}, {c['stage']})",
                 f"{verdict} for listen accuracy: {100 * st['mean']:+.1f} points, 95% interval {_interval(st)}, "
-                f"{st['up']} of {st['n_seeds']} seeds better with the default; think words {ta:.1f} with the "
-                f"default, {tb:.1f} without",
+                f"{st['up']} of {st['n_seeds']} seeds better with the default; think words {c['think'][0]:.1f} with "
+                f"the default, {c['think'][1]:.1f} without",
             )
         )
     return rows
@@ -387,8 +404,7 @@ ABLATION_CLAIMS = {
 
 def render_ablation(data: dict) -> list[str]:
     """Each arm against the default arm of the same seed (per-seed differences, test split)."""
-    arms = data["arms"]
-    default = {e["seed"]: e for e in arms["default"]}
+    default = {e["seed"] for e in data["arms"]["default"]}
     how = f" Command: `{data['command']}`, on commit {data['commit']}." if data.get("command") else ""
     lines = ([data["note"], ""] if data.get("note") else []) + [
         f"Seeds {', '.join(str(s) for s in sorted(default))}; one round (T=1); each arm against the default arm of the "
@@ -397,24 +413,12 @@ def render_ablation(data: dict) -> list[str]:
         "| claim (arm) | stage | listen, per seed | mean | 95% interval | seeds up | think words, default vs arm |",
         "|---|---|---|---|---|---|---|",
     ]
-    for label, entries in arms.items():
-        if label == "default":
-            continue
-        claim, stage = ABLATION_CLAIMS.get(label, (label, "round1_rl"))
-        pairs = [(default[e["seed"]], e) for e in entries if e["seed"] in default]
-        d = [
-            _by_stage(a)[stage]["test"]["accuracy_listen"] - _by_stage(b)[stage]["test"]["accuracy_listen"]
-            for a, b in pairs
-        ]
-        s = seed_level(d)
-        think = [
-            (_by_stage(a)[stage]["test"]["mean_think_words"], _by_stage(b)[stage]["test"]["mean_think_words"])
-            for a, b in pairs
-        ]
-        ta, tb = (sum(x) / len(x) for x in zip(*think)) if think else (float("nan"), float("nan"))
+    for c in arm_comparisons(data):
+        s = c["stats"]
         lines.append(
-            f"| {claim} (`{label}`) | {stage} | {' '.join(f'{100 * x:+.1f}' for x in d)} | {100 * s['mean']:+.1f} | "
-            f"{_interval(s)} | {s['up']} up, {s['down']} down | {ta:.1f} vs {tb:.1f} |"
+            f"| {c['claim']} (`{c['label']}`) | {c['stage']} | {' '.join(f'{100 * x:+.1f}' for x in c['diffs'])} | "
+            f"{100 * s['mean']:+.1f} | {_interval(s)} | {s['up']} up, {s['down']} down | "
+            f"{c['think'][0]:.1f} vs {c['think'][1]:.1f} |"
         )
     return lines
 
