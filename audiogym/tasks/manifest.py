@@ -155,6 +155,7 @@ def _validate(path: Path, row: int, rec: Any, confine: bool = False, max_seconds
 
     if not isinstance(rec, dict):
         raise fail(f"expected a JSON object, got {type(rec).__name__}")
+    original = rec  # what the file has, for prediction files in the benchmark's own format
     audio_key = next((k for k in AUDIO_FIELDS if k in rec), None)
     if audio_key is not None and isinstance(rec[audio_key], list) and len(rec[audio_key]) == 1:
         rec = {**rec, audio_key: rec[audio_key][0]}  # MMAU-Pro lists a single clip too
@@ -209,7 +210,7 @@ def _validate(path: Path, row: int, rec: Any, confine: bool = False, max_seconds
         category=category,
         transcript=transcript if isinstance(transcript, str) else "",
         extra={k: v for k, v in rec.items() if k not in known},
-        record=rec,
+        record=original,
     )
 
 
