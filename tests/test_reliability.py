@@ -164,7 +164,7 @@ def test_a_full_disk_or_read_only_folder_is_one_line_and_exit_2(monkeypatch, cap
     def full(_args):
         raise OSError(errno.ENOSPC, "No space left on device", "/runs/tiny/cold_start_sft/model.tmp")
 
-    monkeypatch.setattr(cli, "cmd_list", full)
+    monkeypatch.setattr(cli.tasks, "cmd_list", full)  # the command's handler, where `list` is declared
     assert cli.main(["list"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device" in err and "model.tmp" in err
