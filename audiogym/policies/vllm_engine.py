@@ -188,6 +188,28 @@ def _architecture_key(model_dir: Path, dtype: str) -> str:
     return hashlib.sha1(json.dumps([arch, dtype], sort_keys=True, default=str).encode()).hexdigest()
 
 
+MAX_NUM_SEQS = 512  # sequences in one CPU decode batch
+CPU_KV_CACHE_CAP = 2 * 1024**3  # vLLM's CPU default (VLLM_CPU_KVCACHE_SPACE=2 GiB), allocated whole
+
+
+def cpu_kv_cache_bytes(model_dir: Path, dtype: str, max_model_len: int) -> int:
+    """The KV cache a full CPU batch needs: MAX_NUM_SEQS sequences of max_model_len tokens, at most
+    vLLM's 2 GiB default. vLLM allocates its KV cache whole when the engine starts, so for the tiny
+    model (1 KiB a token) the default held 2 GiB resident for the 0.5 GiB a full batch can use
+    (docs/engines.md, benchmarks/memory.py)."""
+    text = json.loads((model_dir / "config.json").read_text()).get("text_config", {})
+    head_dim = text.get("head_dim") or text["hidden_size"] // text["num_attention_heads"]
+    kv_heads = text.get("num_key_value_heads") or text["num_attention_heads"]
+    per_token = (
+        text["num_hidden_layers"]
+        * 2
+        * kv_heads
+        * head_dim
+        * torch.tensor([], dtype=getattr(torch, dtype)).element_size()
+    )
+    return int(min(CPU_KV_CACHE_CAP, per_token * max_model_len * MAX_NUM_SEQS))
+
+
 class VLLMEngine:
     """An in-process vLLM engine for one model architecture; `load_weights` gives it a model's weights."""
 
@@ -210,7 +232,6 @@ class VLLMEngine:
             raise ConfigError(f"vLLM is not installed ({INSTALL_HINT})")
         # In-process engine: weights move as tensors, no second process holds a copy.
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")  # GiB of KV cache: ample for the tiny model
         from vllm import LLM
 
         register_plugin()  # also registered as an entry point; this covers an uninstalled checkout
@@ -240,8 +261,12 @@ class VLLMEngine:
             # prompt); all of them in one decode batch and their prefills in few steps is ~1.4x
             # the throughput of vLLM's CPU defaults on 2 cores (benchmarks/generation.py).
             options.update(
-                enable_chunked_prefill=False, max_num_batched_tokens=max(32768, max_model_len), max_num_seqs=512
+                enable_chunked_prefill=False,
+                max_num_batched_tokens=max(32768, max_model_len),
+                max_num_seqs=MAX_NUM_SEQS,
             )
+            if not os.environ.get("VLLM_CPU_KVCACHE_SPACE"):  # the user's setting (GiB) wins
+                options["kv_cache_memory_bytes"] = cpu_kv_cache_bytes(self.model_dir, dtype, max_model_len)
         self.llm = LLM(model=str(self.model_dir), **options)
         self.loaded: Any = None  # which model's weights are in the engine (a tag chosen by the caller)
 

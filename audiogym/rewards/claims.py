@@ -26,7 +26,7 @@ from audiogym.tasks.registry import claim_spec, claim_specs, read_measured
 
 # English: a negator up to two words before; Chinese: right before, within the same clause.
 NEGATION_RE = re.compile(
-    r"(?:\b(?:not|no|never|neither|nor|without|rather than|instead of|unlike)\b|n't)"
+    r"(?:\b(?:not|no|never|neither|nor|nothing|without|rather than|instead of|unlike)\b|n't)"
     r"\W{0,3}(?:[A-Za-z0-9']+\W+){0,2}$|(?:不是|没有|并非|而非|不)[^，。,.;；:：\s]{0,2}$"
 )
 NUM_WORDS = {
@@ -54,8 +54,15 @@ NUM_WORDS = {
     "七": 7,
     "八": 8,
 }
-_NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])|\b(?:one|two|three|four|five|six|seven|eight)\b")
+_NUMBER_RE = re.compile(
+    r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])|\b(?:one|two|three|four|five|six|seven|eight)s?\b|\bonce\b|\btwice\b"
+)
 _DISJUNCTION_RE = re.compile(r"\bor\b|\beither\b|\bsomewhere between\b|(?<!\d)/(?!\d)|或|还是")
+# Uncertainty with alternatives ("the beats might group in twos or in fours", "maybe 4.4, maybe 2.4")
+# commits to nothing, even when only one of the alternatives is a value the phrasings read.
+_UNSURE_RE = re.compile(
+    r"\b(?:might|may|could|perhaps|possibly|maybe|probably|unsure|not sure|hard to tell)\b|可能|也许|或许"
+)
 # "2.4 syllables" stays one sentence; the guard skips, in one test, every character that ends none
 _SENTENCE_END = re.compile(r"(?=[.!?;。！？；\n])(?:[.!?;](?=\s|$)|[。！？；\n])")
 
@@ -91,6 +98,9 @@ def _value(spec: ClaimSpec, m: re.Match, const: Any) -> Any:
 
 def _hedged(spec: ClaimSpec, sentence: str, found: dict[Any, Claim]) -> bool:
     """The sentence names several values of this attribute: listed alternatives commit to none."""
+    unsure = len(_UNSURE_RE.findall(sentence))
+    if unsure and (unsure > 1 or _DISJUNCTION_RE.search(sentence)):  # "maybe 4.4 a second, maybe 2.4"
+        return True
     if spec.numeric:
         return len(found) > 1 or (len(set(_NUMBER_RE.findall(sentence))) > 1 and bool(_DISJUNCTION_RE.search(sentence)))
     named = set(found)
@@ -120,7 +130,9 @@ def read_claims(think: str) -> tuple[list[Claim], set[str]]:
     for spec in claim_specs():
         if not spec.trigger_re.search(text):
             continue
-        by_sentence: dict[int, dict[Any, Claim]] = {}
+        # every match is kept (not one per value): "the tone is brassy, the overtones are stronger
+        # than the fundamental" holds an echo and evidence for the same value, read separately
+        by_sentence: dict[int, dict[Any, list[Claim]]] = {}
         for pat, const in spec.compiled:
             for m in pat.finditer(text):
                 if NEGATION_RE.search(text[max(0, m.start() - 24) : m.start()]):
@@ -128,15 +140,30 @@ def read_claims(think: str) -> tuple[list[Claim], set[str]]:
                 v = _value(spec, m, const)
                 if v is not None:
                     claim = Claim(spec.key, v, m.group(0), m.start(), m.end())
-                    by_sentence.setdefault(bisect.bisect_right(ends, m.start()), {}).setdefault(v, claim)
+                    by_sentence.setdefault(bisect.bisect_right(ends, m.start()), {}).setdefault(v, []).append(claim)
         for i, found in sorted(by_sentence.items()):
             if spec.compound and set(spec.compound) & set(found):
                 found = {v: c for v, c in found.items() if v in spec.compound}  # rise+fall is one shape
             if _hedged(spec, text[bounds[i] : bounds[i + 1]], found):
                 hedges.add(i)
                 hedged_keys.add(spec.key)
-            per_sentence.setdefault(i, []).extend(found.values())
-    return [c for i, cs in sorted(per_sentence.items()) if i not in hedges for c in cs], hedged_keys
+            per_sentence.setdefault(i, []).extend(c for cs in found.values() for c in _distinct(cs))
+    claims = [c for i, cs in sorted(per_sentence.items()) if i not in hedges for c in cs]
+    # Weighing values and then committing is reasoning: a key hedged in one sentence and committed
+    # to in another counts as the commitment (right or wrong), not as a hedge.
+    return claims, hedged_keys - {c.key for c in claims}
+
+
+def _distinct(claims: list[Claim]) -> list[Claim]:
+    """Matches of one value in one sentence, less those inside another match (two patterns, one phrase)."""
+    return [
+        c
+        for c in claims
+        if not any(
+            o is not c and o.start <= c.start and c.end <= o.end and (o.start, o.end) != (c.start, c.end)
+            for o in claims
+        )
+    ] or claims[:1]
 
 
 def _norm(s: str) -> str:

@@ -86,7 +86,7 @@ def evidence_patterns() -> dict[str, re.Pattern]:
 # Matched against lowercased text: reasoning from the words, not the sound. Every English cue starts
 # at a word boundary, tested once before the branches (the Chinese ones behind a first-character guard).
 _SURROGATE_EN = (
-    r"lyrics?\b|transcript\w*|captions?\b|subtitles?\b|the (?:spoken )?words\b|the text\b|spoken content\b"
+    r"lyrics?\b|transcript\w*|captions?\b|subtitles?\b|the (?:spoken )?words\b(?! (?:come|comes|came|coming|tumble|tumbling|pour|pouring|spill|spilling|rush|rushing|race|racing|fly|flying|flow|flowing|run|running|drag|dragging|crawl|crawling|arrive|arriving)\b)|the text\b|spoken content\b"
     r"|what (?:is|was|gets) (?:said|sung|spoken)\b|what (?:he|she|they|the \w+) (?:says|said|sings|sang|talks about|means)\b"
     r"|(?:he|she|they|the (?:speaker|singer|narrator|announcer|voice|song|verse|lines?|caption|text))"
     r" (?:says|said|mentions|mentioned|states|sings|sang|tells|told|explains|describes|talks about|introduces"

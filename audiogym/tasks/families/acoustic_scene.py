@@ -148,6 +148,10 @@ CLAIMS = (
         "reverberant",
         patterns=(
             (
+                r"\b(?:big|large|huge|vast|cavernous|enormous) (?:space|room|hall|church|cathedral|chamber)\b|\bring(?:s|ing)? on\b",
+                True,
+            ),
+            (
                 r"\b(?:long|strong|lots of|heavy|big) (?:reverb\w*|echo\w*)|\b(?:reverberation|echo|reverb) tails?\b|\breverberant\b|\bechoing\b|\brings? on\b|\bcavernous\b|混响很?[强长大]|很长的混响|长长的回声",
                 True,
             ),
@@ -156,12 +160,32 @@ CLAIMS = (
                 False,
             ),
         ),
-        triggers=("reverb", "echo", "dry", "decay", "ring", "cavernous", "dead", "混响", "回声", "干"),
+        triggers=(
+            "big",
+            "large",
+            "huge",
+            "vast",
+            "enormous",
+            "reverb",
+            "echo",
+            "dry",
+            "decay",
+            "ring",
+            "cavernous",
+            "dead",
+            "混响",
+            "回声",
+            "干",
+        ),
         derive=lambda f: f["scene"] == "reverberant hall" if "scene" in f else None,
     ),
     ClaimSpec(
         "scene",
         patterns=(
+            (
+                "\\bwater (?:drumming|dripping|falling|pattering|splashing|running down)\\b|\\bdrumming on (?:a|the) (?:roof|window|pavement)\\b",
+                "rain",
+            ),
             (
                 r"\btraffic\b|\brumble\b|\bhorns? (?:honk|blar)\w*|\b(?:car )?horns?\b|\bhonk\w*|\b(?:passing )?cars?\b|\bengine noise\b|\bsirens?\b|交通|汽车|喇叭|车流",
                 "street",
@@ -178,6 +202,8 @@ CLAIMS = (
             (r"\bhiss\w*\b[^.;]{0,50}?\b(?:clicks?|ticks?|drops?|droplets?|patter\w*)\b", "rain"),
         ),
         triggers=(
+            "water",
+            "drumming",
             "traffic",
             "rumble",
             "horn",

@@ -101,6 +101,10 @@ CLAIMS = (
         "event_count",
         patterns=(
             (
+                r"\b(?:that|which|this) makes (\d+|one|two|three|four|five|six|seven|eight)\b|\b(\d+|one|two|three|four|five|six|seven|eight) in all\b",
+                None,
+            ),
+            (
                 r"\b(\d|one|two|three|four|five|six|seven|eight)\s+(?:separate\s+|distinct\s+|sharp\s+|clear\s+|short\s+)?(?:knocks?|beeps?|events?|hits?|taps?|bursts?|onsets?|transients?|clicks?)\b",
                 None,
             ),
@@ -116,6 +120,8 @@ CLAIMS = (
             (r"([一二两三四五六七八\d])\s*[声下次]", None),
         ),
         triggers=(
+            "makes",
+            "in all",
             "knock",
             "beep",
             "event",

@@ -61,6 +61,14 @@ CLAIMS = (
         "final_pitch",
         patterns=(
             (
+                r"\bends? (?:on|with) (?:a |an )?(?:upturn|uptick|upswing|upward turn|lift)\b",
+                "rising",
+            ),
+            (
+                r"\bends? (?:on|with) (?:a |an )?(?:downturn|downswing|downward turn|drop|dip)\b",
+                "falling",
+            ),
+            (
                 r"\bris\w*[^.;]{0,30}?\bat the end\b|\brising (?:final )?intonation|\bends? (?:on|with) (?:a |an )?(?:rise|rising|upward)|\b(?:goes|glides?|moves|turns|swings) up(?:ward)?\b[^.;]{0,40}?\b(?:last|final|end)|\b(?:last|final|end\w*|close)\b[^.;]{0,40}?\b(?:rises?|rising|goes up|climbs?|glides? upward|upward)\b|\bend\w*\W{0,3}(?:\w+\W+){0,2}up\b|\bintonation rises\b|句尾上扬|升调|音高升高|上扬",
                 "rising",
             ),
@@ -86,6 +94,8 @@ CLAIMS = (
             ),
         ),
         triggers=(
+            "upturn",
+            "downturn",
             "at the end",
             "intonation",
             "ends",

@@ -101,6 +101,19 @@ CLAIMS = (
         "contour",
         patterns=(
             (
+                r"\bpeaks? (?:in|around|near|at) the middle\b|\b(?:tops? out|reaches? (?:its|a) (?:peak|top|high point))\b",
+                "arch",
+            ),
+            (r"\bbottoms? out\b|\b(?:dips?|sags?) (?:in|around|near) the middle\b", "valley"),
+            (
+                r"\b(?:keeps?|kept) (?:stepping|going|climbing|moving) (?:up|upward|upwards)\b|\b(?:climbs?|rises?|goes up) all the way\b",
+                "ascending",
+            ),
+            (
+                r"\b(?:keeps?|kept) (?:stepping|going|falling|moving|sinking) (?:down|downward|downwards)\b|\b(?:sinks?|falls?|goes down) all the way\b",
+                "descending",
+            ),
+            (
                 r"\barch\b|\b(?:rises?|climbs?) to a (?:peak|high point)|\bhigh point in the middle|\bpeak in the middle|\bup,? (?:and )?then down\b|\bup and (?:then )?down\b|\b(?:ris\w*|climb\w*|goes up|ascend\w*)\b[^.;]{0,60}?\b(?:then|before|and)\b[^.;]{0,30}?\b(?:falls?|drops?|descends?|comes? (?:back )?down|goes (?:back )?down|sinks?)|先升后降|拱形",
                 "arch",
             ),
@@ -126,6 +139,13 @@ CLAIMS = (
             ),
         ),
         triggers=(
+            "peak",
+            "top",
+            "bottom",
+            "sag",
+            "dip",
+            "stepping",
+            "all the way",
             "arch",
             "peak",
             "valley",

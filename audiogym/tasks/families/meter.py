@@ -65,6 +65,16 @@ CLAIMS = (
         "beats_per_bar",
         patterns=(
             (
+                r"\b(?:strong|heavy|loud|accented|big|hard|stressed)\b[^.;]{0,40}?\b(?:then|followed by|and|plus|before)\b[^.;]{0,12}?\b(?:two|2)\b[^.;]{0,14}?\b(?:light|lighter|weak|weaker|soft|softer|quiet|quieter|small|smaller|unaccented|unstressed)",
+                3,
+            ),
+            (
+                r"\b(?:strong|heavy|loud|accented|big|hard|stressed)\b[^.;]{0,40}?\b(?:then|followed by|and|plus|before)\b[^.;]{0,12}?\b(?:three|3)\b[^.;]{0,14}?\b(?:light|lighter|weak|weaker|soft|softer|quiet|quieter|small|smaller|unaccented|unstressed)",
+                4,
+            ),
+            (r"\bone,? two,? three,? one\b|\boom[- ]pah[- ]pah\b(?![- ]pah)", 3),
+            (r"\bone,? two,? three,? four\b|\boom[- ]pah[- ]pah[- ]pah\b", 4),
+            (
                 r"\bin (three|four|3|4)s\b|\bgroups? of (three|four|3|4)\b|\b([34])/4\b|\bevery (third|fourth) beat",
                 None,
             ),
@@ -80,6 +90,14 @@ CLAIMS = (
             (r"每小节有?\s*([三四34])\s*拍|([三四34])拍一小节", None),
         ),
         triggers=(
+            "strong",
+            "heavy",
+            "loud",
+            "accent",
+            "stress",
+            "one, two",
+            "one two",
+            "oom",
             "in three",
             "in four",
             "in 3",

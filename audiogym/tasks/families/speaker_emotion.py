@@ -119,18 +119,40 @@ CLAIMS = (
     ClaimSpec(
         "tremor",
         patterns=(
+            (r"\bvoice (?:is |sounds |stays |remains |holds )?(?:steady|stable|firm|even|unwavering)\b", False),
             (r"\bno tremor\b|\bsteady pitch\b|\bwithout (?:a )?tremor\b|没有颤抖|不颤抖", False),
             (
                 r"\btremor\b|\btrembl\w*|\bwaver\w*|\bshaky\b|\bshak(?:es|ing)\b|\bquaver\w*|\bwobbl\w*|颤抖|发颤|颤音",
                 True,
             ),
         ),
-        triggers=("tremor", "trembl", "waver", "shak", "quaver", "wobbl", "steady pitch", "颤"),
+        triggers=(
+            "steady",
+            "stable",
+            "firm",
+            "unwavering",
+            "tremor",
+            "trembl",
+            "waver",
+            "shak",
+            "quaver",
+            "wobbl",
+            "steady pitch",
+            "颤",
+        ),
         value_words={"trembling": True, "shaky": True, "steady": False},
     ),
     ClaimSpec(
         "pitch_range",
         patterns=(
+            (
+                r"\bpitch (?:jumps|swings|moves|leaps|bounces|goes|darts|flies) (?:around|all over|up and down|about)\b",
+                "wide",
+            ),
+            (
+                r"\bpitch (?:hardly|barely|scarcely|never) (?:moves|changes|varies|shifts)\b|\bflat,? (?:\w+ )?(?:pitch|voice)\b",
+                "narrow",
+            ),
             (
                 r"\b(wide|narrow|broad|small|limited|big|large)[, ]+(?:\w+[, ]+){0,2}?(?:pitch )?range\b|\brange is (wide|narrow)\b",
                 None,
@@ -138,7 +160,7 @@ CLAIMS = (
             (r"\blarge pitch swings\b|音域宽|起伏大", "wide"),
             (r"\bmonoton\w*|音域窄|单调", "narrow"),
         ),
-        triggers=("range", "pitch swings", "monoton", "音域", "单调", "起伏"),
+        triggers=("pitch", "range", "pitch swings", "monoton", "音域", "单调", "起伏"),
         value_words={"wide": "wide", "narrow": "narrow"},
         synonyms={"broad": "wide", "big": "wide", "large": "wide", "small": "narrow", "limited": "narrow"},
     ),

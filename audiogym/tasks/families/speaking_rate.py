@@ -63,6 +63,10 @@ CLAIMS = (
         "syllables_per_s",
         patterns=(
             (
+                r"\b(?:words?|syllables?|speech|talk\w*|speak\w*|says?|voice|speaker)\b[^.;]{0,30}?\b(\d+(?:\.\d+)?)\s*(?:\w+\s+)?(?:a|per|each|every) second",
+                None,
+            ),
+            (
                 r"(\d+(?:\.\d+)?)\s*syllables?\s*(?:per|a|each|every)\s*second|(\d+(?:\.\d+)?)\s*syllables?\s*/\s*s\b",
                 None,
             ),
@@ -73,12 +77,25 @@ CLAIMS = (
             (r"每秒\s*(?:大约|约)?\s*(\d+(?:\.\d+)?)\s*个?音节|(\d+(?:\.\d+)?)\s*个音节每秒", None),
             (r"\bsyllabl\w*\)?[^.;]{0,40}?\b(\d+(?:\.\d+)?)\s*hz\b", None),
         ),
-        triggers=("syllable", "音节"),
+        triggers=("second", "syllable", "音节"),
         tolerance=0.25,
     ),
     ClaimSpec(
         "rate_class",
         patterns=(
+            (
+                r"\btakes? (?:his|her|their) time\b|\b(?:leisurely|drawn[- ]out|unhurried|sluggish|dragging|plodding|measured)\b[^.;]{0,20}?\b(?:delivery|pace|speech|talk\w*|speak\w*|voice|rhythm)\b",
+                "slow",
+            ),
+            (
+                r"\b(?:rushed|hurried|quick-fire|rapid-fire|breathless|racing)\b[^.;]{0,20}?\b(?:delivery|pace|speech|talk\w*|speak\w*|voice)\b|\bwords? (?:tumble|pour|spill|rush|race|fly|tumbling|pouring|spilling|rushing|racing|flying) out\b",
+                "fast",
+            ),
+            (
+                r"\b(?:everyday|conversational|ordinary|average|natural|normal|comfortable|typical) (?:\w+ )?(?:pace|speed|tempo|rate)\b|\bneither (?:rushed|fast|quick|hurried) nor (?:dragging|slow|sluggish)\b|\bneither (?:slow|dragging) nor (?:rushed|fast|quick|hurried)\b",
+                "normal",
+            ),
+            (r"\bwords? (?:come|comes|coming|are coming) (?:out )?(slowly|quickly|fast|rapidly)\b", None),
             (
                 r"\b(slow|normal|moderate|fast|rapid)\s+(?:speaking rate|speech rate|rate of speech|pace of speech)\b|\bspeaking rate is (slow|normal|moderate|fast)\b|\bspeaking (slowly|quickly|fast)\b",
                 None,
@@ -88,8 +105,32 @@ CLAIMS = (
                 None,
             ),
         ),
-        triggers=("rate", "speech", "speaking", "delivery", "talking", "pace", "语速"),
+        triggers=(
+            "time",
+            "leisurely",
+            "drawn",
+            "rushed",
+            "hurried",
+            "tumble",
+            "pour",
+            "spill",
+            "words",
+            "neither",
+            "ordinary",
+            "everyday",
+            "conversational",
+            "natural",
+            "average",
+            "rate",
+            "speech",
+            "speaking",
+            "delivery",
+            "talking",
+            "pace",
+            "语速",
+        ),
         synonyms={
+            "rapidly": "fast",
             "rapid": "fast",
             "quickly": "fast",
             "slowly": "slow",

@@ -61,21 +61,55 @@ def pitch_grounded(task: AudioTask, facts: dict) -> str:
 CLAIMS = (
     ClaimSpec(
         "pitch_class",
-        patterns=((r"\b(low|medium|high)(?:-| )pitched\b|\b(low|deep|high)\s+voice\b|(低|高)音调的?声音", None),),
-        triggers=("pitched", "voice", "音调"),
-        synonyms={"deep": "low", "低": "low", "高": "high"},
+        patterns=(
+            (
+                r"\b(deep|booming|baritone|bass|gravelly|rumbling|squeaky|shrill|piping|childlike|child-like|soprano|reedy)\b(?:[, ]+\w+){0,2}?[, ]+voice\b",
+                None,
+            ),
+            (
+                r"\bvoice (?:sits|is|lies) (?:down |up )?(?:in|at) (?:the |a )?(bass|baritone|treble|soprano|middle|mid)\b",
+                None,
+            ),
+            (
+                r"\b(?:middle|mid)[- ](?:of the )?range\b|\bmiddle of the range\b",
+                "medium",
+            ),
+            (r"\b(low|medium|high)(?:-| )pitched\b|\b(low|deep|high)\s+voice\b|(低|高)音调的?声音", None),
+        ),
+        triggers=("voice", "range", "mid", "pitched", "voice", "音调"),
+        synonyms={
+            "booming": "low",
+            "baritone": "low",
+            "bass": "low",
+            "gravelly": "low",
+            "rumbling": "low",
+            "squeaky": "high",
+            "shrill": "high",
+            "piping": "high",
+            "childlike": "high",
+            "child-like": "high",
+            "soprano": "high",
+            "treble": "high",
+            "reedy": "high",
+            "middle": "medium",
+            "mid": "medium",
+            "deep": "low",
+            "低": "low",
+            "高": "high",
+        },
         aliases=("pitch_level",),
         value_words={"low": "low", "medium": "medium", "high": "high"},
     ),  # SpeakerEmotion's name for it
     ClaimSpec(
         "f0_hz",
         patterns=(
+            (r"(\d{2,4})\s*(?:cycles|vibrations|times|oscillations) (?:a|per|each|every) second", None),
             (
                 r"(?:fundamental|pitch|f0|voice|speaker|frequency)[^.;]{0,40}?(\d{2,4})\s*hz\b|基频[^。]{0,10}?(\d{2,4})\s*赫兹",
                 None,
             ),
         ),
-        triggers=("hz", "赫兹"),
+        triggers=("cycles", "vibrations", "oscillations", "times", "hz", "赫兹"),
         tolerance=0.2,
     ),
 )
