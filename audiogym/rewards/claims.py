@@ -96,7 +96,7 @@ def _value(spec: ClaimSpec, m: re.Match, const: Any) -> Any:
     return spec.synonyms.get(raw, raw)
 
 
-def _hedged(spec: ClaimSpec, sentence: str, found: dict[Any, Claim]) -> bool:
+def _hedged(spec: ClaimSpec, sentence: str, found: dict[Any, list[Claim]]) -> bool:
     """The sentence names several values of this attribute: listed alternatives commit to none."""
     unsure = len(_UNSURE_RE.findall(sentence))
     if unsure and (unsure > 1 or _DISJUNCTION_RE.search(sentence)):  # "maybe 4.4 a second, maybe 2.4"
