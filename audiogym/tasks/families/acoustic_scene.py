@@ -182,6 +182,7 @@ CLAIMS = (
     ClaimSpec(
         "scene",
         patterns=(
+            ("\\b(?:barely|hardly) any (?:noise|sound)\\b|\\bhushed\\b", "quiet room"),
             (
                 "\\bwater (?:drumming|dripping|falling|pattering|splashing|running down)\\b|\\bdrumming on (?:a|the) (?:roof|window|pavement)\\b",
                 "rain",
@@ -202,6 +203,9 @@ CLAIMS = (
             (r"\bhiss\w*\b[^.;]{0,50}?\b(?:clicks?|ticks?|drops?|droplets?|patter\w*)\b", "rain"),
         ),
         triggers=(
+            "barely",
+            "hardly",
+            "hushed",
             "water",
             "drumming",
             "traffic",

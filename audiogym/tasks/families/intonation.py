@@ -61,6 +61,14 @@ CLAIMS = (
         "final_pitch",
         patterns=(
             (
+                "\\b(?:last|final) (?:syllable|word|note|sound)\\b[^.;]{0,20}?\\b(?:pitched|goes|turns|swings|moves|is|tilts|curls|kicks) up(?:ward)?\\b",
+                "rising",
+            ),
+            (
+                "\\b(?:last|final) (?:syllable|word|note|sound)\\b[^.;]{0,20}?\\b(?:pitched|goes|turns|swings|moves|is|tilts|curls) down(?:ward)?\\b",
+                "falling",
+            ),
+            (
                 r"\bends? (?:on|with) (?:a |an )?(?:upturn|uptick|upswing|upward turn|lift)\b",
                 "rising",
             ),
@@ -94,6 +102,7 @@ CLAIMS = (
             ),
         ),
         triggers=(
+            "syllable",
             "upturn",
             "downturn",
             "at the end",

@@ -101,6 +101,22 @@ CLAIMS = (
         "contour",
         patterns=(
             (
+                "\\b(?:down|sinks?|dips?|drops?|falls?)\\b[^.;]{0,20}?\\binto a (?:dip|trough|hollow)\\b|\\b(?:dip|trough|hollow)\\b[^.;]{0,20}?\\b(?:back up|up again)\\b",
+                "valley",
+            ),
+            (
+                "\\b(?:up|climbs?|rises?)\\b[^.;]{0,20}?\\b(?:to|into) a (?:peak|top|crest|summit)\\b|\\b(?:peak|crest|summit)\\b[^.;]{0,20}?\\b(?:back down|down again)\\b",
+                "arch",
+            ),
+            (
+                "\\bstarts? (?:low|at the bottom) and (?:finish|end)\\w* (?:high|at the top)\\b|\\b(?:walk|walks|walking|step|steps|inch|inches|inching|creep|creeps) (?:up|upward|upwards)\\b",
+                "ascending",
+            ),
+            (
+                "\\bstarts? (?:high|at the top) and (?:finish|end)\\w* (?:low|at the bottom)\\b|\\b(?:walk|walks|walking|step|steps|inch|inches|inching|creep|creeps) (?:down|downward|downwards)\\b",
+                "descending",
+            ),
+            (
                 r"\bpeaks? (?:in|around|near|at) the middle\b|\b(?:tops? out|reaches? (?:its|a) (?:peak|top|high point))\b",
                 "arch",
             ),
@@ -139,6 +155,15 @@ CLAIMS = (
             ),
         ),
         triggers=(
+            "into a",
+            "trough",
+            "hollow",
+            "crest",
+            "summit",
+            "starts",
+            "walk",
+            "inch",
+            "creep",
             "peak",
             "top",
             "bottom",

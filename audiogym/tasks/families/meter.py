@@ -64,6 +64,8 @@ CLAIMS = (
     ClaimSpec(
         "beats_per_bar",
         patterns=(
+            ("\\b(?:one|1)[-, ]+(?:two|2)[-, ]+(?:three|3)[-, ]+(?:one|1)\\b", 3),
+            ("\\b(?:one|1)[-, ]+(?:two|2)[-, ]+(?:three|3)[-, ]+(?:four|4)\\b", 4),
             (
                 r"\b(?:strong|heavy|loud|accented|big|hard|stressed)\b[^.;]{0,40}?\b(?:then|followed by|and|plus|before)\b[^.;]{0,12}?\b(?:two|2)\b[^.;]{0,14}?\b(?:light|lighter|weak|weaker|soft|softer|quiet|quieter|small|smaller|unaccented|unstressed)",
                 3,
@@ -90,6 +92,9 @@ CLAIMS = (
             (r"每小节有?\s*([三四34])\s*拍|([三四34])拍一小节", None),
         ),
         triggers=(
+            "1-2",
+            "1, 2",
+            "1 2",
             "strong",
             "heavy",
             "loud",

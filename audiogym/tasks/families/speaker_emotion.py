@@ -119,6 +119,7 @@ CLAIMS = (
     ClaimSpec(
         "tremor",
         patterns=(
+            ("\\bno (?:wobble|tremble|tremor|shake|shaking|quaver|quiver)\\b", False),
             (r"\bvoice (?:is |sounds |stays |remains |holds )?(?:steady|stable|firm|even|unwavering)\b", False),
             (r"\bno tremor\b|\bsteady pitch\b|\bwithout (?:a )?tremor\b|没有颤抖|不颤抖", False),
             (
@@ -127,6 +128,9 @@ CLAIMS = (
             ),
         ),
         triggers=(
+            "wobble",
+            "tremble",
+            "quiver",
             "steady",
             "stable",
             "firm",

@@ -84,6 +84,14 @@ CLAIMS = (
         "rate_class",
         patterns=(
             (
+                "\\bspeaks? (?:\\w+ )?(slowly|quickly|fast|rapidly)\\b|\\bat a (normal|slow|fast|quick|moderate|brisk|leisurely|average|typical) (?:speed|pace|rate|clip)\\b",
+                None,
+            ),
+            (
+                "\\b(?:speech|speaking|talking) (?:rate|speed|pace) is (?:\\w+ )?(average|normal|typical|ordinary|moderate|slow|fast|quick|high|low)\\b",
+                None,
+            ),
+            (
                 r"\btakes? (?:his|her|their) time\b|\b(?:leisurely|drawn[- ]out|unhurried|sluggish|dragging|plodding|measured)\b[^.;]{0,20}?\b(?:delivery|pace|speech|talk\w*|speak\w*|voice|rhythm)\b",
                 "slow",
             ),
@@ -106,6 +114,10 @@ CLAIMS = (
             ),
         ),
         triggers=(
+            "speaks",
+            "speak",
+            "speed",
+            "clip",
             "time",
             "leisurely",
             "drawn",
@@ -130,6 +142,13 @@ CLAIMS = (
             "语速",
         ),
         synonyms={
+            "average": "normal",
+            "typical": "normal",
+            "ordinary": "normal",
+            "high": "fast",
+            "low": "slow",
+            "leisurely": "slow",
+            "brisk": "fast",
             "rapidly": "fast",
             "rapid": "fast",
             "quickly": "fast",

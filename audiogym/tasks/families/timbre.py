@@ -100,6 +100,7 @@ CLAIMS = (
     ClaimSpec(
         "timbre",
         patterns=(
+            ("\\bstruck\\b[^.;]{0,30}?\\bfades?\\b|\\bfades? (?:right|straight) away\\b", "plucked"),
             (
                 r"\b(?:picked|plucked|pizzicato|strummed|twanged|twangy)\b|\bdecay\w* (?:fast|rapidly|quickly|at once)\b|\b(?:rings?|ringing) (?:and|then) (?:decays?|dies?|fades?)\b",
                 "plucked",
@@ -133,6 +134,8 @@ CLAIMS = (
             ),
         ),
         triggers=(
+            "struck",
+            "fade",
             "picked",
             "pizzicato",
             "strum",

@@ -63,6 +63,14 @@ CLAIMS = (
         "pitch_class",
         patterns=(
             (
+                "\\bpitched (?:in|at|around) the middle\\b|\\bneither (?:a )?high nor (?:a )?low\\b|\\bneither (?:a )?low nor (?:a )?high\\b",
+                "medium",
+            ),
+            (
+                "\\bvoice (?:is|sounds|seems) (?:\\w+ )?(deep|booming|gravelly|rumbly|squeaky|shrill|piping|high|low)\\b|\\b(rumbly)\\b(?:[, ]+[\\w']+){0,2}?[, ]+voice\\b",
+                None,
+            ),
+            (
                 r"\b(deep|booming|baritone|bass|gravelly|rumbling|squeaky|shrill|piping|childlike|child-like|soprano|reedy)\b(?:[, ]+\w+){0,2}?[, ]+voice\b",
                 None,
             ),
@@ -76,8 +84,9 @@ CLAIMS = (
             ),
             (r"\b(low|medium|high)(?:-| )pitched\b|\b(low|deep|high)\s+voice\b|(低|高)音调的?声音", None),
         ),
-        triggers=("voice", "range", "mid", "pitched", "voice", "音调"),
+        triggers=("pitched", "neither", "rumbly", "voice", "range", "mid", "pitched", "voice", "音调"),
         synonyms={
+            "rumbly": "low",
             "booming": "low",
             "baritone": "low",
             "bass": "low",
