@@ -148,7 +148,6 @@ CLAIMS = (
             "high": "fast",
             "low": "slow",
             "leisurely": "slow",
-            "brisk": "fast",
             "rapidly": "fast",
             "rapid": "fast",
             "quickly": "fast",
