@@ -41,6 +41,12 @@ class ClaimSpec:
     - `value_words`: words that name a value on their own (a regex matched as a whole word -> the
       value), so that a sentence listing several of them ("major, minor or diminished chords") is
       read as a hedge, not a claim.
+    - `anchors` and `lexicon`: a claim in any word order. A clause (up to a comma or a sentence end)
+      that holds an anchor (a plain word that says the clause is about this attribute: "end",
+      "inflection") and a word of one value's lexicon (regexes: "upward", "lifts?") claims that
+      value ("an upward inflection at the end", "at the end it lifts"). Phrase lists miss the next
+      listener's wording; this reads it (benchmarks/grounding_wording.py). A clause with words of
+      two values claims both, which the sentence's hedge test then reads as no commitment.
     """
 
     key: str
@@ -54,6 +60,8 @@ class ClaimSpec:
     compound: tuple[Any, ...] = ()
     derive: Callable[[dict[str, Any]], Any] | None = None
     value_words: dict[str, Any] = field(default_factory=dict)
+    anchors: tuple[str, ...] = ()
+    lexicon: dict[Any, tuple[str, ...]] = field(default_factory=dict)
     compiled: tuple[tuple[re.Pattern, Any], ...] = field(init=False, repr=False, compare=False)
     trigger_re: re.Pattern = field(init=False, repr=False, compare=False)  # any trigger, in one C-level scan
     compiled_words: tuple[tuple[re.Pattern, Any], ...] = field(init=False, repr=False, compare=False)
@@ -61,8 +69,12 @@ class ClaimSpec:
     def __post_init__(self) -> None:
         if not self.triggers:
             raise ConfigError(f"claim spec {self.key!r}: needs at least one trigger word")
-        object.__setattr__(self, "compiled", tuple((re.compile(p), v) for p, v in self.patterns))
-        object.__setattr__(self, "trigger_re", re.compile("|".join(re.escape(t) for t in self.triggers)))
+        if bool(self.anchors) != bool(self.lexicon):
+            raise ConfigError(f"claim spec {self.key!r}: anchors and lexicon go together")
+        patterns = self.patterns + tuple((clause_pattern(self.anchors, words), v) for v, words in self.lexicon.items())
+        object.__setattr__(self, "compiled", tuple((re.compile(p), v) for p, v in patterns))
+        triggers = self.triggers + self.anchors
+        object.__setattr__(self, "trigger_re", re.compile("|".join(re.escape(t) for t in triggers)))
         object.__setattr__(
             self,
             "compiled_words",
@@ -76,6 +88,15 @@ class ClaimSpec:
     @property
     def fact_keys(self) -> tuple[str, ...]:
         return (self.key,) + self.aliases
+
+
+def clause_pattern(anchors: tuple[str, ...], words: tuple[str, ...]) -> str:
+    """An anchor and one of `words` in either order within a clause (no comma or sentence end between)
+    and no negation between them ("the level doesn't rise" claims nothing)."""
+    a = r"\b(?:" + "|".join(re.escape(w) for w in anchors) + r")\b"
+    v = r"\b(?:" + "|".join(words) + r")\b"
+    gap = r"(?:(?!\b(?:not|no|never|nor|neither|without)\b|n't)[^.;,!?:\n]){0,50}?"
+    return rf"{a}{gap}{v}|{v}{gap}{a}"
 
 
 def check_choice(name: str, value: Any, allowed: tuple) -> None:

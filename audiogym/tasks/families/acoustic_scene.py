@@ -182,6 +182,10 @@ CLAIMS = (
     ClaimSpec(
         "scene",
         patterns=(
+            (
+                "\\b(?:very|really|quite|totally|completely) (?:quiet|still|silent) (?:space|room|place|setting|interior)\\b",
+                "quiet room",
+            ),
             ("\\b(?:barely|hardly) any (?:noise|sound)\\b|\\bhushed\\b", "quiet room"),
             (
                 "\\bwater (?:drumming|dripping|falling|pattering|splashing|running down)\\b|\\bdrumming on (?:a|the) (?:roof|window|pavement)\\b",
@@ -203,6 +207,9 @@ CLAIMS = (
             (r"\bhiss\w*\b[^.;]{0,50}?\b(?:clicks?|ticks?|drops?|droplets?|patter\w*)\b", "rain"),
         ),
         triggers=(
+            "quiet",
+            "still",
+            "silent",
             "barely",
             "hardly",
             "hushed",

@@ -154,6 +154,27 @@ CLAIMS = (
                 "descending",
             ),
         ),
+        anchors=("line", "melody", "tune", "phrase", "notes", "contour"),
+        lexicon={
+            "ascending": (
+                "upward",
+                "upwards",
+                "ascends",
+                "ascending",
+                "higher and higher",
+                "climbs steadily",
+                "rises steadily",
+            ),
+            "descending": (
+                "downward",
+                "downwards",
+                "descends",
+                "descending",
+                "lower and lower",
+                "falls steadily",
+                "sinks steadily",
+            ),
+        },
         triggers=(
             "into a",
             "trough",

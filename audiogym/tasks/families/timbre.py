@@ -100,6 +100,10 @@ CLAIMS = (
     ClaimSpec(
         "timbre",
         patterns=(
+            (
+                "\\bdies? (?:off |out |away )?(?:quickly|fast|at once|right away|immediately)\\b|\\b(?:guitar|harp|banjo|mandolin|lute|harpsichord)\\b",
+                "plucked",
+            ),
             ("\\bstruck\\b[^.;]{0,30}?\\bfades?\\b|\\bfades? (?:right|straight) away\\b", "plucked"),
             (
                 r"\b(?:picked|plucked|pizzicato|strummed|twanged|twangy)\b|\bdecay\w* (?:fast|rapidly|quickly|at once)\b|\b(?:rings?|ringing) (?:and|then) (?:decays?|dies?|fades?)\b",
@@ -134,6 +138,12 @@ CLAIMS = (
             ),
         ),
         triggers=(
+            "dies",
+            "guitar",
+            "harp",
+            "banjo",
+            "mandolin",
+            "lute",
             "struck",
             "fade",
             "picked",

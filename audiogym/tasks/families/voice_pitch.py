@@ -84,6 +84,12 @@ CLAIMS = (
             ),
             (r"\b(low|medium|high)(?:-| )pitched\b|\b(low|deep|high)\s+voice\b|(低|高)音调的?声音", None),
         ),
+        anchors=("voice", "voiced", "speaker", "register", "timbre"),
+        lexicon={
+            "low": ("deep", "low", "bass", "baritone", "booming", "gravelly", "rumbly", "rumbling"),
+            "high": ("high", "squeaky", "shrill", "piping", "treble", "soprano", "childlike", "child-like"),
+            "medium": ("medium", "middle", "mid", "mid-range"),
+        },
         triggers=("pitched", "neither", "rumbly", "voice", "range", "mid", "pitched", "voice", "音调"),
         synonyms={
             "rumbly": "low",
