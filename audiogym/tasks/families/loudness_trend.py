@@ -85,6 +85,10 @@ CLAIMS = (
         "loudness_trend",
         patterns=(
             (
+                "\\bstays? at (?:one|a single|the same|a constant|an even|a fixed) (?:level|volume|loudness|strength)\\b|\\bnothing (?:coming|approaching) or (?:going|receding|leaving)\\b|\\b(?:level|volume|loudness)\\b[^.;,]{0,20}?\\b(?:is |stays |remains )?(?:constant|unchanging|unchanged|stable|fixed|flat)\\b",
+                "steady",
+            ),
+            (
                 "\\bstarts? (?:out )?(?:faint|soft|quiet|quietly|softly|weak|distant|far)\\b[^.;]{0,25}?\\b(?:ends?|finish\\w*) (?:up )?(?:loud|strong|close|near|loudly)\\b",
                 "approaching",
             ),
@@ -158,6 +162,13 @@ CLAIMS = (
             ),
         },
         triggers=(
+            "stays at",
+            "coming or",
+            "constant",
+            "unchang",
+            "stable",
+            "fixed",
+            "flat",
             "starts",
             "doesn't",
             "does not",

@@ -101,6 +101,14 @@ CLAIMS = (
         "contour",
         patterns=(
             (
+                "\\b(?:up|upward|upwards|higher|rises?|climbs?)\\b[^.;]{0,25}?\\bthen\\b[^.;]{0,20}?\\b(?:down|downward|downwards|lower|falls?|drops?|descends?|sinks?)\\b",
+                "arch",
+            ),
+            (
+                "\\b(?:down|downward|downwards|lower|falls?|drops?|descends?|sinks?)\\b[^.;]{0,25}?\\bthen\\b[^.;]{0,20}?\\b(?:up|upward|upwards|higher|rises?|climbs?)\\b",
+                "valley",
+            ),
+            (
                 "\\b(?:down|sinks?|dips?|drops?|falls?)\\b[^.;]{0,20}?\\binto a (?:dip|trough|hollow)\\b|\\b(?:dip|trough|hollow)\\b[^.;]{0,20}?\\b(?:back up|up again)\\b",
                 "valley",
             ),

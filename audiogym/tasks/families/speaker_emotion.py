@@ -189,6 +189,7 @@ CLAIMS = (
             "wide": (
                 "expressive",
                 "up-and-down",
+                "up and down",
                 "animated",
                 "lively",
                 "varied",
