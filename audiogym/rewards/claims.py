@@ -155,15 +155,12 @@ def read_claims(think: str) -> tuple[list[Claim], set[str]]:
 
 
 def _distinct(claims: list[Claim]) -> list[Claim]:
-    """Matches of one value in one sentence, less those inside another match (two patterns, one phrase)."""
+    """Matches of one value in one sentence, once per span and less those inside another match (two
+    patterns, one phrase)."""
+    spans = {(c.start, c.end): c for c in reversed(claims)}  # the first claim of each span
     return [
-        c
-        for c in claims
-        if not any(
-            o is not c and o.start <= c.start and c.end <= o.end and (o.start, o.end) != (c.start, c.end)
-            for o in claims
-        )
-    ] or claims[:1]
+        c for (a, b), c in sorted(spans.items()) if not any((x, y) != (a, b) and x <= a and b <= y for x, y in spans)
+    ]
 
 
 def _norm(s: str) -> str:

@@ -183,6 +183,10 @@ CLAIMS = (
         "scene",
         patterns=(
             (
+                "\\bspatter\\w*|\\bdrops? (?:spattering|splashing|pattering|tapping|drumming|falling)\\b|\\bdownpour\\b|\\bshowers?\\b(?! of)",
+                "rain",
+            ),
+            (
                 "\\b(?:very|really|quite|totally|completely) (?:quiet|still|silent) (?:space|room|place|setting|interior)\\b",
                 "quiet room",
             ),
@@ -207,6 +211,8 @@ CLAIMS = (
             (r"\bhiss\w*\b[^.;]{0,50}?\b(?:clicks?|ticks?|drops?|droplets?|patter\w*)\b", "rain"),
         ),
         triggers=(
+            "spatter",
+            "shower",
             "quiet",
             "still",
             "silent",

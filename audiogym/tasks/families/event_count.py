@@ -101,6 +101,10 @@ CLAIMS = (
         "event_count",
         patterns=(
             (
+                "\\b(?:total|number|count|tally)\\b(?: number)?(?: of \\w+)?\\s*(?:[:=]|is|was|comes to|came to|of)\\s*(\\d|one|two|three|four|five|six|seven|eight)\\b",
+                None,
+            ),
+            (
                 r"\b(?:that|which|this) makes (\d+|one|two|three|four|five|six|seven|eight)\b|\b(\d+|one|two|three|four|five|six|seven|eight) in all\b",
                 None,
             ),
@@ -120,6 +124,10 @@ CLAIMS = (
             (r"([一二两三四五六七八\d])\s*[声下次]", None),
         ),
         triggers=(
+            "total",
+            "number",
+            "count",
+            "tally",
             "makes",
             "in all",
             "knock",

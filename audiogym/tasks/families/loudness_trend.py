@@ -85,6 +85,10 @@ CLAIMS = (
         "loudness_trend",
         patterns=(
             (
+                "\\bno (?:change|variation|difference|shift)\\b[^.;]{0,20}?\\b(?:loudness|volume|level)\\b|\\b(?:loudness|volume|level)\\b[^.;]{0,20}?\\bno (?:change|variation|shift)\\b",
+                "steady",
+            ),
+            (
                 "\\bstays? at (?:one|a single|the same|a constant|an even|a fixed) (?:level|volume|loudness|strength)\\b|\\bnothing (?:coming|approaching) or (?:going|receding|leaving)\\b|\\b(?:level|volume|loudness)\\b[^.;,]{0,20}?\\b(?:is |stays |remains )?(?:constant|unchanging|unchanged|stable|fixed|flat)\\b",
                 "steady",
             ),
@@ -162,6 +166,10 @@ CLAIMS = (
             ),
         },
         triggers=(
+            "no change",
+            "no variation",
+            "no difference",
+            "no shift",
             "stays at",
             "coming or",
             "constant",

@@ -101,6 +101,22 @@ CLAIMS = (
         "contour",
         patterns=(
             (
+                "\\bhigh (?:note|point|spot|peak)\\b[^.;]{0,20}?\\b(?:middle|halfway|centre|center)\\b|\\b(?:middle|halfway|centre|center)\\b[^.;]{0,20}?\\bhigh (?:note|point|spot)\\b",
+                "arch",
+            ),
+            (
+                "\\blow (?:note|point|spot)\\b[^.;]{0,20}?\\b(?:middle|halfway|centre|center)\\b|\\b(?:middle|halfway|centre|center)\\b[^.;]{0,20}?\\blow (?:note|point|spot)\\b",
+                "valley",
+            ),
+            (
+                "\\b(?:rising|climbing|going up|ascending)\\b[^.;]{0,12}?\\bnote (?:after|by|upon) note\\b|\\bnote (?:after|by) note\\b[^.;]{0,20}?\\b(?:rising|climbing|going up|higher)\\b",
+                "ascending",
+            ),
+            (
+                "\\b(?:falling|sinking|going down|descending)\\b[^.;]{0,12}?\\bnote (?:after|by|upon) note\\b|\\bnote (?:after|by) note\\b[^.;]{0,20}?\\b(?:falling|sinking|going down|lower)\\b",
+                "descending",
+            ),
+            (
                 "\\b(?:up|upward|upwards|higher|rises?|climbs?)\\b[^.;]{0,25}?\\bthen\\b[^.;]{0,20}?\\b(?:down|downward|downwards|lower|falls?|drops?|descends?|sinks?)\\b",
                 "arch",
             ),
@@ -184,6 +200,12 @@ CLAIMS = (
             ),
         },
         triggers=(
+            "middle",
+            "halfway",
+            "centre",
+            "center",
+            "note after",
+            "note by",
             "into a",
             "trough",
             "hollow",

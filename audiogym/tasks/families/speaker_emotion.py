@@ -170,6 +170,14 @@ CLAIMS = (
         "pitch_range",
         patterns=(
             (
+                "\\b(?:very little|hardly any|barely any|not much|little|minimal) (?:pitch )?(?:movement|variation|change|inflection|melody)\\b",
+                "narrow",
+            ),
+            (
+                "\\b(?:lots of|a lot of|plenty of|much|great|big|huge|a great deal of) (?:pitch )?(?:movement|variation|inflection)\\b",
+                "wide",
+            ),
+            (
                 r"\bpitch (?:jumps|swings|moves|leaps|bounces|goes|darts|flies) (?:around|all over|up and down|about)\b",
                 "wide",
             ),
@@ -211,7 +219,18 @@ CLAIMS = (
                 "deadpan",
             ),
         },
-        triggers=("pitch", "range", "pitch swings", "monoton", "音域", "单调", "起伏"),
+        triggers=(
+            "movement",
+            "variation",
+            "inflection",
+            "pitch",
+            "range",
+            "pitch swings",
+            "monoton",
+            "音域",
+            "单调",
+            "起伏",
+        ),
         value_words={"wide": "wide", "narrow": "narrow"},
         synonyms={"broad": "wide", "big": "wide", "large": "wide", "small": "narrow", "limited": "narrow"},
     ),

@@ -83,6 +83,7 @@ CLAIMS = (
     ClaimSpec(
         "rate_class",
         patterns=(
+            ("\\bat a (medium|moderate|brisk|fast|quick|slow|leisurely|rapid|steady|good) clip\\b", None),
             (
                 "\\bspeaks? (?:\\w+ )?(slowly|quickly|fast|rapidly)\\b|\\bat a (normal|slow|fast|quick|moderate|brisk|leisurely|average|typical) (?:speed|pace|rate|clip)\\b",
                 None,
@@ -167,6 +168,7 @@ CLAIMS = (
             ),
         },
         triggers=(
+            "clip",
             "speaks",
             "speak",
             "speed",
@@ -195,6 +197,9 @@ CLAIMS = (
             "语速",
         ),
         synonyms={
+            "medium": "normal",
+            "steady": "normal",
+            "good": "fast",
             "average": "normal",
             "typical": "normal",
             "ordinary": "normal",

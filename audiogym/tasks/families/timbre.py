@@ -100,6 +100,12 @@ CLAIMS = (
     ClaimSpec(
         "timbre",
         patterns=(
+            ("\\bplucks?\\b|\\bplucking\\b|\\bpicking\\b|\\bpicks?\\b(?= (?:a |the )?strings?)", "plucked"),
+            ("\\bbrass\\w*\\b(?<!brassy)", "brassy"),
+            (
+                "\\b(?:barely any|scarcely any|little|few|no real) (?:upper )?(?:overtones|partials|harmonics)\\b",
+                "flute-like",
+            ),
             (
                 "\\bdies? (?:off |out |away )?(?:quickly|fast|at once|right away|immediately)\\b|\\b(?:guitar|harp|banjo|mandolin|lute|harpsichord)\\b",
                 "plucked",
@@ -138,6 +144,13 @@ CLAIMS = (
             ),
         ),
         triggers=(
+            "pluck",
+            "pick",
+            "brass",
+            "barely",
+            "scarcely",
+            "little",
+            "few",
             "dies",
             "guitar",
             "harp",
