@@ -34,6 +34,25 @@ def kept(chains) -> dict[str, dict[str, float]]:
     return dict(out)
 
 
+def fresh_measurements() -> dict:
+    """Each set natural_k as measured on the rules frozen before it was written (the committed
+    grounding_wording_round{k}_before.json files), pooled per family over its distinct wordings:
+    the honest estimate of how the reader holds on the next listener's words."""
+    pooled: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0])
+    sets = []
+    for path in sorted((ROOT / "benchmarks" / "results").glob("grounding_wording_round*_before.json")):
+        k = path.stem.removeprefix("grounding_wording_round").removesuffix("_before")
+        per = json.loads(path.read_text())["sets"][f"natural_{k}"]["per_family"]["honest"]
+        frames = getattr(N, f"NATURAL_{k}")
+        sets.append(f"natural_{k}")
+        for fam, rate in per.items():
+            pooled[fam][0] += rate * len(frames[fam])
+            pooled[fam][1] += len(frames[fam])
+    per_family = {fam: {"kept": s / n, "frames": int(n)} for fam, (s, n) in sorted(pooled.items())}
+    total = sum(s for s, _ in pooled.values()) / max(1, sum(n for _, n in pooled.values()))
+    return {"sets": sets, "per_family": per_family, "overall": total}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", type=int, default=8, help="tasks per family and frame")
@@ -51,6 +70,10 @@ def main() -> None:
         for kind, per in rates.items():
             line = " ".join(f"{fam} {r:.0%}" for fam, r in per.items())
             print(f"{name} [{kind}] min {min(per.values()):.0%}: {line}")
+    result["fresh"] = fresh_measurements()
+    for fam, row in result["fresh"]["per_family"].items():
+        print(f"fresh, pooled: {fam} {row['kept']:.0%} of {row['frames']} wordings")
+    print(f"fresh, pooled: overall {result['fresh']['overall']:.0%}")
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print("wrote", args.out)
 

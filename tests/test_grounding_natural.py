@@ -25,11 +25,23 @@ def kept_by_family(chains):
     return {k: sum(v) / len(v) for k, v in by.items()}
 
 
-def test_natural_wording_the_rules_were_widened_on_passes_in_every_family():
-    rates = kept_by_family(N.build())
+@pytest.mark.parametrize("name", ["natural_1", "natural_2", "natural_3", "natural_4", "natural_5"])
+def test_natural_wording_the_rules_were_widened_on_passes_in_every_family(name):
+    """Regression guards: sets that were measured fresh once, then tuned on. The misses left are the
+    echo rule's (an option's own word restates the answer: 'a hiss of rain', 'a high-pitched voice')."""
+    rates = kept_by_family(N.SETS[name](4))
     assert {fam for fam, _ in rates} == set(N.NATURAL)
     for (fam, _), r in rates.items():
-        assert r >= 0.9, (fam, r)
+        assert r >= (0.9 if name == "natural_1" else 0.6), (fam, r)
+    assert sum(rates.values()) / len(rates) >= 0.9
+
+
+def test_the_newest_set_never_tuned_on_is_measured_as_committed():
+    """natural_6 was written after the last freeze and never tuned on: 77% of its honest chains kept
+    (mean over families), 6 of 12 families at or over 70% (benchmarks/results/grounding_wording.json).
+    The reader must not fall below that; tuning on it means writing natural_7 first."""
+    rates = kept_by_family(N.SETS["natural_6"](8))
+    assert sum(rates.values()) / len(rates) >= 0.76
 
 
 def test_hedges_that_never_commit_are_not_grounded_and_hedges_that_commit_are():
