@@ -8,6 +8,9 @@
 #   PyPI's torchvision/torchaudio/torchcodec, which vLLM pulls in, are CUDA builds that do not
 #   import against CPU torch (and break `from vllm import LLM`): they are removed where they fail.
 # - librosa's numba kernels compiled into a persistent cache (audiogym.io.numba_cache_dir).
+# - espeak-ng and sox (Debian packages) for the real-speech checks (tests/test_real_speech.py), where
+#   apt-get can install them (root, or sudo without a password); elsewhere those tests skip and say why.
+#   AUDIOGYM_NO_APT=1 skips this step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -43,6 +46,20 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! "$PY" -c "import audiogym, 
         "$PY" -c "from vllm import LLM" || { echo "setup: vLLM does not import" >&2; exit 1; }
     fi
     echo "$want" > "$stamp"
+fi
+
+if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then
+    if [ -n "${AUDIOGYM_NO_APT:-}" ]; then
+        echo "setup: espeak-ng/sox missing (AUDIOGYM_NO_APT set): the real-speech tests will skip"
+    elif command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then
+        echo "setup: installing espeak-ng and sox (for the real-speech tests)"
+        SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+        { $SUDO apt-get install -y -q espeak-ng sox >/dev/null 2>&1 \
+            || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q espeak-ng sox >/dev/null 2>&1; }; } \
+            || echo "setup: could not install espeak-ng/sox with apt-get: the real-speech tests will skip"
+    else
+        echo "setup: espeak-ng/sox missing and apt-get unavailable without a password: the real-speech tests will skip"
+    fi
 fi
 
 # compile librosa's kernels once, into a cache folder keyed by numba version and interpreter
