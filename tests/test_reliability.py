@@ -184,3 +184,41 @@ def test_a_failed_save_leaves_no_partial_model(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         model_io.save(Trainer(), None, tmp_path / "model")
     assert not (tmp_path / "model.tmp").exists() and not (tmp_path / "model").exists()
+
+
+def _fake_run(root, weights_bump=0.0, rollout_line="b"):
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    root.mkdir(parents=True)
+    stages = ["base", "cold_start_sft", "round1_rl"]
+    rows = [{"stage": "baseline: oracle"}] + [{"stage": s} for s in stages]
+    (root / "table.json").write_text(json.dumps({"rows": rows}))
+    for i, s in enumerate(stages):
+        (root / s / "model").mkdir(parents=True)
+        w = torch.arange(6, dtype=torch.float32) + (weights_bump if s == "cold_start_sft" else 0.0)
+        save_file({"w": w}, str(root / s / "model" / "model.safetensors"))
+        if s == "round1_rl":
+            (root / s / "rollouts.jsonl").write_text(f'{{"x": "a"}}\n{{"x": "{rollout_line}"}}\n')
+        (root / s / "eval").mkdir()
+        items = [{"task_id": f"T-{j}", "completion": "The answer is A."} for j in range(3)]
+        (root / s / "eval" / "eval.json").write_text(json.dumps({"items": items}))
+
+
+def test_diverge_names_the_first_stage_and_artifact_that_differ(tmp_path, capsys):
+    from audiogym.cli import main
+
+    _fake_run(tmp_path / "a")
+    _fake_run(tmp_path / "same")
+    _fake_run(tmp_path / "late", rollout_line="c")
+    _fake_run(tmp_path / "early", weights_bump=1e-6, rollout_line="c")
+    assert main(["diverge", str(tmp_path / "a"), str(tmp_path / "same")]) == 0
+    assert "identical: 3 stages" in capsys.readouterr().out
+    assert main(["diverge", str(tmp_path / "a"), str(tmp_path / "late")]) == 1
+    assert "stage round1_rl, rollouts.jsonl: line 2 differs" in capsys.readouterr().out
+    assert main(["diverge", str(tmp_path / "a"), str(tmp_path / "early")]) == 1
+    out = capsys.readouterr().out
+    assert "stage cold_start_sft, model/model.safetensors: max |difference|" in out and "identical before it: base" in out
+    assert main(["diverge", str(tmp_path / "a"), str(tmp_path / "nowhere")]) == 2

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         group.add_commands(sub)
     args = parser.parse_args(argv)
     try:
-        args.fn(args)
+        status = args.fn(args)  # a handler may return an exit status (diverge: 1 when the runs differ)
     except AudiogymError as e:
         print(f"audiogym: error: {e}", file=sys.stderr)
         return 2
@@ -40,4 +40,4 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    return 0
+    return status if isinstance(status, int) else 0

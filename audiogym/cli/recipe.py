@@ -129,6 +129,18 @@ def _compare_rounds(tables: list[tuple[str, dict]], plot: str) -> None:
     print(f"wrote {plot_rounds(per_run, transcript, Path(plot))}")
 
 
+def cmd_diverge(args: argparse.Namespace) -> int:
+    from audiogym.recipe.divergence import first_divergence
+
+    compared, diff = first_divergence(args.run_a, args.run_b)
+    if diff is None:
+        print(f"identical: {len(compared)} stages ({', '.join(compared)}): rows, rollouts, weights and answers")
+        return 0
+    print(f"first difference: stage {diff.stage}, {diff.artifact}: {diff.detail}")
+    print(f"identical before it: {', '.join(compared[:-1]) or 'nothing'}")
+    return 1
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="run the MGRD recipe (cold start, grounding rounds, self-cognition)")
     p.add_argument(
@@ -164,3 +176,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="also the rounds ablation read from the runs: conflict accuracy after T = 0..T rounds, plotted to PNG",
     )
     p.set_defaults(fn=cmd_compare)
+    p = sub.add_parser(
+        "diverge", help="where two runs of one recipe part ways: the first stage and artifact that differ"
+    )
+    p.add_argument("run_a", metavar="RUN_A", help="a runs/<name> folder")
+    p.add_argument("run_b", metavar="RUN_B", help="another, e.g. the same seed on another machine")
+    p.set_defaults(fn=cmd_diverge)
