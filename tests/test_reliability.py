@@ -196,7 +196,7 @@ def _fake_run(root, weights_bump=0.0, rollout_line="b"):
     stages = ["base", "cold_start_sft", "round1_rl"]
     rows = [{"stage": "baseline: oracle"}] + [{"stage": s} for s in stages]
     (root / "table.json").write_text(json.dumps({"rows": rows}))
-    for i, s in enumerate(stages):
+    for s in stages:
         (root / s / "model").mkdir(parents=True)
         w = torch.arange(6, dtype=torch.float32) + (weights_bump if s == "cold_start_sft" else 0.0)
         save_file({"w": w}, str(root / s / "model" / "model.safetensors"))
