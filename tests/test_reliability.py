@@ -220,5 +220,7 @@ def test_diverge_names_the_first_stage_and_artifact_that_differ(tmp_path, capsys
     assert "stage round1_rl, rollouts.jsonl: line 2 differs" in capsys.readouterr().out
     assert main(["diverge", str(tmp_path / "a"), str(tmp_path / "early")]) == 1
     out = capsys.readouterr().out
-    assert "stage cold_start_sft, model/model.safetensors: max |difference|" in out and "identical before it: base" in out
+    assert (
+        "stage cold_start_sft, model/model.safetensors: max |difference|" in out and "identical before it: base" in out
+    )
     assert main(["diverge", str(tmp_path / "a"), str(tmp_path / "nowhere")]) == 2
