@@ -76,7 +76,7 @@ class PretrainSection:
     families: list[str] | str = "run"  # run: the run's families; all: every registered audio family; or a list
     eval_per_family: int = 20  # held-out dev clips per default family for the hearing check
     max_new_tokens: int = 40
-    sft: SFTSection = field(default_factory=lambda: SFTSection(max_steps=600, batch=16, lr=1e-3))
+    sft: SFTSection = field(default_factory=lambda: SFTSection(max_steps=1200, batch=16, lr=1e-3))
 
     def validate(self, key: str) -> None:
         check(f"{key}.clips", self.clips, 0, MAX_ITEMS)
