@@ -148,6 +148,10 @@ CLAIMS = (
         "reverberant",
         patterns=(
             (
+                "\\becho\\w* (?:on )?for (?:a long time|ages|seconds|a while|a long while)\\b|\\blong[- ]lasting echo\\w*",
+                True,
+            ),
+            (
                 r"\b(?:big|large|huge|vast|cavernous|enormous) (?:space|room|hall|church|cathedral|chamber)\b|\bring(?:s|ing)? on\b",
                 True,
             ),
@@ -161,6 +165,7 @@ CLAIMS = (
             ),
         ),
         triggers=(
+            "echo",
             "big",
             "large",
             "huge",
@@ -182,6 +187,14 @@ CLAIMS = (
     ClaimSpec(
         "scene",
         patterns=(
+            (
+                "\\bvehicles?\\b|\\bdriving (?:past|by)\\b|\\btrucks?\\b|\\bbus(?:es)?\\b|\\bmotorbikes?\\b|\\bmotorcycles?\\b",
+                "street",
+            ),
+            (
+                "\\bnear[- ](?:total |complete )?silence\\b|\\bsilence indoors\\b|\\blow (?:background )?hum and (?:not much|nothing much|little|nothing) else\\b",
+                "quiet room",
+            ),
             (
                 "\\bspatter\\w*|\\bdrops? (?:spattering|splashing|pattering|tapping|drumming|falling)\\b|\\bdownpour\\b|\\bshowers?\\b(?! of)",
                 "rain",
@@ -211,6 +224,14 @@ CLAIMS = (
             (r"\bhiss\w*\b[^.;]{0,50}?\b(?:clicks?|ticks?|drops?|droplets?|patter\w*)\b", "rain"),
         ),
         triggers=(
+            "vehicle",
+            "driving",
+            "truck",
+            "bus",
+            "motor",
+            "near",
+            "silence",
+            "hum",
             "spatter",
             "shower",
             "quiet",

@@ -101,6 +101,14 @@ CLAIMS = (
         "contour",
         patterns=(
             (
+                "\\b(?:each|every) (?:pitch|note|tone)\\b[^.;]{0,20}?\\b(?:above|higher than|over)\\b[^.;]{0,15}?\\b(?:previous|last|one before|prior|preceding)\\b|\\b(?:steadily|ever|gradually|keeps? (?:getting|going)) higher\\b|\\b(?:moves|goes|gets|climbs) (?:steadily )?higher\\b",
+                "ascending",
+            ),
+            (
+                "\\b(?:each|every) (?:pitch|note|tone)\\b[^.;]{0,20}?\\b(?:below|lower than|under)\\b[^.;]{0,15}?\\b(?:previous|last|one before|prior|preceding)\\b|\\b(?:steadily|ever|gradually|keeps? (?:getting|going)) lower\\b|\\b(?:moves|goes|gets|sinks) (?:steadily )?lower\\b",
+                "descending",
+            ),
+            (
                 "\\bhigh (?:note|point|spot|peak)\\b[^.;]{0,20}?\\b(?:middle|halfway|centre|center)\\b|\\b(?:middle|halfway|centre|center)\\b[^.;]{0,20}?\\bhigh (?:note|point|spot)\\b",
                 "arch",
             ),
@@ -200,6 +208,11 @@ CLAIMS = (
             ),
         },
         triggers=(
+            "pitch",
+            "tone",
+            "steadily",
+            "ever",
+            "gradually",
             "middle",
             "halfway",
             "centre",

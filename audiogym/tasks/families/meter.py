@@ -64,6 +64,10 @@ CLAIMS = (
     ClaimSpec(
         "beats_per_bar",
         patterns=(
+            (
+                "\\bcounted in (three|four|3|4)s?\\b|\\bin (?:a )?(three|four)[- ]count\\b|\\bcount(?:s|ing)? (?:it )?in (three|four)s?\\b",
+                None,
+            ),
             ("\\b(?:one|1)[-, ]+(?:two|2)[-, ]+(?:three|3)[-, ]+(?:one|1)\\b", 3),
             ("\\b(?:one|1)[-, ]+(?:two|2)[-, ]+(?:three|3)[-, ]+(?:four|4)\\b", 4),
             (
@@ -92,6 +96,8 @@ CLAIMS = (
             (r"每小节有?\s*([三四34])\s*拍|([三四34])拍一小节", None),
         ),
         triggers=(
+            "counted",
+            "count",
             "1-2",
             "1, 2",
             "1 2",

@@ -71,6 +71,7 @@ CLAIMS = (
     ClaimSpec(
         "tempo_bpm",
         patterns=(
+            ("\\bmetronome(?: marking| mark| setting| speed)?\\b[^.;]{0,25}?\\b(\\d{2,3})\\b", None),
             (r"(\d{2,3})\s*(?:\w+\s+)?(?:a|per|each|every|to the|in a|in one) minute\b", None),
             (r"(\d{2,3}(?:\.\d+)?)\s*(?:bpm|beats?\s*(?:per|a|each|every|/)\s*min(?:ute)?)\b", None),
             (
@@ -79,7 +80,7 @@ CLAIMS = (
             ),
             (r"每分钟\s*(?:大约|约)?\s*(\d{2,3})\s*拍|(\d{2,3})\s*拍每分钟", None),
         ),
-        triggers=("minute", "bpm", "minute", "每分钟", "拍每分钟"),
+        triggers=("metronome", "minute", "bpm", "minute", "每分钟", "拍每分钟"),
         tolerance=0.15,
     ),
     ClaimSpec(

@@ -100,6 +100,11 @@ CLAIMS = (
     ClaimSpec(
         "timbre",
         patterns=(
+            (
+                "\\b(?:overtones|harmonics|partials)\\b[^.;]{0,15}?\\b(?:outweigh|dominate|overpower|swamp|exceed|outshine)\\b[^.;]{0,10}?\\bfundamental\\b",
+                "brassy",
+            ),
+            ("\\bquick to (?:die|fade|decay)\\b", "plucked"),
             ("\\bplucks?\\b|\\bplucking\\b|\\bpicking\\b|\\bpicks?\\b(?= (?:a |the )?strings?)", "plucked"),
             ("\\bbrass\\w*\\b(?<!brassy)", "brassy"),
             (
@@ -144,6 +149,13 @@ CLAIMS = (
             ),
         ),
         triggers=(
+            "outweigh",
+            "dominate",
+            "overpower",
+            "swamp",
+            "exceed",
+            "outshine",
+            "quick to",
             "pluck",
             "pick",
             "brass",
