@@ -25,7 +25,7 @@ def kept_by_family(chains):
     return {k: sum(v) / len(v) for k, v in by.items()}
 
 
-@pytest.mark.parametrize("name", ["natural_1", "natural_2", "natural_3", "natural_4", "natural_5"])
+@pytest.mark.parametrize("name", ["natural_1", "natural_2", "natural_3", "natural_4", "natural_5", "natural_6"])
 def test_natural_wording_the_rules_were_widened_on_passes_in_every_family(name):
     """Regression guards: sets that were measured fresh once, then tuned on. The misses left are the
     echo rule's (an option's own word restates the answer: 'a hiss of rain', 'a high-pitched voice')."""
@@ -36,12 +36,19 @@ def test_natural_wording_the_rules_were_widened_on_passes_in_every_family(name):
     assert sum(rates.values()) / len(rates) >= 0.9
 
 
-def test_the_newest_set_never_tuned_on_is_measured_as_committed():
-    """natural_6 was written after the last freeze and never tuned on: 77% of its honest chains kept
-    (mean over families), 6 of 12 families at or over 70% (benchmarks/results/grounding_wording.json).
-    The reader must not fall below that; tuning on it means writing natural_7 first."""
-    rates = kept_by_family(N.SETS["natural_6"](8))
-    assert sum(rates.values()) / len(rates) >= 0.76
+def test_the_newest_set_never_tuned_on_is_kept_in_every_family():
+    """natural_7 was written after the last freeze (four wordings a family) and never tuned on:
+    88% of its honest chains kept, every family at 75% or more (benchmarks/results/
+    grounding_wording.json). Tuning on it means writing natural_8 first."""
+    rates = kept_by_family(N.SETS["natural_7"](8))
+    assert len(rates) == len(N.NATURAL_7)
+    for (fam, _), r in rates.items():
+        assert r >= 0.7, (fam, r)
+
+
+def test_fresh_hedges_commit_to_nothing():
+    rates = kept_by_family(N.SETS["hedges_7"](8))
+    assert rates and max(rates.values()) <= 0.05, rates
 
 
 def test_hedges_that_never_commit_are_not_grounded_and_hedges_that_commit_are():
