@@ -162,9 +162,14 @@ def render_set(data: dict) -> list[str]:
     names = [st["stage"] for st in first["stages"] if st["kind"] != "baseline"]
     how = f" Command: `{data['command']}`, on commit {data['commit']}." if data.get("command") else ""
     peaks = [s.get("peak_rss_gb") for s in seeds if s.get("peak_rss_gb")]
-    how += f" Peak memory per run {min(peaks):.1f}-{max(peaks):.1f} GB." if peaks else ""
+    span = (
+        f"{min(peaks):.1f}"
+        if peaks and round(min(peaks), 1) == round(max(peaks), 1)
+        else f"{min(peaks or [0]):.1f}-{max(peaks or [0]):.1f}"
+    )
+    how += f" Peak memory per run {span} GB." if peaks else ""
     lines = ([data["note"], ""] if data.get("note") else []) + [
-        f"Seeds {', '.join(str(s['seed']) for s in seeds)} ({n} runs; minutes per run, two runs at a time: "
+        f"Seeds {', '.join(str(s['seed']) for s in seeds)} ({n} runs; minutes per run, run as the command says: "
         f"{', '.join(str(s['minutes']) for s in seeds)}). Test split; mean over seeds.{how}",
         "",
         "| stage | listen | chance | aligned | conflict | text | self-cog err | grounded |",
