@@ -54,8 +54,8 @@ if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then
     elif command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then
         echo "setup: installing espeak-ng and sox (for the real-speech tests)"
         SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-        { $SUDO apt-get install -y -q espeak-ng sox >/dev/null 2>&1 \
-            || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q espeak-ng sox >/dev/null 2>&1; }; } \
+        { timeout 300 $SUDO apt-get install -y -q espeak-ng sox >/dev/null 2>&1 \
+            || { timeout 300 $SUDO apt-get update -q >/dev/null 2>&1 && timeout 300 $SUDO apt-get install -y -q espeak-ng sox >/dev/null 2>&1; }; } \
             || echo "setup: could not install espeak-ng/sox with apt-get: the real-speech tests will skip"
     else
         echo "setup: espeak-ng/sox missing and apt-get unavailable without a password: the real-speech tests will skip"
