@@ -49,6 +49,19 @@ def paired_change(
     }
 
 
+def stage_change(stage: str, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> dict[str, Any]:
+    """A probe's stage, item by item against the model it started from: conflict items (the change
+    itself), aligned items under "aligned" (a gain must not be paid for there) and listen items
+    (independent and audio-only: neither reading nor avoiding the words pays) under "listen"."""
+    from audiogym.tasks.core import LISTEN_CUES
+
+    c = paired_change(before, after)
+    c["stage"] = stage
+    c["aligned"] = paired_change(before, after, conflict=False)
+    c["listen"] = paired_change(before, after, cues=LISTEN_CUES)
+    return c
+
+
 def sign_test_p(gained: int, lost: int) -> float:
     """Exact two-sided sign test: under no change each discordant item is gained or lost with
     probability 1/2."""
@@ -132,15 +145,17 @@ def pooled_change(changes: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def write_pooled_changes(folder: Path, changes: list[dict[str, Any]], sets: list[str]) -> list[str]:
-    """A probe's stages pooled (conflict items, and aligned ones under each change's "aligned"):
-    written with the stages to `folder/changes.json`; returns the two summary lines."""
-    pooled = pooled_change(changes)
-    aligned = pooled_change([c["aligned"] for c in changes])
+    """A probe's stages (as `stage_change` makes them) pooled on conflict, aligned and listen items:
+    written with the stages to `folder/changes.json`; returns the three summary lines."""
+    out: dict[str, Any] = {"rounds": changes, "set": sets}
     label = f"every round pooled ({len(changes)} stages)"
-    (folder / "changes.json").write_text(
-        json.dumps({"rounds": changes, "pooled": pooled, "pooled_aligned": aligned, "set": sets}, indent=2)
-    )
-    return [change_line(label, pooled), change_line(label, aligned, "Aligned")]
+    lines = []
+    for key, items in (("pooled", "Conflict"), ("pooled_aligned", "Aligned"), ("pooled_listen", "Listen")):
+        part = items.lower()
+        out[key] = pooled_change([c[part] if part != "conflict" else c for c in changes])
+        lines.append(change_line(label, out[key], items))
+    (folder / "changes.json").write_text(json.dumps(out, indent=2))
+    return lines
 
 
 def change_line(label: str, c: dict[str, Any], items: str = "Conflict") -> str:

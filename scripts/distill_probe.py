@@ -26,7 +26,7 @@ from audiogym.recipe.report import eval_items
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
 from audiogym.recipe.stages.distill import Distill
-from audiogym.stats import change_line, paired_change, write_pooled_changes
+from audiogym.stats import change_line, paired_change, stage_change, write_pooled_changes
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -69,8 +69,7 @@ def main(argv: list[str] | None = None) -> None:
         held.evaluate(ctx.model_out, folder / "eval")
         shutil.rmtree(ctx.model_out)  # the evaluation is what the probe keeps
         before, after = eval_items(args.run, start[t]), eval_items(args.out / args.tag, name)
-        c = paired_change(before, after)
-        c["aligned"] = paired_change(before, after, conflict=False)
+        c = stage_change(name, before, after)
         c["against_run"] = paired_change(eval_items(args.run, name), after)
         c.update(
             seconds=time.time() - started,
@@ -78,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
             trained_chains=train.get("trained_chains"),
         )
         changes.append(c)
-        for key, what in ((None, "Conflict"), ("aligned", "Aligned")):
+        for key, what in ((None, "Conflict"), ("aligned", "Aligned"), ("listen", "Listen")):
             print(f"{args.tag}: {change_line(f'{start[t]} -> {name}', c[key] if key else c, what)}", flush=True)
         own = f"the run's own {name} -> this one"
         print(f"{args.tag}: {change_line(own, c['against_run'])}", flush=True)

@@ -27,7 +27,7 @@ from audiogym.recipe.report import eval_items
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
 from audiogym.recipe.stages.band_rl import BandRL
-from audiogym.stats import change_line, paired_change, write_pooled_changes
+from audiogym.stats import change_line, stage_change, write_pooled_changes
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -74,8 +74,7 @@ def main(argv: list[str] | None = None) -> None:
             model, train = ctx.model_out, stage.run(ctx)
         held.evaluate(model, folder / "eval")
         before, after = eval_items(args.out, distilled), eval_items(args.out / args.tag, name)
-        c = paired_change(before, after)
-        c["aligned"] = paired_change(before, after, conflict=False)  # the gain must not be paid for here
+        c = stage_change(name, before, after)
         c.update(
             seconds=time.time() - started,
             band_selected=train.get("band_selected"),
@@ -92,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
         print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c['aligned'], 'Aligned')}", flush=True)
+        print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c['listen'], 'Listen')}", flush=True)
     for line in write_pooled_changes(args.out / args.tag, changes, args.set):
         print(f"{args.tag}: {line}")
 

@@ -3,6 +3,7 @@ policy scores chance; the contrarian baseline; the listening index; the dev/test
 share no stream."""
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,53 @@ def test_two_seeds_share_no_stream_and_build_different_base_models(tmp_path):
         weights.append(load_file(next(Path(folder).glob("*.safetensors"))))
     key = next(k for k in weights[0] if "layers.0" in k and k.endswith("weight"))
     assert not np.allclose(weights[0][key].numpy(), weights[1][key].numpy())
+
+
+def _items(correct_by_cue: dict[str, list[bool]]) -> list[dict]:
+    return [
+        {"task_id": f"{cue}-{i}", "category": "music", "cue": cue, "conflict": cue == "conflict", "correct": ok}
+        for cue, oks in correct_by_cue.items()
+        for i, ok in enumerate(oks)
+    ]
+
+
+def test_probe_changes_per_seed_read_listen_aligned_and_conflict_items(tmp_path):
+    """A probe's stage is read on listen items (independent + audio-only) apart from aligned and
+    conflict ones, and scripts/probe_seeds.py turns one probe variant over several seeds into one
+    change per seed; a probe that has not finished is one error line, exit 2."""
+    from audiogym.stats import stage_change, write_pooled_changes
+
+    before = _items({"aligned": [1, 1, 1, 1], "conflict": [0, 0], "independent": [0, 1], "none": [0, 0]})
+    folders = []
+    for seed, gained in enumerate((1, 2, 0)):  # listen items gained per seed; one aligned item lost each
+        after = _items(
+            {
+                "aligned": [1, 1, 1, 0],
+                "conflict": [0, 0],
+                "independent": [gained >= 1, 1],
+                "none": [gained >= 2, 0],
+            }
+        )
+        c = stage_change("round1_rl", before, after)
+        assert (c["listen"]["n"], c["listen"]["gained"], c["aligned"]["lost"], c["gained"]) == (4, gained, 1, 0)
+        folders.append(tmp_path / f"seed{seed}" / "tag")
+        folders[-1].mkdir(parents=True)
+        lines = write_pooled_changes(folders[-1], [c], [])
+        assert [line.split(" items")[0] for line in lines] == ["Conflict", "Aligned", "Listen"]
+    out = tmp_path / "summary.json"
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "probe_seeds.py"), *map(str, folders), "--json", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    stage = json.loads(out.read_text())["stages"]["round1_rl"]
+    assert stage["listen"]["diffs"] == [0.25, 0.5, 0.0] and (stage["listen"]["up"], stage["listen"]["level"]) == (2, 1)
+    assert stage["aligned"]["diffs"] == [-0.25] * 3 and stage["conflict"]["diffs"] == [0.0] * 3
+    assert "round1_rl, listen" in r.stdout
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "probe_seeds.py"), str(tmp_path / "nothing")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "no changes.json" in r.stderr

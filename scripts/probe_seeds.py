@@ -1,0 +1,64 @@
+"""Seed-level summary of one probe variant over several runs: each run is one seed, so each round's
+change is one number per seed (listen, aligned and conflict accuracy after minus before), with its
+mean, 95% interval over seeds and how many seeds moved which way.
+
+`scripts/rl_probe.py` and `scripts/distill_probe.py` write `<out>/<tag>/changes.json` per run;
+give this the `<out>/<tag>` folders of the same tag, one per seed:
+
+    python scripts/probe_seeds.py probes/seed{0,1,2,3,4}/steps16 --json probes/steps16.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from audiogym.errors import ConfigError
+from audiogym.io import atomic_write_json
+from audiogym.stats import seed_level, seed_level_line
+
+ITEMS = {"listen": "listen", "aligned": "aligned", "conflict": None}  # key in a change (None: the change itself)
+
+
+def summarise(folders: list[Path]) -> dict[str, dict[str, dict]]:
+    """{round: {items: seed_level of after - before}} over the folders' changes.json."""
+    per_run = []
+    for folder in folders:
+        path = folder / "changes.json"
+        if not path.is_file():
+            raise ConfigError(f"{folder}: no changes.json (has the probe finished?)")
+        per_run.append({c["stage"]: c for c in json.loads(path.read_text())["rounds"]})
+    stages = sorted(set.intersection(*(set(r) for r in per_run)))
+    if not stages:
+        raise ConfigError("the probes share no stage")
+    out: dict[str, dict[str, dict]] = {}
+    for stage in stages:
+        out[stage] = {}
+        for items, key in ITEMS.items():
+            changes = [r[stage][key] if key else r[stage] for r in per_run]
+            if all(changes):
+                out[stage][items] = seed_level([c["after"] - c["before"] for c in changes])
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folders", type=Path, nargs="+", help="<out>/<tag> folders of one probe variant, one per seed")
+    ap.add_argument("--json", type=Path, help="write the summary here")
+    args = ap.parse_args(argv)
+    summary = summarise(args.folders)
+    for stage, by_items in summary.items():
+        for items, s in by_items.items():
+            print(seed_level_line(f"{stage}, {items}", s))
+    if args.json:
+        atomic_write_json(args.json, {"folders": [str(f) for f in args.folders], "stages": summary})
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
