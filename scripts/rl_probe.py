@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> None:
         start = stages[stages.index(rl[t]) - 1].name
         if not (args.run / start / "model" / "config.json").is_file():
             raise ConfigError(f"{args.run / start}: no model (has the run finished round {t}?)")
+        if args.reference and not (args.run / rl[t].name / "metrics.json").is_file():
+            raise ConfigError(
+                f"{args.run / rl[t].name}: no finished stage to --reference (has the run finished round {t}?)"
+            )
     held = HeldOut(cfg.recipe)
     changes = []
     for t in rounds:

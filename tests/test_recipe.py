@@ -523,6 +523,7 @@ def test_band_twins_is_a_checked_switch():
         ("rl_probe", True, ["--rounds", "9"], "--rounds 9: the run has rounds 1..3"),
         ("rl_probe", True, ["--set", "recipe.rounds.rl.lr=-1"], "recipe.rounds.rl.lr"),
         ("rl_probe", True, [], "round1_distill: no model"),
+        ("rl_probe", "distilled", ["--reference"], "round1_rl: no finished stage to --reference"),
         ("distill_probe", False, [], "not a run folder"),
         ("distill_probe", True, ["--rounds", "0"], "--rounds 0: the run has rounds 1..3"),
         ("distill_probe", True, ["--set", "recipe.rounds.distill.labelled=-1"], "recipe.rounds.distill.labelled"),
@@ -536,6 +537,10 @@ def test_probes_refuse_bad_input_in_one_line(tmp_path, script, make, args, messa
     if make:
         run.mkdir()
         (run / "config.json").write_text(json.dumps(Config().to_dict()))
+    if make == "distilled":  # every round distilled, no RL stage finished
+        for t in (1, 2, 3):
+            (run / f"round{t}_distill" / "model").mkdir(parents=True)
+            (run / f"round{t}_distill" / "model" / "config.json").write_text("{}")
     probe = Path(__file__).parent.parent / "scripts" / f"{script}.py"
     extra = ["--per-family", "1"] if script == "rl_probe" else []
     r = subprocess.run(
