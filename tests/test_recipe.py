@@ -431,6 +431,34 @@ def test_round_replay_answers_probes_from_the_audio_and_never_refuses():
     assert all(is_correct(c, t.answer, t.choices) for t, c in zip(*rounds[:2]))
 
 
+def test_direct_rows_by_transcript_mode_and_their_config_keys():
+    """`cold_start.direct_cues` and `rounds.distill.labelled_cues`: the labelled rows drawn by
+    transcript mode (audio-only rows answered from the audio too); null keeps the families' own mix;
+    a bad share is one error naming the key."""
+    from collections import Counter
+
+    from audiogym.recipe.rows import direct_rows
+    from audiogym.rewards import is_correct
+
+    fams = ["Meter", "Intonation"]
+    tasks, comps, _ = direct_rows(fams, 40, 0.0, seed=3, cues={"mixed": 0.5, "independent": 0.25, "none": 0.25})
+    cues = Counter(t.cue for t in tasks)
+    assert cues["independent"] == cues["none"] == 10 and cues["aligned"] + cues["conflict"] == 20
+    assert all(is_correct(c, t.answer, t.choices) for t, c in zip(tasks, comps))
+    assert {t.cue for t in direct_rows(fams, 40, 0.0, seed=3)[0]} <= {"aligned", "conflict"}
+    cfg = load_config(
+        None, ["recipe.cold_start.direct_cues={none: 1}", "recipe.rounds.distill.labelled_cues={none: 1}"]
+    )
+    assert cfg.recipe.cold_start.direct_cues == cfg.recipe.rounds.distill.labelled_cues == {"none": 1}
+    assert load_config(None, []).recipe.cold_start.direct_cues is None
+    for key, bad, message in [
+        ("cold_start.direct_cues", "{none: 0.5}", "must sum to 1"),
+        ("rounds.distill.labelled_cues", "{loud: 1}", "unknown mode 'loud'"),
+    ]:
+        with pytest.raises(ConfigError, match=f"recipe.{key}: .*{message}"):
+            load_config(None, [f"recipe.{key}={bad}"])
+
+
 def test_training_curve_reads_trl_logs_and_its_ends_average_quarters():
     from audiogym.trainers.grpo import ends, training_curve
 
@@ -478,7 +506,7 @@ def test_balanced_band_gives_every_answer_of_a_family_as_many_questions():
     from audiogym.recipe.stages.band_rl import balanced_band
     from audiogym.tasks import AudioTask
 
-    def task(i, family, answer, choices=("waltz", "march")):
+    def task(i, family, answer, choices=("waltz", "march"), cue=""):
         return AudioTask(
             id=f"{family}-{i}",
             audio=np.zeros(4),
@@ -488,6 +516,7 @@ def test_balanced_band_gives_every_answer_of_a_family_as_many_questions():
             category="music",
             skill="s",
             family=family,
+            cue=cue,
         )
 
     band = BandSection(low=3, high=6, samples=8)
@@ -508,6 +537,15 @@ def test_balanced_band_gives_every_answer_of_a_family_as_many_questions():
     correct["Meter-5"] = 0
     assert balanced_band(meter, correct, band) == []
     assert balanced_band([], {}, band) == []
+    # per_cue: each transcript mode balanced apart. Without words this model says "march" to every
+    # clip, so its audio-only band is all waltz; balanced over the family alone, the words' march
+    # questions make up the count and RL moves the audio-only answer to "waltz"
+    words = [task(i, "Meter", a, cue="independent") for i, a in enumerate(["waltz", "march", "march"])]
+    none = [task(i, "Meter", a, cue="none") for i, a in enumerate(["waltz", "waltz", "march", "march"], 3)]
+    correct = dict(zip([t.id for t in words + none], [5, 4, 7, 3, 2, 8, 7]))
+    assert [t.id for t in balanced_band(words + none, correct, band)] == ["Meter-0", "Meter-1", "Meter-2", "Meter-3"]
+    got = balanced_band(words + none, correct, band, per_cue=True)
+    assert [t.id for t in got] == ["Meter-0", "Meter-1", "Meter-3", "Meter-6"]
 
 
 def test_band_twins_is_a_checked_switch():

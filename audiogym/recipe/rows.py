@@ -13,7 +13,7 @@ from audiogym.data import task_rows
 from audiogym.policies.scripted import format_completion
 from audiogym.tasks import FAMILIES, AudioTask
 from audiogym.tasks.core import quote
-from audiogym.tasks.sources import iter_tasks, make_tasks
+from audiogym.tasks.sources import iter_tasks, make_cue_mix, make_tasks
 
 REFUSALS = [
     "I'm sorry, but I am a text-based model and cannot hear audio.",
@@ -50,14 +50,22 @@ def direct(task: AudioTask) -> str:
 
 
 def direct_rows(
-    families: list[str], n: int, probe_share: float, seed: int, refuse: bool = True
+    families: list[str],
+    n: int,
+    probe_share: float,
+    seed: int,
+    refuse: bool = True,
+    cues: dict[str, float] | None = None,
 ) -> tuple[list[AudioTask], list[str], list[str]]:
     """Audio questions answered in the empty think format; a `probe_share` of them instead ask
     whether the model can hear. With `refuse` (the cold start) those are answered with the "I can't
     hear audio" a text-LLM prior brings; without it (the rounds' self-cognition data) they are
-    answered from the audio like any other question."""
+    answered from the audio like any other question. `cues`: the questions by transcript mode
+    (make_cue_mix), else the families' own mix."""
     rng = np.random.default_rng(seed)
-    tasks, comps, kinds = make_tasks(families, n, seed), [], []
+    tasks = make_tasks(families, n, seed) if cues is None else make_cue_mix(families, n // len(families), seed, cues)
+    comps: list[str] = []
+    kinds: list[str] = []
     for i, t in enumerate(tasks):
         if rng.random() < probe_share:
             t.question = PROBE_TEMPLATES[i % len(PROBE_TEMPLATES)].format(q=t.question)

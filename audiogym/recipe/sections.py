@@ -12,6 +12,20 @@ from audiogym.errors import ConfigError
 from audiogym.trainers.sections import MAX_ITEMS, MAX_TOKENS, DPOSection, GRPOSection, SFTSection, check
 
 
+def check_cues(key: str, cues: dict[str, float] | None) -> None:
+    """Shares of transcript modes (e.g. {"mixed": 0.5, "independent": 0.25, "none": 0.25}) that sum to 1."""
+    if cues is None:
+        return
+    from audiogym.tasks.family import TRANSCRIPT_MODES
+
+    for mode, share in cues.items():
+        if mode not in TRANSCRIPT_MODES:
+            raise ConfigError(f"{key}: unknown mode {mode!r}; expected {', '.join(TRANSCRIPT_MODES)}")
+        check(f"{key}.{mode}", share, 0.0, 1.0)
+    if not cues or abs(sum(cues.values()) - 1) > 1e-6:
+        raise ConfigError(f"{key}: the shares must sum to 1, got {sum(cues.values()):g}")
+
+
 @dataclass
 class RLVRSection(GRPOSection):
     questions: int = 64
@@ -101,6 +115,9 @@ class ColdStartSection:
     teacher_chains: int = 400  # audio chains from scripted teachers...
     surrogate_share: float = 0.7  # ...mostly reasoning from the transcript
     refusal_share: float = 0.15  # of the direct rows: "can you hear this?" answered "no"
+    # the direct rows by transcript mode (e.g. {mixed: 0.5, independent: 0.25, none: 0.25}); null:
+    # the families' own mix, where the words always name an option and mostly the answer
+    direct_cues: dict[str, float] | None = None
     sft: SFTSection = field(default_factory=SFTSection)
     rlvr: RLVRSection = field(default_factory=RLVRSection)
 
@@ -109,6 +126,7 @@ class ColdStartSection:
             check(f"{key}.{name}", getattr(self, name), 0, MAX_ITEMS)
         check(f"{key}.surrogate_share", self.surrogate_share, 0.0, 1.0)
         check(f"{key}.refusal_share", self.refusal_share, 0.0, 1.0)
+        check_cues(f"{key}.direct_cues", self.direct_cues)
         self.sft.validate(f"{key}.sft")
         self.rlvr.validate(f"{key}.rlvr")
 
@@ -123,6 +141,7 @@ class DistillSection:
     conflict_share: float = 0.5  # questions the transcript cannot solve; the rest aligned
     labelled: int = 200  # fresh labelled audio->answer rows each round, beside the kept chains
     probe_share: float = 0.15  # of those: "can you hear this?" answered from the audio (never a refusal)
+    labelled_cues: dict[str, float] | None = None  # the labelled rows by transcript mode (as cold_start.direct_cues)
     chain_repeats: int = 2  # kept chains repeated so they are not swamped
     max_per_question: int | None = None  # distinct kept chains trained per question (None: all)
     balance_answers: bool = True  # each answer of a family gets as many kept chains
@@ -139,6 +158,7 @@ class DistillSection:
         check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
         check(f"{key}.labelled", self.labelled, 0, MAX_ITEMS)
         check(f"{key}.probe_share", self.probe_share, 0.0, 1.0)
+        check_cues(f"{key}.labelled_cues", self.labelled_cues)
         check(f"{key}.chain_repeats", self.chain_repeats, 1, 100)
         if self.max_per_question is not None:
             check(f"{key}.max_per_question", self.max_per_question, 1, 256)
@@ -162,6 +182,9 @@ class BandSection:
     # Train every answer of a family on as many questions (stages.band_rl.balanced_band): the band
     # alone leans to the answers the model gets wrong, and RL on it moves the family's answer prior.
     balance_answers: bool = False
+    # ...and within each transcript mode (independent, audio only, ...) apart: a model that answers
+    # one constant when there are no words has its band questions in that mode all on the other answer.
+    balance_per_cue: bool = False
     # Train each band question beside its twin (the same clip, the transcript's words turned the other
     # way: Family.twin), so that the reward pays listening and not "answer against the words".
     twins: bool = False
@@ -172,15 +195,7 @@ class BandSection:
             check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
         if self.cues is not None and self.conflict_share is not None:
             raise ConfigError(f"{key}: set cues or conflict_share, not both (cues: null to draw by conflict_share)")
-        if self.cues is not None:
-            from audiogym.tasks.family import TRANSCRIPT_MODES
-
-            for mode, share in self.cues.items():
-                if mode not in TRANSCRIPT_MODES:
-                    raise ConfigError(f"{key}.cues: unknown mode {mode!r}; expected {', '.join(TRANSCRIPT_MODES)}")
-                check(f"{key}.cues.{mode}", share, 0.0, 1.0)
-            if not self.cues or abs(sum(self.cues.values()) - 1) > 1e-6:
-                raise ConfigError(f"{key}.cues: the shares must sum to 1, got {sum(self.cues.values()):g}")
+        check_cues(f"{key}.cues", self.cues)
         check(f"{key}.samples", self.samples, 1, 256)
         check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
         if not 0 <= self.low <= self.high <= self.samples:

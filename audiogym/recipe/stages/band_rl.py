@@ -42,7 +42,7 @@ class BandRL(Stage):
         for row in rollouts:
             correct[row["task_id"]] = correct.get(row["task_id"], 0) + int(row["correct"])
         selected = (
-            balanced_band(tasks, correct, band)
+            balanced_band(tasks, correct, band, per_cue=band.balance_per_cue)
             if band.balance_answers
             else [task for task in tasks if off_band(correct.get(task.id, 0), band) == 0]
         )
@@ -119,8 +119,11 @@ def off_band(n_correct: int, band: BandSection) -> int:
     return max(band.low - n_correct, n_correct - band.high, 0)
 
 
-def balanced_band(tasks: list[AudioTask], correct: dict[str, int], band: BandSection) -> list[AudioTask]:
-    """The band with every answer of a family on as many questions. Per family, each answer gets n
+def balanced_band(
+    tasks: list[AudioTask], correct: dict[str, int], band: BandSection, per_cue: bool = False
+) -> list[AudioTask]:
+    """The band with every answer of a family (`per_cue`: of a family in one transcript mode) on as
+    many questions. Per family, each answer gets n
     questions: its band questions (low..high of `samples` correct) first, then those nearest the band
     that still vary (1..samples-1 correct, so GRPO has a signal), where n is the most band questions
     any answer has, capped by what the scarcest answer can offer. A family with one answer among the
@@ -132,9 +135,10 @@ def balanced_band(tasks: list[AudioTask], correct: dict[str, int], band: BandSec
     def distance(task: AudioTask) -> int:
         return off_band(correct.get(task.id, 0), band)
 
-    groups: dict[str, dict[str, list[AudioTask]]] = {}
+    groups: dict[tuple[str, str], dict[str, list[AudioTask]]] = {}
     for task in tasks:
-        groups.setdefault(task.family, {}).setdefault(task.answer, []).append(task)
+        group = (task.family, task.cue if per_cue else "")
+        groups.setdefault(group, {}).setdefault(task.answer, []).append(task)
     keep: set[str] = set()
     for answers in groups.values():
         varying = {

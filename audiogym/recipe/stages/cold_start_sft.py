@@ -34,7 +34,7 @@ def cold_start_rows(
         tasks.append(t)
         comps.append(OraclePolicy().act(t))
         kinds.append("text")
-    d_tasks, d_comps, d_kinds = direct_rows(fams, c.audio_direct, c.refusal_share, stream("direct"))
+    d_tasks, d_comps, d_kinds = direct_rows(fams, c.audio_direct, c.refusal_share, stream("direct"), cues=c.direct_cues)
     r_tasks, r_comps = reading_rows(fams, c.reading, stream("reading"))
     tasks += d_tasks + r_tasks
     comps += d_comps + r_comps

@@ -115,7 +115,12 @@ class Distill(Stage):
         # them are answered from the audio, never with the cold start's refusal.
         text = make_tasks(["TextReasoning"], c.text, ctx.stream("text"))
         labelled, labelled_comps, _ = direct_rows(
-            ctx.recipe.audio_families, c.labelled, c.probe_share, ctx.stream("labelled"), refuse=False
+            ctx.recipe.audio_families,
+            c.labelled,
+            c.probe_share,
+            ctx.stream("labelled"),
+            refuse=False,
+            cues=c.labelled_cues,
         )
         chains = kept if c.chains else []
         train_tasks = [by_id[r["task_id"]] for r in chains] * c.chain_repeats + text + labelled
