@@ -10,7 +10,7 @@ from audiogym.errors import ConfigError
 from audiogym.recipe.config import load_config
 from audiogym.recipe.rows import empty_think
 from audiogym.recipe.sections import BandSection
-from audiogym.recipe.stages.band_rl import candidates, deaf_on_band
+from audiogym.recipe.stages.band_rl import candidates, deaf_on_band, sampled_hearing
 from audiogym.recipe.stages.build_base import caption, caption_task, categorical, hearing, parse_caption
 from audiogym.rewards import build_reward
 from audiogym.tasks import AUDIO_FAMILIES
@@ -71,6 +71,39 @@ def test_the_contrarian_scores_chance_on_an_independent_band_and_not_on_a_confli
     c = deaf_on_band(conflict, reward)
     assert c["band_contrarian_correct"] > c["band_chance"] + 0.1, c  # the shortcut the old band paid
     assert deaf_on_band([], reward) == {}
+
+
+def test_sampled_hearing_is_zero_for_every_policy_that_ignores_the_clip():
+    """The band's hearing per family and mode: a constant answer, the words and coin flips read ~0
+    (independent items name an option drawn uniformly), the oracle 1; a partial listener between."""
+    import numpy as np
+
+    from audiogym.policies import OraclePolicy, TranscriptPolicy
+    from audiogym.rewards import is_correct
+
+    tasks = candidates(["Meter", "Timbre"], BandSection(candidates=400, cues={"independent": 0.5, "none": 0.5}), 4)
+    rng = np.random.default_rng(0)
+
+    def rows(answer):
+        return [
+            {"task_id": t.id, "correct": is_correct(answer(t), t.answer, t.choices)} for t in tasks for _ in range(8)
+        ]
+
+    def heard(answer):
+        return sampled_hearing(tasks, rows(answer))
+
+    constant = heard(lambda t: f"<answer>{sorted(t.choices)[0]}</answer>")
+    coin = heard(lambda t: f"<answer>{t.choices[rng.integers(len(t.choices))]}</answer>")
+    assert all(v == pytest.approx(0.0) for d in constant.values() for v in d.values()), constant
+    assert all(abs(v) < 0.1 for d in coin.values() for v in d.values()), coin
+    words = heard(TranscriptPolicy().act)
+    assert abs(words["Meter"]["independent"]) < 0.15 and abs(words["Timbre"]["independent"]) < 0.15, words
+    assert heard(OraclePolicy().act) == {
+        "Meter": {"independent": 1.0, "none": 1.0},
+        "Timbre": {"independent": 1.0, "none": 1.0},
+    }
+    half = heard(lambda t: OraclePolicy().act(t) if rng.random() < 0.5 else f"<answer>{sorted(t.choices)[0]}</answer>")
+    assert 0.35 < half["Timbre"]["none"] < 0.65, half
 
 
 def test_the_base_stage_pretrains_the_encoder_and_reports_what_it_hears(tmp_path):

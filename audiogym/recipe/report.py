@@ -125,6 +125,7 @@ RL_TRAIN_KEYS = (
     "band_correct_after",
     "band_reward_before",
     "band_reward_after",
+    "band_hearing",
     "audio_reward_first",
     "audio_reward_last",
     "audio_think_words_first",
@@ -170,7 +171,18 @@ def training_line(stage: str, m: dict[str, Any]) -> str:
             if m.get("band_contrarian_correct") is not None
             else ""
         )
+        + (
+            f"; sampled hearing of its candidates, least heard: {least_heard(m['band_hearing'])}"
+            if m.get("band_hearing")
+            else ""
+        )
     )
+
+
+def least_heard(hearing: dict[str, dict[str, float]], n: int = 3) -> str:
+    """The n family/mode cells an RL stage's candidates are heard least in (stages.band_rl.sampled_hearing)."""
+    cells = sorted((v, f"{family}/{mode}") for family, modes in hearing.items() for mode, v in modes.items())
+    return ", ".join(f"{name} {v:+.2f}" for v, name in cells[:n])
 
 
 def rl_stages(trial: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

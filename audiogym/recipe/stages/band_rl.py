@@ -57,6 +57,7 @@ class BandRL(Stage):
         in_band = sum(off_band(correct.get(task.id, 0), band) == 0 for task in selected)
         metrics.update(
             **deaf_on_band(selected, reward),
+            band_hearing=sampled_hearing(tasks, rollouts),
             band_selected=len(selected),
             band_in_band=in_band,
             band_twins=len(twins),
@@ -112,6 +113,26 @@ def deaf_on_band(selected: list[AudioTask], reward: Reward) -> dict[str, float]:
         "band_contrarian_reward": float(np.mean([d["reward"] for d in deaf])),
         "band_chance": float(np.mean([1 / len(t.choices) for t in selected])),
     }
+
+
+def sampled_hearing(tasks: list[AudioTask], rollouts: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """What the model hears as it samples the band's candidates, per family and transcript mode: the
+    mean over answers of the share of samples right on that answer's clips, rescaled so that 0 is any
+    policy that ignores the clip (a constant answer, chance, the words) and 1 is always right
+    (k options: (k * mean recall - 1) / (k - 1)). Where it is near 0 the band has nothing to sharpen:
+    every clip is a coin flip and RL on it moves the family's answer prior."""
+    by_id = {task.id: task for task in tasks}
+    right: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for row in rollouts:
+        task = by_id[row["task_id"]]
+        right.setdefault((task.family, task.cue), {}).setdefault(task.answer, []).append(int(row["correct"]))
+    choices = {task.family: len(task.choices) for task in tasks}
+    out: dict[str, dict[str, float]] = {}
+    for (family, cue), answers in sorted(right.items()):
+        k = choices[family]
+        recall = float(np.mean([np.mean(v) for v in answers.values()]))  # mean over the answers present
+        out.setdefault(family, {})[cue] = (k * recall - 1) / (k - 1)
+    return out
 
 
 def off_band(n_correct: int, band: BandSection) -> int:
