@@ -107,6 +107,19 @@ def test_compare_leads_with_seed_level_statistics_then_the_item_pooled_lines(tmp
         for x in out[5:]
     )
     assert out[-1].endswith("seed2: self-cognition error cold start 0.900, rounds 0.500, dpo 0.000")
+    # where the stage rows carry them, each RL stage is read on listen and aligned items too
+    for name, listen in zip(runs, [0.05, -0.025, 0.0]):
+        table = json.loads((tmp_path / name / "table.json").read_text())
+        table["rows"] = [
+            {"stage": "round1_distill", "kind": "sft", "round": 1, "accuracy_listen": 0.8, "accuracy_aligned": 0.9},
+            {"stage": "round1_rl", "kind": "rl", "round": 1, "accuracy_listen": 0.8 + listen, "accuracy_aligned": 0.9},
+        ]
+        (tmp_path / name / "table.json").write_text(json.dumps(table))
+    assert main(["compare", *paths]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[3].startswith("  Listen accuracy, round1_rl (before -> after): per seed +5.0 -2.5 +0.0 points")
+    assert out[4].startswith("  Aligned accuracy, round1_rl (before -> after): per seed +0.0 +0.0 +0.0 points")
+    assert out[5].startswith("  Conflict accuracy, round2_rl") and not out[6].startswith("  Listen")  # no rows for it
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "table.json").write_text("{not json")
     for bad in ("broken", "missing"):

@@ -280,6 +280,14 @@ def write_table(
         plot_rl({name: [{"rl": rl_stages(folder, rows)}]}, folder / "rl_curves.png")
 
 
+def rl_stage_change(rows: list[dict[str, Any]], stage: str, key: str) -> float | None:
+    """An RL stage's row minus the row of the stage before it, on one summary key (None if either lacks it)."""
+    for before, row in rl_pairs(rows):
+        if row["stage"] == stage and before.get(key) is not None and row.get(key) is not None:
+            return float(row[key] - before[key])
+    return None
+
+
 def seed_level_block(tables: list[tuple[str, dict]]) -> list[str]:
     """The seed-level lines of `compare` (each run is one seed)."""
     from audiogym.stats import seed_level, seed_level_line
@@ -304,6 +312,11 @@ def seed_level_block(tables: list[tuple[str, dict]]) -> list[str]:
     for stage in stages:
         d = [t["rl_changes"][stage]["after"] - t["rl_changes"][stage]["before"] for _, t in tables]
         lines.append("  " + seed_level_line(f"Conflict accuracy, {stage} (before -> after)", seed_level(d)))
+        for items in ("listen", "aligned"):  # where only listening pays; and what the words' items pay for it
+            d = [rl_stage_change(t.get("rows") or [], stage, f"accuracy_{items}") for _, t in tables]
+            if None not in d:
+                label = f"{items.capitalize()} accuracy, {stage} (before -> after)"
+                lines.append("  " + seed_level_line(label, seed_level(d)))
     if len(stages) > 1:
         d = [
             sum(t["rl_changes"][s]["after"] - t["rl_changes"][s]["before"] for s in stages) / len(stages)
