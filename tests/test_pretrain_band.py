@@ -10,7 +10,7 @@ from audiogym.errors import ConfigError
 from audiogym.recipe.config import load_config
 from audiogym.recipe.rows import empty_think
 from audiogym.recipe.sections import BandSection
-from audiogym.recipe.stages.band_rl import candidates, deaf_on_band, sampled_hearing
+from audiogym.recipe.stages.band_rl import candidates, deaf_on_band, sampled_hearing, select_band
 from audiogym.recipe.stages.build_base import caption, caption_task, categorical, hearing, parse_caption
 from audiogym.rewards import build_reward
 from audiogym.tasks import AUDIO_FAMILIES
@@ -104,6 +104,17 @@ def test_sampled_hearing_is_zero_for_every_policy_that_ignores_the_clip():
     }
     half = heard(lambda t: OraclePolicy().act(t) if rng.random() < 0.5 else f"<answer>{sorted(t.choices)[0]}</answer>")
     assert 0.35 < half["Timbre"]["none"] < 0.65, half
+
+
+def test_min_hearing_leaves_the_cells_the_model_does_not_hear_out_of_the_band():
+    tasks = candidates(["Meter", "Timbre"], BandSection(candidates=40, cues={"independent": 0.5, "none": 0.5}), 4)
+    correct = {t.id: 4 for t in tasks}  # every candidate 4 of 8: all in the band
+    heard = {"Meter": {"independent": 0.05, "none": 0.3}, "Timbre": {"independent": 0.9, "none": 0.9}}
+    assert select_band(tasks, correct, heard, BandSection()) == (tasks, 40)
+    selected, pool = select_band(tasks, correct, heard, BandSection(min_hearing=0.2))
+    assert pool == 30 and selected == [t for t in tasks if (t.family, t.cue) != ("Meter", "independent")]
+    with pytest.raises(ConfigError, match="recipe.rounds.band.min_hearing"):
+        load_config(None, ["recipe.rounds.band.min_hearing=2"])
 
 
 def test_the_base_stage_pretrains_the_encoder_and_reports_what_it_hears(tmp_path):

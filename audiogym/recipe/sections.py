@@ -185,6 +185,10 @@ class BandSection:
     # ...and within each transcript mode (independent, audio only, ...) apart: a model that answers
     # one constant when there are no words has its band questions in that mode all on the other answer.
     balance_per_cue: bool = False
+    # Leave out the family/mode cells the model does not hear as it samples the candidates
+    # (stages.band_rl.sampled_hearing below this): there 3..6 of 8 right is a coin's luck, not a
+    # question of middling difficulty, and RL on it moves the answer prior. null: keep every cell.
+    min_hearing: float | None = None
     # Train each band question beside its twin (the same clip, the transcript's words turned the other
     # way: Family.twin), so that the reward pays listening and not "answer against the words".
     twins: bool = False
@@ -196,6 +200,8 @@ class BandSection:
         if self.cues is not None and self.conflict_share is not None:
             raise ConfigError(f"{key}: set cues or conflict_share, not both (cues: null to draw by conflict_share)")
         check_cues(f"{key}.cues", self.cues)
+        if self.min_hearing is not None:
+            check(f"{key}.min_hearing", self.min_hearing, -1.0, 1.0)
         check(f"{key}.samples", self.samples, 1, 256)
         check(f"{key}.max_new_tokens", self.max_new_tokens, 1, MAX_TOKENS)
         if not 0 <= self.low <= self.high <= self.samples:

@@ -41,11 +41,8 @@ class BandRL(Stage):
         correct: dict[str, int] = {}
         for row in rollouts:
             correct[row["task_id"]] = correct.get(row["task_id"], 0) + int(row["correct"])
-        selected = (
-            balanced_band(tasks, correct, band, per_cue=band.balance_per_cue)
-            if band.balance_answers
-            else [task for task in tasks if off_band(correct.get(task.id, 0), band) == 0]
-        )
+        heard = sampled_hearing(tasks, rollouts)
+        selected, heard_candidates = select_band(tasks, correct, heard, band)
         write_selected(ctx, ({"task_id": task.id, "correct_of_8": correct[task.id]} for task in selected))
         histogram = np.bincount([correct.get(task.id, 0) for task in tasks], minlength=band.samples + 1).tolist()
         text = make_tasks(["TextReasoning"], rl.text, ctx.stream("text"))
@@ -57,11 +54,12 @@ class BandRL(Stage):
         in_band = sum(off_band(correct.get(task.id, 0), band) == 0 for task in selected)
         metrics.update(
             **deaf_on_band(selected, reward),
-            band_hearing=sampled_hearing(tasks, rollouts),
+            band_hearing=heard,
             band_selected=len(selected),
             band_in_band=in_band,
             band_twins=len(twins),
             candidates=len(tasks),
+            candidates_heard=heard_candidates,
             correct_histogram=histogram,
         )
         if selected:  # what RL did on what it trained on: the band questions resampled from the new model
@@ -88,6 +86,18 @@ class BandRL(Stage):
                 metrics[f"band_{key}_before"] = float(np.mean([r[key] for r in before]))
                 metrics[f"band_{key}_after"] = float(np.mean([r[key] for r in after]))
         return metrics
+
+
+def select_band(
+    tasks: list[AudioTask], correct: dict[str, int], heard: dict[str, dict[str, float]], band: BandSection
+) -> tuple[list[AudioTask], int]:
+    """The band's questions among the candidates (low..high of `samples` right, or balanced over
+    answers), from the family/mode cells heard at least `band.min_hearing`; and how many candidates
+    those cells held."""
+    pool = [t for t in tasks if band.min_hearing is None or heard[t.family][t.cue] >= band.min_hearing]
+    if band.balance_answers:
+        return balanced_band(pool, correct, band, per_cue=band.balance_per_cue), len(pool)
+    return [t for t in pool if off_band(correct.get(t.id, 0), band) == 0], len(pool)
 
 
 def candidates(families: list[str], band: BandSection, seed: int) -> list[AudioTask]:
