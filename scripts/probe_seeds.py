@@ -3,9 +3,11 @@ change is one number per seed (listen, aligned and conflict accuracy after minus
 mean, 95% interval over seeds and how many seeds moved which way.
 
 `scripts/rl_probe.py` and `scripts/distill_probe.py` write `<out>/<tag>/changes.json` per run;
-give this the `<out>/<tag>` folders of the same tag, one per seed:
+give this the `<out>/<tag>` folders of the same tag, one per seed, or finished run folders (each
+RL stage against the stage before it, on the dev split):
 
     python scripts/probe_seeds.py probes/seed{0,1,2,3,4}/steps16 --json probes/steps16.json
+    python scripts/probe_seeds.py runs/seed{0,1,2,3,4} --json runs/rl_stages.json
 """
 
 from __future__ import annotations
@@ -17,9 +19,18 @@ from pathlib import Path
 
 from audiogym.errors import ConfigError
 from audiogym.io import atomic_write_json
-from audiogym.stats import seed_level, seed_level_line
+from audiogym.recipe.report import eval_items, rl_pairs
+from audiogym.stats import seed_level, seed_level_line, stage_change
 
 ITEMS = {"listen": "listen", "aligned": "aligned", "conflict": None}  # key in a change (None: the change itself)
+
+
+def run_changes(run: Path) -> list[dict]:
+    """A finished run's RL stages, each against the stage before it (dev evaluations)."""
+    rows = json.loads((run / "table.json").read_text())["rows"]
+    return [
+        stage_change(r["stage"], eval_items(run, b["stage"]), eval_items(run, r["stage"])) for b, r in rl_pairs(rows)
+    ]
 
 
 def summarise(folders: list[Path]) -> dict[str, dict[str, dict]]:
@@ -27,9 +38,13 @@ def summarise(folders: list[Path]) -> dict[str, dict[str, dict]]:
     per_run = []
     for folder in folders:
         path = folder / "changes.json"
-        if not path.is_file():
-            raise ConfigError(f"{folder}: no changes.json (has the probe finished?)")
-        per_run.append({c["stage"]: c for c in json.loads(path.read_text())["rounds"]})
+        if path.is_file():
+            changes = json.loads(path.read_text())["rounds"]
+        elif (folder / "table.json").is_file():
+            changes = run_changes(folder)
+        else:
+            raise ConfigError(f"{folder}: no changes.json or table.json (has the probe or run finished?)")
+        per_run.append({c["stage"]: c for c in changes})
     stages = sorted(set.intersection(*(set(r) for r in per_run)))
     if not stages:
         raise ConfigError("the probes share no stage")

@@ -213,4 +213,4 @@ def test_probe_changes_per_seed_read_listen_aligned_and_conflict_items(tmp_path)
         capture_output=True,
         text=True,
     )
-    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "no changes.json" in r.stderr
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "no changes.json or table.json" in r.stderr
