@@ -7,6 +7,8 @@ and keeps its traceback.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 
 
 class AudiogymError(Exception):
@@ -32,3 +34,12 @@ class ManifestError(AudiogymError):
 
 class AudioError(AudiogymError):
     """An audio file is missing, unreadable or empty."""
+
+
+def run_script(main: Callable[[], object]) -> None:
+    """A script's entry point: a user error is one line on stderr and exit status 2, as in the CLI."""
+    try:
+        main()
+    except AudiogymError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from audiogym.errors import ConfigError
+from audiogym.errors import ConfigError, run_script
 from audiogym.io import atomic_write_json
 from audiogym.recipe.report import eval_items, rl_pairs
 from audiogym.stats import seed_level, seed_level_line, stage_change
@@ -72,8 +71,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_script(main)
