@@ -55,10 +55,16 @@ def stage_change(stage: str, before: list[dict[str, Any]], after: list[dict[str,
     (independent and audio-only: neither reading nor avoiding the words pays) under "listen"."""
     from audiogym.tasks.core import LISTEN_CUES
 
+    def part(cues: tuple[str, ...]) -> dict[str, Any] | None:  # None: a held-out set without such items
+        try:
+            return paired_change(before, after, cues=cues)
+        except ConfigError:
+            return None
+
     c = paired_change(before, after)
     c["stage"] = stage
-    c["aligned"] = paired_change(before, after, conflict=False)
-    c["listen"] = paired_change(before, after, cues=LISTEN_CUES)
+    c["aligned"] = part(("aligned",))
+    c["listen"] = part(LISTEN_CUES)
     return c
 
 
@@ -145,15 +151,18 @@ def pooled_change(changes: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def write_pooled_changes(folder: Path, changes: list[dict[str, Any]], sets: list[str]) -> list[str]:
-    """A probe's stages (as `stage_change` makes them) pooled on conflict, aligned and listen items:
-    written with the stages to `folder/changes.json`; returns the three summary lines."""
+    """A probe's stages (as `stage_change` makes them) pooled on conflict, aligned and listen items
+    (those the held-out sets have): written with the stages to `folder/changes.json`; returns the
+    summary lines."""
     out: dict[str, Any] = {"rounds": changes, "set": sets}
     label = f"every round pooled ({len(changes)} stages)"
     lines = []
     for key, items in (("pooled", "Conflict"), ("pooled_aligned", "Aligned"), ("pooled_listen", "Listen")):
         part = items.lower()
-        out[key] = pooled_change([c[part] if part != "conflict" else c for c in changes])
-        lines.append(change_line(label, out[key], items))
+        parts = [c if part == "conflict" else c[part] for c in changes]
+        out[key] = pooled_change([x for x in parts if x]) if any(parts) else None
+        if out[key]:
+            lines.append(change_line(label, out[key], items))
     (folder / "changes.json").write_text(json.dumps(out, indent=2))
     return lines
 

@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         changes.append(c)
         for key, what in ((None, "Conflict"), ("aligned", "Aligned"), ("listen", "Listen")):
-            print(f"{args.tag}: {change_line(f'{start[t]} -> {name}', c[key] if key else c, what)}", flush=True)
+            if c[key] if key else c:  # a held-out set may lack such items
+                print(f"{args.tag}: {change_line(f'{start[t]} -> {name}', c[key] if key else c, what)}", flush=True)
         own = f"the run's own {name} -> this one"
         print(f"{args.tag}: {change_line(own, c['against_run'])}", flush=True)
     for line in write_pooled_changes(args.out / args.tag, changes, args.set):

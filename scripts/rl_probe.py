@@ -93,8 +93,9 @@ def main(argv: list[str] | None = None) -> None:
             f"{c['band_reward_before'] or 0:.2f} -> {c['band_reward_after'] or 0:.2f}",
             flush=True,
         )
-        print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c['aligned'], 'Aligned')}", flush=True)
-        print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c['listen'], 'Listen')}", flush=True)
+        for key, items in (("aligned", "Aligned"), ("listen", "Listen")):
+            if c[key]:  # a held-out set may lack such items
+                print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c[key], items)}", flush=True)
     for line in write_pooled_changes(args.out / args.tag, changes, args.set):
         print(f"{args.tag}: {line}")
 

@@ -197,6 +197,10 @@ def test_probe_changes_per_seed_read_listen_aligned_and_conflict_items(tmp_path)
         folders[-1].mkdir(parents=True)
         lines = write_pooled_changes(folders[-1], [c], [])
         assert [line.split(" items")[0] for line in lines] == ["Conflict", "Aligned", "Listen"]
+    # a held-out set without listen items (minute settings): the stage is read on what it has
+    c = stage_change("round1_rl", _items({"aligned": [1], "conflict": [0]}), _items({"aligned": [1], "conflict": [1]}))
+    assert c["listen"] is None and c["gained"] == 1
+    assert [line.split(" items")[0] for line in write_pooled_changes(tmp_path, [c], [])] == ["Conflict", "Aligned"]
     out = tmp_path / "summary.json"
     r = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "probe_seeds.py"), *map(str, folders), "--json", str(out)],
