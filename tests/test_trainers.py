@@ -9,6 +9,7 @@ from test_policies import SMALL  # noqa: F401  (same small sizes)
 
 import audiogym
 from audiogym.data import task_rows
+from audiogym.policies.encoding import THINK_PREFILL
 from audiogym.policies.scripted import OraclePolicy
 from audiogym.tasks import FAMILIES
 
@@ -118,6 +119,26 @@ def test_grpo_rewards_see_the_think_block(tiny, tmp_path):
     args = GRPOConfig(**common(tmp_path), num_generations=4, max_completion_length=4, beta=0.0)
     AudioGRPOTrainer(model, reward_funcs=[recording_reward], args=args, train_dataset=ds, processing_class=proc).train()
     assert received and all(THINK_CLOSE in t for t in received), received[:2]
+    # ...read with the prompt's pre-fill in front, as evaluation reads them
+    assert all(t.startswith(THINK_PREFILL) and t.count(THINK_PREFILL) == 1 for t in received), received[:2]
+
+
+def test_a_completion_that_stops_inside_its_think_block_has_no_answer_for_grpo():
+    """With `<think>\\n` pre-filled, "The pitch is low." and a stop is an unclosed think block: no
+    answer, reward 0, as evaluation scores it (read bare, it was the answer "low", reward 0.8)."""
+    from audiogym.rewards import build_reward
+    from audiogym.trainers.grpo import with_prefill
+
+    reward, row = build_reward("composite_format"), {"answer": "low", "choices": ["low", "medium", "high"]}
+    stopped = "The voice's fundamental frequency is low."
+    closed = "The voice's pitch sits low, well under the middle of the range.\n</think>\nThe answer is low."
+    assert reward.score(stopped, row)[0] == pytest.approx(0.8)  # what GRPO's rewards used to read
+    assert reward.score(with_prefill(stopped), row)[0] == 0.0
+    assert reward.score(with_prefill(closed), row)[0] == reward.score(closed, row)[0] == pytest.approx(1.0)
+    message = with_prefill([{"role": "assistant", "content": stopped}])
+    assert message == [{"role": "assistant", "content": THINK_PREFILL + stopped}]
+    with pytest.raises(TypeError):
+        with_prefill(None)
 
 
 def test_stock_trl_grpo_does_not_hear_audio_in_training(tiny, tmp_path):

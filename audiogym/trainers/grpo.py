@@ -12,7 +12,11 @@ This subclass overrides `__init__` (the audio encoder, the think-tag check) and 
 - `_get_per_token_logps_and_entropies`: forwards those features in every log-prob pass;
 - `_generate_single_turn`: with a `rollout_engine` (audiogym's vLLM engine), rollouts come from
   vLLM, given the policy's weights after every optimizer step (TRL's own vLLM path forwards
-  images only, and its weight loader fails on vLLM's CPU backend).
+  images only, and its weight loader fails on vLLM's CPU backend);
+- `_calculate_rewards`: the rewards read each completion with the prompt's `<think>\n` pre-fill in
+  front, as evaluation and the policies do. Without it a completion that stops inside its think
+  block has no tags at all and reads as a bare answer ("The voice's pitch is low." -> "low",
+  reward 0.8) that evaluation scores as no answer: RL learned to stop after one sentence.
 Dataset rows carry `prompt` (conversational) and `audio` (audiogym's Audio column); `task_id`
 keys the feature cache.
 
@@ -30,8 +34,15 @@ import torch
 from trl import GRPOTrainer
 
 from audiogym.data import decode_audio
-from audiogym.policies.encoding import AudioPromptEncoder, FrozenEncoderCache, audio_model_kwargs, audio_tower
+from audiogym.policies.encoding import (
+    THINK_PREFILL,
+    AudioPromptEncoder,
+    FrozenEncoderCache,
+    audio_model_kwargs,
+    audio_tower,
+)
 from audiogym.policies.tokenizer import THINK_CLOSE
+from audiogym.rewards.base import completion_text
 
 if TYPE_CHECKING:
     from audiogym.trainers.job import TrainJob
@@ -42,6 +53,18 @@ def think_tag_survives_decoding(tokenizer) -> bool:
     """Whether `</think>` is still there after decoding with skip_special_tokens=True, as TRL does."""
     ids = tokenizer(THINK_CLOSE, add_special_tokens=False)["input_ids"]
     return THINK_CLOSE in tokenizer.decode(ids, skip_special_tokens=True)
+
+
+def with_prefill(completion: Any) -> Any:
+    """A completion as the model wrote it after the `<think>\\n` pre-fill: a string or TRL's
+    conversational form (a list whose last message holds the text)."""
+    if isinstance(completion, str):
+        return THINK_PREFILL + completion
+    if isinstance(completion, list) and completion and isinstance(completion[-1], dict):
+        last = dict(completion[-1])
+        last["content"] = THINK_PREFILL + completion_text([last])
+        return [*completion[:-1], last]
+    raise TypeError(f"a completion is a string or a list of messages, not {type(completion).__name__}")
 
 
 def prepare_audio_model(model) -> None:
@@ -137,6 +160,11 @@ class AudioGRPOTrainer(GRPOTrainer):
         output.update({k: v.to(device) for k, v in (self._pending_audio or {}).items()})
         self._pending_audio = None
         return output
+
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        if self.audio_encoder.prefill_think:
+            completions = [with_prefill(c) for c in completions]
+        return super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
 
     # -- log-prob passes ------------------------------------------------------------------------
 
