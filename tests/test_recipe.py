@@ -408,6 +408,36 @@ def test_cold_start_mixture_reads_the_words_and_reasons_from_them_on_aligned_ite
             assert FAMILIES[t.family].transcript_answer(t) == t.answer and t.transcript in c
 
 
+def test_caption_chains_open_grounded_chains_with_what_the_base_learned_to_say():
+    from audiogym.recipe.stages.build_base import parse_caption
+    from audiogym.recipe.stages.cold_start_sft import cold_start_rows
+    from audiogym.rewards import build_reward
+    from audiogym.rewards.base import task_row
+
+    sets = ["recipe.families=[Meter, VoicePitch]", "recipe.cold_start.text=0", "recipe.cold_start.audio_direct=0"]
+    sets += [
+        "recipe.cold_start.reading=0",
+        "recipe.cold_start.teacher_chains=12",
+        "recipe.cold_start.surrogate_share=0",
+    ]
+    plain = load_config(None, sets).recipe.cold_start
+    captioned = load_config(None, [*sets, "recipe.cold_start.caption_chains=true"]).recipe.cold_start
+    assert not plain.caption_chains
+    stream = lambda name: 3 + len(name)  # noqa: E731
+    tasks, before, _ = cold_start_rows(plain, ["Meter", "VoicePitch"], 3, stream)
+    same_tasks, after, kinds = cold_start_rows(captioned, ["Meter", "VoicePitch"], 3, stream)
+    assert [t.id for t in tasks] == [t.id for t in same_tasks] and set(kinds) == {"grounded_chain"}
+    composite = build_reward("composite_format")
+    for t, b, a in zip(tasks, before, after):
+        first, rest = a.removeprefix("<think>\n").split("\n", 1)
+        said = parse_caption(first)
+        # the caption's keys are the base's; its categorical facts are the clip's (measured, not read)
+        assert set(said) == set(t.facts)
+        assert all(said[k] == str(v) for k, v in t.facts.items() if isinstance(v, (int, str)))
+        assert "<think>\n" + rest == b  # the teacher's chain follows unchanged, and still scores
+        assert composite.score(a, task_row(t))[0] == composite.score(b, task_row(t))[0] == 1.0
+
+
 def test_reward_spec_keys_do_not_loosen_other_keys_of_the_same_name():
     with pytest.raises(ConfigError, match="recipe.rounds.distill.text"):
         load_config(None, ["recipe.rounds.distill.text=many"])

@@ -7,13 +7,27 @@ from typing import Any
 
 import numpy as np
 
+from audiogym.analysis import measure
+from audiogym.policies.encoding import THINK_PREFILL
 from audiogym.policies.scripted import OraclePolicy, TranscriptPolicy
 from audiogym.recipe.rows import direct_rows, reading_rows, rows_for
 from audiogym.recipe.sections import ColdStartSection
 from audiogym.recipe.stage import Stage, StageContext, write_selected
+from audiogym.recipe.stages.build_base import caption
 from audiogym.tasks import FAMILIES, AudioTask
 from audiogym.tasks.sources import iter_tasks, make_tasks
 from audiogym.trainers.sft import train_sft
+
+
+def caption_first(completion: str, task: AudioTask) -> str:
+    """A grounded chain that opens with the clip's caption in the words the base was pretrained to
+    say ('beats per bar: 3; tempo bpm: 160'), from the facts the teacher measured: the chain starts
+    from what the base hears instead of leaving that skill behind with the captions."""
+    measured = FAMILIES[task.family].read_facts(measure(task.audio))
+    line = caption({k: measured[k] for k in task.facts if measured.get(k) is not None})
+    if not line or not completion.startswith(THINK_PREFILL):
+        return completion
+    return f"{THINK_PREFILL}{line}\n{completion[len(THINK_PREFILL) :]}"
 
 
 def cold_start_rows(
@@ -50,7 +64,8 @@ def cold_start_rows(
             kinds.append("surrogate_chain")
         else:
             tasks.append(t)
-            comps.append(OraclePolicy().act(t))
+            chain = OraclePolicy().act(t)
+            comps.append(caption_first(chain, t) if c.caption_chains else chain)
             kinds.append("grounded_chain")
     return tasks, comps, kinds
 
