@@ -21,7 +21,8 @@ from audiogym.io import atomic_write_json
 from audiogym.recipe.report import eval_items, rl_pairs
 from audiogym.stats import seed_level, seed_level_line, stage_change
 
-ITEMS = {"listen": "listen", "aligned": "aligned", "conflict": None}  # key in a change (None: the change itself)
+# key in a change (None: the change itself); "unclosed": listen items left with no answer (think never closed)
+ITEMS = {"listen": "listen", "aligned": "aligned", "conflict": None, "unclosed": "unclosed"}
 
 
 def run_changes(run: Path) -> list[dict]:
@@ -51,7 +52,7 @@ def summarise(folders: list[Path]) -> dict[str, dict[str, dict]]:
     for stage in stages:
         out[stage] = {}
         for items, key in ITEMS.items():
-            changes = [r[stage][key] if key else r[stage] for r in per_run]
+            changes = [r[stage].get(key) if key else r[stage] for r in per_run]
             if all(changes):
                 out[stage][items] = seed_level([c["after"] - c["before"] for c in changes])
     return out

@@ -197,6 +197,10 @@ def test_probe_changes_per_seed_read_listen_aligned_and_conflict_items(tmp_path)
         folders[-1].mkdir(parents=True)
         lines = write_pooled_changes(folders[-1], [c], [])
         assert [line.split(" items")[0] for line in lines] == ["Conflict", "Aligned", "Listen"]
+    # listen items whose think block never closed (no answer) are counted before and after
+    stopped = [dict(r, completion="<think>\nThe pitch is low.") for r in after]
+    assert stage_change("round1_rl", before, after)["unclosed"] == {"n": 4, "before": 0.0, "after": 0.0}
+    assert stage_change("round1_rl", before, stopped)["unclosed"] == {"n": 4, "before": 0.0, "after": 1.0}
     # a held-out set without listen items (minute settings): the stage is read on what it has
     c = stage_change("round1_rl", _items({"aligned": [1], "conflict": [0]}), _items({"aligned": [1], "conflict": [1]}))
     assert c["listen"] is None and c["gained"] == 1
