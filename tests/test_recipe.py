@@ -408,34 +408,44 @@ def test_cold_start_mixture_reads_the_words_and_reasons_from_them_on_aligned_ite
             assert FAMILIES[t.family].transcript_answer(t) == t.answer and t.transcript in c
 
 
-def test_caption_chains_open_grounded_chains_with_what_the_base_learned_to_say():
+def test_caption_first_opens_taught_answers_with_what_the_base_learned_to_say():
+    from audiogym.recipe.rows import direct_rows
     from audiogym.recipe.stages.build_base import parse_caption
     from audiogym.recipe.stages.cold_start_sft import cold_start_rows
     from audiogym.rewards import build_reward
     from audiogym.rewards.base import task_row
 
-    sets = ["recipe.families=[Meter, VoicePitch]", "recipe.cold_start.text=0", "recipe.cold_start.audio_direct=0"]
+    assert not load_config(None, []).recipe.caption_first
+    assert load_config(None, ["recipe.caption_first=true"]).recipe.caption_first
+    with pytest.raises(ConfigError, match="caption_first"):
+        load_config(None, ["recipe.caption_first=sometimes"])
+    sets = ["recipe.cold_start.text=0", "recipe.cold_start.audio_direct=6", "recipe.cold_start.refusal_share=0"]
     sets += [
         "recipe.cold_start.reading=0",
         "recipe.cold_start.teacher_chains=12",
         "recipe.cold_start.surrogate_share=0",
     ]
-    plain = load_config(None, sets).recipe.cold_start
-    captioned = load_config(None, [*sets, "recipe.cold_start.caption_chains=true"]).recipe.cold_start
-    assert not plain.caption_chains
+    c, fams = load_config(None, sets).recipe.cold_start, ["Meter", "VoicePitch"]
     stream = lambda name: 3 + len(name)  # noqa: E731
-    tasks, before, _ = cold_start_rows(plain, ["Meter", "VoicePitch"], 3, stream)
-    same_tasks, after, kinds = cold_start_rows(captioned, ["Meter", "VoicePitch"], 3, stream)
-    assert [t.id for t in tasks] == [t.id for t in same_tasks] and set(kinds) == {"grounded_chain"}
+    tasks, before, _ = cold_start_rows(c, fams, 3, stream)
+    same_tasks, after, kinds = cold_start_rows(c, fams, 3, stream, captioned=True)
+    assert [t.id for t in tasks] == [t.id for t in same_tasks] and set(kinds) == {"direct", "grounded_chain"}
     composite = build_reward("composite_format")
-    for t, b, a in zip(tasks, before, after):
+    for t, b, a, k in zip(tasks, before, after, kinds):
         first, rest = a.removeprefix("<think>\n").split("\n", 1)
         said = parse_caption(first)
-        # the caption's keys are the base's; its categorical facts are the clip's (measured, not read)
+        # the caption's keys are the base's; its categorical facts are the clip's
         assert set(said) == set(t.facts)
-        assert all(said[k] == str(v) for k, v in t.facts.items() if isinstance(v, (int, str)))
-        assert "<think>\n" + rest == b  # the teacher's chain follows unchanged, and still scores
-        assert composite.score(a, task_row(t))[0] == composite.score(b, task_row(t))[0] == 1.0
+        assert all(said[key] == str(v) for key, v in t.facts.items() if isinstance(v, (int, str)))
+        assert b.startswith("<think>\n") and b.endswith(rest)  # the rest of the answer is unchanged
+        if k == "grounded_chain":  # the teacher's chain follows, and scores as before
+            assert "<think>\n" + rest == b
+            assert composite.score(a, task_row(t))[0] == composite.score(b, task_row(t))[0] == 1.0
+        else:  # a direct answer's empty think block now holds the caption
+            assert b == f"<think>\n\n</think>\nThe answer is {t.answer}." and rest.startswith("</think>")
+    # the rounds' labelled rows: "can you hear this?" answered from the audio, captioned too
+    _, comps, _ = direct_rows(fams, 8, 0.5, seed=4, refuse=False, captioned=True)
+    assert all(parse_caption(x.removeprefix("<think>\n").split("\n", 1)[0]) for x in comps)
 
 
 def test_reward_spec_keys_do_not_loosen_other_keys_of_the_same_name():

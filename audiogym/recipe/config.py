@@ -47,6 +47,9 @@ class RecipeConfig:
     freeze_encoder: bool = True  # the report freezes the audio encoder
     model_path: str | None = None  # a local Qwen2-Audio checkpoint folder to start from
     gradient_checkpointing: bool = False
+    # every audio answer the recipe teaches (direct rows, grounded chains, the rounds' labelled
+    # rows) opens its think block with the clip's caption, in the words the base was pretrained to say
+    caption_first: bool = False
     families: list[str] | str = field(default_factory=lambda: list(DEFAULT_FAMILIES))  # or "all"
     generation: GenerationSection = field(default_factory=GenerationSection)
     eval: EvalSection = field(default_factory=EvalSection)

@@ -5,6 +5,7 @@ direct answers, refusals, transcript reading, probes, and the empty-think format
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import datasets
 import numpy as np
@@ -44,9 +45,27 @@ def empty_think(reply: str) -> str:
     return f"<think>\n\n</think>\n{reply}"
 
 
-def direct(task: AudioTask) -> str:
-    """The report's format for samples without a chain of thought: an empty think block."""
-    return format_completion("", task, task.answer)
+def caption(facts: dict[str, Any]) -> str:
+    """The facts as one line, e.g. 'beats per bar: 3; tempo bpm: 150' (numbers >= 10 to the nearest
+    ten, smaller ones to one decimal; lists space-joined; booleans yes/no)."""
+
+    def show(v: Any) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, float):
+            return str(int(round(v, -1))) if abs(v) >= 10 else f"{v:.1f}"
+        if isinstance(v, (list, tuple)):
+            return " ".join(show(x) for x in v)
+        return str(v)
+
+    return "; ".join(f"{k.replace('_', ' ')}: {show(v)}" for k, v in facts.items())
+
+
+def direct(task: AudioTask, captioned: bool = False) -> str:
+    """The report's format for samples without a chain of thought: an empty think block; with
+    `captioned` (recipe.caption_first) the block holds the clip's caption of its facts, the line
+    the base was pretrained to say, so the answer follows from what is heard."""
+    return format_completion(caption(task.facts) if captioned else "", task, task.answer)
 
 
 def direct_rows(
@@ -56,12 +75,13 @@ def direct_rows(
     seed: int,
     refuse: bool = True,
     cues: dict[str, float] | None = None,
+    captioned: bool = False,
 ) -> tuple[list[AudioTask], list[str], list[str]]:
     """Audio questions answered in the empty think format; a `probe_share` of them instead ask
     whether the model can hear. With `refuse` (the cold start) those are answered with the "I can't
     hear audio" a text-LLM prior brings; without it (the rounds' self-cognition data) they are
     answered from the audio like any other question. `cues`: the questions by transcript mode
-    (make_cue_mix), else the families' own mix."""
+    (make_cue_mix), else the families' own mix. `captioned`: see `direct`."""
     rng = np.random.default_rng(seed)
     tasks = make_tasks(families, n, seed) if cues is None else make_cue_mix(families, n // len(families), seed, cues)
     comps: list[str] = []
@@ -70,10 +90,10 @@ def direct_rows(
         if rng.random() < probe_share:
             t.question = PROBE_TEMPLATES[i % len(PROBE_TEMPLATES)].format(q=t.question)
             refusal = empty_think(rng.choice(REFUSALS))
-            comps.append(refusal if refuse else direct(t))
+            comps.append(refusal if refuse else direct(t, captioned))
             kinds.append("refusal" if refuse else "probe_answered")
         else:
-            comps.append(direct(t))
+            comps.append(direct(t, captioned))
             kinds.append("direct")
     return tasks, comps, kinds
 

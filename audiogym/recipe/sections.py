@@ -118,7 +118,6 @@ class ColdStartSection:
     # the direct rows by transcript mode (e.g. {mixed: 0.5, independent: 0.25, none: 0.25}); null:
     # the families' own mix, where the words always name an option and mostly the answer
     direct_cues: dict[str, float] | None = None
-    caption_chains: bool = False  # grounded chains open with the clip's caption in the base's words
     sft: SFTSection = field(default_factory=SFTSection)
     rlvr: RLVRSection = field(default_factory=RLVRSection)
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from audiogym.recipe.heldout import HeldOut
-from audiogym.recipe.rows import empty_think, rows_for
+from audiogym.recipe.rows import caption, empty_think, rows_for
 from audiogym.recipe.stage import Stage, StageContext, write_selected
 from audiogym.tasks import AUDIO_FAMILIES, AudioTask
 from audiogym.tasks.sources import make_tasks
@@ -26,22 +26,6 @@ from audiogym.trainers import dist
 from audiogym.trainers.sft import train_sft
 
 CAPTION_PROMPT = "Describe what you hear."
-
-
-def caption(facts: dict[str, Any]) -> str:
-    """The facts as one line, e.g. 'beats per bar: 3; tempo bpm: 150' (numbers >= 10 to the nearest
-    ten, smaller ones to one decimal; lists space-joined; booleans yes/no)."""
-
-    def show(v: Any) -> str:
-        if isinstance(v, bool):
-            return "yes" if v else "no"
-        if isinstance(v, float):
-            return str(int(round(v, -1))) if abs(v) >= 10 else f"{v:.1f}"
-        if isinstance(v, (list, tuple)):
-            return " ".join(show(x) for x in v)
-        return str(v)
-
-    return "; ".join(f"{k.replace('_', ' ')}: {show(v)}" for k, v in facts.items())
 
 
 def parse_caption(text: str) -> dict[str, str]:

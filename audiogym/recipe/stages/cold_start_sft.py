@@ -10,10 +10,9 @@ import numpy as np
 from audiogym.analysis import measure
 from audiogym.policies.encoding import THINK_PREFILL
 from audiogym.policies.scripted import OraclePolicy, TranscriptPolicy
-from audiogym.recipe.rows import direct_rows, reading_rows, rows_for
+from audiogym.recipe.rows import caption, direct_rows, reading_rows, rows_for
 from audiogym.recipe.sections import ColdStartSection
 from audiogym.recipe.stage import Stage, StageContext, write_selected
-from audiogym.recipe.stages.build_base import caption
 from audiogym.tasks import FAMILIES, AudioTask
 from audiogym.tasks.sources import iter_tasks, make_tasks
 from audiogym.trainers.sft import train_sft
@@ -31,7 +30,7 @@ def caption_first(completion: str, task: AudioTask) -> str:
 
 
 def cold_start_rows(
-    c: ColdStartSection, fams: list[str], seed: int, stream: Callable[[str], int]
+    c: ColdStartSection, fams: list[str], seed: int, stream: Callable[[str], int], captioned: bool = False
 ) -> tuple[list[AudioTask], list[str], list[str]]:
     """The cold-start mixture: text chains, direct audio answers (empty think), transcript reading
     (`reading_rows`), teacher audio chains, and a share of questions that ask whether the model can
@@ -41,14 +40,17 @@ def cold_start_rows(
     A `surrogate_share` of the chains reason from the transcript (the report's starting point). A
     surrogate teacher is only right where the transcript agrees with the audio, so, as with any
     correctness-filtered teacher data, its chains come from aligned items: the model learns that
-    in its reasoning the words decide. The other chains are grounded (aligned and conflict items)."""
+    in its reasoning the words decide. The other chains are grounded (aligned and conflict items).
+    `captioned` (recipe.caption_first): direct answers and grounded chains open with the clip's caption."""
     rng = np.random.default_rng(seed)
     tasks, comps, kinds = [], [], []
     for t in make_tasks(["TextReasoning"], c.text, stream("text")):
         tasks.append(t)
         comps.append(OraclePolicy().act(t))
         kinds.append("text")
-    d_tasks, d_comps, d_kinds = direct_rows(fams, c.audio_direct, c.refusal_share, stream("direct"), cues=c.direct_cues)
+    d_tasks, d_comps, d_kinds = direct_rows(
+        fams, c.audio_direct, c.refusal_share, stream("direct"), cues=c.direct_cues, captioned=captioned
+    )
     r_tasks, r_comps = reading_rows(fams, c.reading, stream("reading"))
     tasks += d_tasks + r_tasks
     comps += d_comps + r_comps
@@ -65,7 +67,7 @@ def cold_start_rows(
         else:
             tasks.append(t)
             chain = OraclePolicy().act(t)
-            comps.append(caption_first(chain, t) if c.caption_chains else chain)
+            comps.append(caption_first(chain, t) if captioned else chain)
             kinds.append("grounded_chain")
     return tasks, comps, kinds
 
@@ -76,7 +78,9 @@ class ColdStartSFT(Stage):
     streams = {"text": 1, "direct": 2, "teacher_chains": 3, "reading": 5}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        tasks, comps, kinds = cold_start_rows(ctx.section, ctx.recipe.audio_families, ctx.seed, ctx.stream)
+        tasks, comps, kinds = cold_start_rows(
+            ctx.section, ctx.recipe.audio_families, ctx.seed, ctx.stream, ctx.recipe.caption_first
+        )
         write_selected(ctx, ({"task_id": t.id, "kind": k, "completion": x} for t, x, k in zip(tasks, comps, kinds)))
         metrics = train_sft(ctx.job(), rows_for(tasks, comps, kind=kinds), ctx.section.sft)
         metrics["mix"] = {k: kinds.count(k) for k in sorted(set(kinds))}

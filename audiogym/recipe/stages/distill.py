@@ -121,6 +121,7 @@ class Distill(Stage):
             ctx.stream("labelled"),
             refuse=False,
             cues=c.labelled_cues,
+            captioned=ctx.recipe.caption_first,
         )
         chains = kept if c.chains else []
         train_tasks = [by_id[r["task_id"]] for r in chains] * c.chain_repeats + text + labelled
