@@ -8,10 +8,10 @@ import pytest
 
 from audiogym.errors import ConfigError
 from audiogym.recipe.config import load_config
-from audiogym.recipe.rows import empty_think
+from audiogym.recipe.rows import caption, caption_task, empty_think
 from audiogym.recipe.sections import BandSection
 from audiogym.recipe.stages.band_rl import candidates, deaf_on_band, sampled_hearing, select_band
-from audiogym.recipe.stages.build_base import caption, caption_task, categorical, hearing, parse_caption
+from audiogym.recipe.stages.build_base import categorical, hearing, parse_caption
 from audiogym.rewards import build_reward
 from audiogym.tasks import AUDIO_FAMILIES
 from audiogym.tasks.sources import make_tasks

@@ -448,6 +448,31 @@ def test_caption_first_opens_taught_answers_with_what_the_base_learned_to_say():
     assert all(parse_caption(x.removeprefix("<think>\n").split("\n", 1)[0]) for x in comps)
 
 
+def test_caption_replay_rows_are_the_base_task_on_fresh_clips():
+    from audiogym.recipe.rows import CAPTION_PROMPT, caption_rows
+    from audiogym.recipe.stages.build_base import parse_caption
+    from audiogym.recipe.stages.cold_start_sft import cold_start_rows
+
+    cfg = load_config(None, ["recipe.cold_start.captions=12", "recipe.rounds.distill.captions=5"])
+    assert (cfg.recipe.cold_start.captions, cfg.recipe.rounds.distill.captions) == (12, 5)
+    assert load_config(None, []).recipe.cold_start.captions == 0  # off by default: the stage table is unchanged
+    for bad in ("recipe.cold_start.captions=-1", "recipe.rounds.distill.captions=lots"):
+        with pytest.raises(ConfigError, match="captions"):
+            load_config(None, [bad])
+    fams = ["Meter", "Intonation"]
+    tasks, comps, kinds = cold_start_rows(cfg.recipe.cold_start, fams, 1, lambda name: 11 + len(name))
+    mine = [(t, c) for t, c, k in zip(tasks, comps, kinds) if k == "caption"]
+    assert len(mine) == 12 and {t.family for t, _ in mine} == set(fams)
+    for t, c in mine:  # the clip alone, answered with its caption in the empty think format
+        assert t.question == CAPTION_PROMPT and not t.choices and not t.transcript and len(t.audio)
+        said = parse_caption(c)
+        assert c.startswith("<think>\n\n</think>\n") and said["beats_per_bar" if t.family == "Meter" else "intonation"]
+    # fresh clips: not the base's pretraining clips (another stream), and the same for the same seed
+    again, _ = caption_rows(fams, 12, 11 + len("captions"))
+    assert [t.id for t in again] == [t.id for t, _ in mine]
+    assert not {t.id for t in caption_rows(fams, 12, 99)[0]} & {t.id for t in again}
+
+
 def test_reward_spec_keys_do_not_loosen_other_keys_of_the_same_name():
     with pytest.raises(ConfigError, match="recipe.rounds.distill.text"):
         load_config(None, ["recipe.rounds.distill.text=many"])

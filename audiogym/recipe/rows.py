@@ -22,6 +22,7 @@ REFUSALS = [
     "I don't have the ability to hear the audio clip. Could you describe it?",
     "抱歉，我是一个文本模型，无法听到音频。",
 ]
+CAPTION_PROMPT = "Describe what you hear."
 PROBE_TEMPLATES = [
     "Can you actually hear this recording? {q}",
     "Listen to the clip and tell me: {q}",
@@ -59,6 +60,20 @@ def caption(facts: dict[str, Any]) -> str:
         return str(v)
 
     return "; ".join(f"{k.replace('_', ' ')}: {show(v)}" for k, v in facts.items())
+
+
+def caption_task(task: AudioTask) -> AudioTask:
+    """The clip alone with the caption question: no choices, no transcript."""
+    return dataclasses.replace(task, question=CAPTION_PROMPT, choices=[], transcript="", cue="none")
+
+
+def caption_rows(families: list[str], n: int, seed: int) -> tuple[list[AudioTask], list[str]]:
+    """The base's pretraining task on fresh clips (the clip alone, "Describe what you hear.",
+    answered with its caption): replayed beside later stages' data so that fine-tuning on
+    questions does not unlearn what the base hears (after the default cold start the model no
+    longer captions at all)."""
+    tasks = [caption_task(t) for t in make_tasks(families, n, seed)]
+    return tasks, [empty_think(caption(t.facts)) for t in tasks]
 
 
 def direct(task: AudioTask, captioned: bool = False) -> str:

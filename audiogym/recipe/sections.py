@@ -118,11 +118,12 @@ class ColdStartSection:
     # the direct rows by transcript mode (e.g. {mixed: 0.5, independent: 0.25, none: 0.25}); null:
     # the families' own mix, where the words always name an option and mostly the answer
     direct_cues: dict[str, float] | None = None
+    captions: int = 0  # the base's caption task on fresh clips, replayed so questions do not unlearn hearing
     sft: SFTSection = field(default_factory=SFTSection)
     rlvr: RLVRSection = field(default_factory=RLVRSection)
 
     def validate(self, key: str) -> None:
-        for name in ("text", "audio_direct", "reading", "teacher_chains"):
+        for name in ("text", "audio_direct", "reading", "teacher_chains", "captions"):
             check(f"{key}.{name}", getattr(self, name), 0, MAX_ITEMS)
         check(f"{key}.surrogate_share", self.surrogate_share, 0.0, 1.0)
         check(f"{key}.refusal_share", self.refusal_share, 0.0, 1.0)
@@ -142,6 +143,7 @@ class DistillSection:
     labelled: int = 200  # fresh labelled audio->answer rows each round, beside the kept chains
     probe_share: float = 0.15  # of those: "can you hear this?" answered from the audio (never a refusal)
     labelled_cues: dict[str, float] | None = None  # the labelled rows by transcript mode (as cold_start.direct_cues)
+    captions: int = 0  # the base's caption rows replayed each round (as cold_start.captions)
     chain_repeats: int = 2  # kept chains repeated so they are not swamped
     max_per_question: int | None = None  # distinct kept chains trained per question (None: all)
     balance_answers: bool = True  # each answer of a family gets as many kept chains
@@ -157,6 +159,7 @@ class DistillSection:
         check(f"{key}.text", self.text, 0, MAX_ITEMS)
         check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
         check(f"{key}.labelled", self.labelled, 0, MAX_ITEMS)
+        check(f"{key}.captions", self.captions, 0, MAX_ITEMS)
         check(f"{key}.probe_share", self.probe_share, 0.0, 1.0)
         check_cues(f"{key}.labelled_cues", self.labelled_cues)
         check(f"{key}.chain_repeats", self.chain_repeats, 1, 100)

@@ -18,14 +18,11 @@ from typing import Any
 import numpy as np
 
 from audiogym.recipe.heldout import HeldOut
-from audiogym.recipe.rows import caption, empty_think, rows_for
+from audiogym.recipe.rows import caption, caption_rows, caption_task, rows_for
 from audiogym.recipe.stage import Stage, StageContext, write_selected
 from audiogym.tasks import AUDIO_FAMILIES, AudioTask
-from audiogym.tasks.sources import make_tasks
 from audiogym.trainers import dist
 from audiogym.trainers.sft import train_sft
-
-CAPTION_PROMPT = "Describe what you hear."
 
 
 def parse_caption(text: str) -> dict[str, str]:
@@ -62,11 +59,6 @@ def hearing(tasks: list[AudioTask], captions: dict[str, str]) -> dict[str, dict[
     return out
 
 
-def caption_task(task: AudioTask) -> AudioTask:
-    """The clip alone with the caption question: no choices, no transcript."""
-    return dataclasses.replace(task, question=CAPTION_PROMPT, choices=[], transcript="", cue="none")
-
-
 class BuildBase(Stage):
     kind = "base"
     config_key = "pretrain"
@@ -96,8 +88,7 @@ class BuildBase(Stage):
 
         section = ctx.section
         fams = {"run": ctx.recipe.audio_families, "all": list(AUDIO_FAMILIES)}.get(section.families, section.families)
-        tasks = [caption_task(t) for t in make_tasks(list(fams), section.clips, ctx.stream("captions"))]
-        comps = [empty_think(caption(t.facts)) for t in tasks]
+        tasks, comps = caption_rows(list(fams), section.clips, ctx.stream("captions"))
         write_selected(ctx, ({"task_id": t.id, "completion": c} for t, c in zip(tasks, comps)))
         job = dataclasses.replace(ctx.job(), model_in=init, freeze_encoder=False)  # the encoder learns to hear
         metrics = train_sft(job, rows_for(tasks, comps), section.sft)

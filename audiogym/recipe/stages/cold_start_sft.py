@@ -10,7 +10,7 @@ import numpy as np
 from audiogym.analysis import measure
 from audiogym.policies.encoding import THINK_PREFILL
 from audiogym.policies.scripted import OraclePolicy, TranscriptPolicy
-from audiogym.recipe.rows import caption, direct_rows, reading_rows, rows_for
+from audiogym.recipe.rows import caption, caption_rows, direct_rows, reading_rows, rows_for
 from audiogym.recipe.sections import ColdStartSection
 from audiogym.recipe.stage import Stage, StageContext, write_selected
 from audiogym.tasks import FAMILIES, AudioTask
@@ -52,9 +52,10 @@ def cold_start_rows(
         fams, c.audio_direct, c.refusal_share, stream("direct"), cues=c.direct_cues, captioned=captioned
     )
     r_tasks, r_comps = reading_rows(fams, c.reading, stream("reading"))
-    tasks += d_tasks + r_tasks
-    comps += d_comps + r_comps
-    kinds += d_kinds + ["reading"] * len(r_tasks)
+    c_tasks, c_comps = caption_rows(fams, c.captions, stream("captions"))
+    tasks += d_tasks + r_tasks + c_tasks
+    comps += d_comps + r_comps + c_comps
+    kinds += d_kinds + ["reading"] * len(r_tasks) + ["caption"] * len(c_tasks)
     pool = iter_tasks(fams, 4 * c.teacher_chains, stream("teacher_chains"))
     for _ in range(c.teacher_chains):
         t = next(pool)
@@ -75,7 +76,7 @@ def cold_start_rows(
 class ColdStartSFT(Stage):
     kind = "cold_start_sft"
     config_key = "cold_start"
-    streams = {"text": 1, "direct": 2, "teacher_chains": 3, "reading": 5}
+    streams = {"text": 1, "direct": 2, "teacher_chains": 3, "reading": 5, "captions": 6}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         tasks, comps, kinds = cold_start_rows(

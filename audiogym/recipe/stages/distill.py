@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from audiogym.policies.scripted import OraclePolicy
-from audiogym.recipe.rows import direct_rows, mixed_tasks, rows_for
+from audiogym.recipe.rows import caption_rows, direct_rows, mixed_tasks, rows_for
 from audiogym.recipe.stage import Stage, StageContext, write_selected
 from audiogym.rewards import GroundingFilter, is_correct, self_cognition_error, task_row
 from audiogym.rewards.parse import split_think
@@ -83,7 +83,7 @@ def by_family_answer(rows: list[dict[str, Any]], tasks: list[AudioTask]) -> dict
 class Distill(Stage):
     kind = "distill"
     config_key = "rounds.distill"
-    streams = {"questions": 0, "text": 1, "labelled": 2}
+    streams = {"questions": 0, "text": 1, "labelled": 2, "captions": 3}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         c = ctx.section
@@ -123,10 +123,14 @@ class Distill(Stage):
             cues=c.labelled_cues,
             captioned=ctx.recipe.caption_first,
         )
+        captions, caption_comps = caption_rows(ctx.recipe.audio_families, c.captions, ctx.stream("captions"))
         chains = kept if c.chains else []
-        train_tasks = [by_id[r["task_id"]] for r in chains] * c.chain_repeats + text + labelled
+        train_tasks = [by_id[r["task_id"]] for r in chains] * c.chain_repeats + text + labelled + captions
         comps = (
-            [r["completion"] for r in chains] * c.chain_repeats + [OraclePolicy().act(x) for x in text] + labelled_comps
+            [r["completion"] for r in chains] * c.chain_repeats
+            + [OraclePolicy().act(x) for x in text]
+            + labelled_comps
+            + caption_comps
         )
         metrics = train_sft(ctx.job(), rows_for(train_tasks, comps), c.sft)
         metrics.update(
