@@ -71,6 +71,20 @@ def jsonl(path):
     return [json.loads(x) for x in Path(path).read_text().splitlines() if x.strip()]
 
 
+def test_hearing_probe_refuses_bad_input_in_one_line(tmp_path):
+    from audiogym.recipe.config import Config
+
+    probe = Path(__file__).parent.parent / "scripts" / "hearing_probe.py"
+    run = tmp_path / "run"
+    r = subprocess.run([sys.executable, str(probe), str(run)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: {run}: not a run folder (no config.json)"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(Config().to_dict()))
+    r = subprocess.run([sys.executable, str(probe), str(run)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "base: no model" in r.stderr.strip().splitlines()[-1]
+    assert not (run / "hearing_probe").exists()  # nothing written
+
+
 @pytest.mark.slow
 def test_whole_recipe_with_minute_settings(tmp_path):
     r = train(tmp_path)
@@ -151,6 +165,19 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     got = json.loads((tmp_path / "dprobe" / "same" / "changes.json").read_text())["rounds"][0]
     assert got["against_run"]["gained"] == got["against_run"]["lost"] == 0 and got["n"] == change["n"], p.stdout
     assert "Aligned items, cold_start_rlvr -> round1_distill" in p.stdout
+    # scripts/hearing_probe.py asks any stage's model the base's question: on the base it reads
+    # what the base stage measured itself (same clips, greedy)
+    base = json.loads((run / "base" / "metrics.json").read_text())["train"]
+    probe = Path(__file__).parent.parent / "scripts" / "hearing_probe.py"
+    out = tmp_path / "hearing.json"
+    args = [str(run), "--stages", "base", "cold_start_sft", "--out", str(tmp_path / "hp"), "--json", str(out)]
+    p = subprocess.run([sys.executable, str(probe), *args], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    got = json.loads(out.read_text())[str(run)]
+    assert set(got) == {"base", "cold_start_sft"} and set(got["cold_start_sft"]) == set(base["hearing"])
+    assert got["base"] == base["hearing"] and "cold_start_sft: " in p.stdout
+    r = subprocess.run([sys.executable, str(probe), str(run), "--stages", "round9_rl"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith("error: ") and "round9_rl" in r.stderr
 
 
 def test_paired_change_counts_flips_and_tests_them():

@@ -59,6 +59,32 @@ def hearing(tasks: list[AudioTask], captions: dict[str, str]) -> dict[str, dict[
     return out
 
 
+def caption_hearing(
+    name: str, folder: Any, model_dir: Any, recipe: Any, seed: int, per_family: int, max_new_tokens: int
+) -> dict[str, dict[str, float]]:
+    """`hearing` of the model in `model_dir` on the first `per_family` dev clips of each of the
+    recipe's families, asked for their caption (greedy; samples logged under `folder`). Any
+    stage's model can be checked: whether it still says what the base learned to hear."""
+    from audiogym.recipe.rollouts import sample
+
+    # the dev split's clips (HeldOut's first per family): no training stream can name them
+    held_out = HeldOut(recipe, "dev").tasks
+    dev = [caption_task(t) for f in recipe.audio_families for t in [x for x in held_out if x.family == f][:per_family]]
+    rows = sample(
+        name,
+        folder,
+        model_dir,
+        seed,
+        dev,
+        1,
+        0.0,
+        max_new_tokens,
+        lambda task, text: {"caption": parse_caption(text)},
+        backend=recipe.generation.backend,
+    )
+    return hearing(dev, {r["task_id"]: r["completion"] for r in rows})
+
+
 class BuildBase(Stage):
     kind = "base"
     config_key = "pretrain"
@@ -84,31 +110,21 @@ class BuildBase(Stage):
         return metrics
 
     def pretrain(self, ctx: StageContext, init: Any) -> dict[str, Any]:
-        from audiogym.recipe.rollouts import sample
-
         section = ctx.section
         fams = {"run": ctx.recipe.audio_families, "all": list(AUDIO_FAMILIES)}.get(section.families, section.families)
         tasks, comps = caption_rows(list(fams), section.clips, ctx.stream("captions"))
         write_selected(ctx, ({"task_id": t.id, "completion": c} for t, c in zip(tasks, comps)))
         job = dataclasses.replace(ctx.job(), model_in=init, freeze_encoder=False)  # the encoder learns to hear
         metrics = train_sft(job, rows_for(tasks, comps), section.sft)
-        # the dev split's clips (HeldOut's first per family): no training stream can name them
-        per = section.eval_per_family
-        held_out = HeldOut(ctx.recipe, "dev").tasks
-        dev = [caption_task(t) for f in ctx.recipe.audio_families for t in [x for x in held_out if x.family == f][:per]]
-        rows = sample(
+        per_family = caption_hearing(
             f"{self.name} (hearing)",
             ctx.folder,
             ctx.model_out,
+            ctx.recipe,
             ctx.seed,
-            dev,
-            1,
-            0.0,
+            section.eval_per_family,
             section.max_new_tokens,
-            lambda task, text: {"caption": parse_caption(text)},
-            backend=ctx.recipe.generation.backend,
         )
-        per_family = hearing(dev, {r["task_id"]: r["completion"] for r in rows})
         metrics["hearing"] = per_family
         if dist.is_main():
             shutil.rmtree(init, ignore_errors=True)
