@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("runs", type=Path, nargs="+", help="runs/<name> folders whose stage models are kept")
     ap.add_argument("--stages", nargs="+", default=["base", "cold_start_sft"], help="stage folders to check")
     ap.add_argument("--out", type=Path, default=None, help="where the captions go (default: <run>/hearing_probe)")
+    # sampling resumes from the captions already in a folder: each run gets its own
     ap.add_argument("--json", type=Path, help="write {run: {stage: {family: hearing}}} here")
     args = ap.parse_args(argv)
     for run in args.runs:  # every input checked before any work
@@ -32,12 +33,12 @@ def main(argv: list[str] | None = None) -> None:
             if not (run / stage / "model" / "config.json").is_file():
                 raise ConfigError(f"{run / stage}: no model (has the stage finished, and was its model kept?)")
     result: dict[str, dict[str, dict]] = {}
-    for run in args.runs:
+    for i, run in enumerate(args.runs):
         cfg = load_config(run / "config.json")
         r = cfg.recipe
         result[str(run)] = {}
         for stage in args.stages:
-            folder = (args.out / run.name if args.out else run / "hearing_probe") / stage
+            folder = (args.out / f"{i}-{run.name}" if args.out else run / "hearing_probe") / stage
             folder.mkdir(parents=True, exist_ok=True)
             per_family = caption_hearing(
                 f"{run.name}/{stage}",

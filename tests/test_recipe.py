@@ -176,6 +176,7 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     got = json.loads(out.read_text())[str(run)]
     assert set(got) == {"base", "cold_start_sft"} and set(got["cold_start_sft"]) == set(base["hearing"])
     assert got["base"] == base["hearing"] and "cold_start_sft: " in p.stdout
+    assert sorted(x.name for x in (tmp_path / "hp").iterdir()) == ["0-tiny"]  # runs of one name apart
     r = subprocess.run([sys.executable, str(probe), str(run), "--stages", "round9_rl"], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith("error: ") and "round9_rl" in r.stderr
 
