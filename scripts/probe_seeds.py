@@ -55,6 +55,7 @@ def summarise(folders: list[Path]) -> dict[str, dict[str, dict]]:
             changes = [r[stage].get(key) if key else r[stage] for r in per_run]
             if all(changes):
                 out[stage][items] = seed_level([c["after"] - c["before"] for c in changes])
+                out[stage][items].update(before=[c["before"] for c in changes], after=[c["after"] for c in changes])
     return out
 
 

@@ -214,6 +214,7 @@ def test_probe_changes_per_seed_read_listen_aligned_and_conflict_items(tmp_path)
     assert r.returncode == 0, r.stderr
     stage = json.loads(out.read_text())["stages"]["round1_rl"]
     assert stage["listen"]["diffs"] == [0.25, 0.5, 0.0] and (stage["listen"]["up"], stage["listen"]["level"]) == (2, 1)
+    assert stage["listen"]["before"] == [0.25] * 3 and stage["listen"]["after"] == [0.5, 0.75, 0.25]
     assert stage["aligned"]["diffs"] == [-0.25] * 3 and stage["conflict"]["diffs"] == [0.0] * 3
     assert "round1_rl, listen" in r.stdout
     r = subprocess.run(
