@@ -65,23 +65,7 @@ def stage_change(stage: str, before: list[dict[str, Any]], after: list[dict[str,
     c["stage"] = stage
     c["aligned"] = part(("aligned",))
     c["listen"] = part(LISTEN_CUES)
-    c["unclosed"] = unclosed_change(before, after, LISTEN_CUES)
     return c
-
-
-def unclosed_change(before: list[dict[str, Any]], after: list[dict[str, Any]], cues: tuple[str, ...]) -> dict | None:
-    """The share of `cues` items whose completion never closed its think block (it stopped or ran
-    out of tokens inside its reasoning, so it has no answer), before and after; None without such items."""
-    from audiogym.rewards.parse import split_think
-
-    def share(items: list[dict[str, Any]]) -> tuple[int, float | None]:
-        mine = [r for r in items if r.get("category") != "text" and r.get("cue") in cues]
-        return len(mine), (
-            sum(not split_think(r.get("completion") or "")[1] for r in mine) / len(mine) if mine else None
-        )
-
-    (n, b), (_, a) = share(before), share(after)
-    return None if b is None or a is None else {"n": n, "before": b, "after": a}
 
 
 def sign_test_p(gained: int, lost: int) -> float:

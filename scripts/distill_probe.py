@@ -21,11 +21,11 @@ from pathlib import Path
 from audiogym.errors import ConfigError, run_script
 from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
-from audiogym.recipe.report import eval_items
+from audiogym.recipe.report import eval_items, probe_change
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
 from audiogym.recipe.stages.distill import Distill
-from audiogym.stats import change_line, paired_change, stage_change, write_pooled_changes
+from audiogym.stats import change_line, paired_change, write_pooled_changes
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         held.evaluate(ctx.model_out, folder / "eval")
         shutil.rmtree(ctx.model_out)  # the evaluation is what the probe keeps
         before, after = eval_items(args.run, start[t]), eval_items(args.out / args.tag, name)
-        c = stage_change(name, before, after)
+        c = probe_change(name, before, after)
         c["against_run"] = paired_change(eval_items(args.run, name), after)
         c.update(
             seconds=time.time() - started,

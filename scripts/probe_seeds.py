@@ -18,8 +18,8 @@ from pathlib import Path
 
 from audiogym.errors import ConfigError, run_script
 from audiogym.io import atomic_write_json
-from audiogym.recipe.report import eval_items, rl_pairs
-from audiogym.stats import seed_level, seed_level_line, stage_change
+from audiogym.recipe.report import eval_items, probe_change, rl_pairs
+from audiogym.stats import seed_level, seed_level_line
 
 # key in a change (None: the change itself); "unclosed": listen items left with no answer (think never closed)
 ITEMS = {"listen": "listen", "aligned": "aligned", "conflict": None, "unclosed": "unclosed"}
@@ -29,7 +29,7 @@ def run_changes(run: Path) -> list[dict]:
     """A finished run's RL stages, each against the stage before it (dev evaluations)."""
     rows = json.loads((run / "table.json").read_text())["rows"]
     return [
-        stage_change(r["stage"], eval_items(run, b["stage"]), eval_items(run, r["stage"])) for b, r in rl_pairs(rows)
+        probe_change(r["stage"], eval_items(run, b["stage"]), eval_items(run, r["stage"])) for b, r in rl_pairs(rows)
     ]
 
 

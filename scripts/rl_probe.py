@@ -22,11 +22,11 @@ from pathlib import Path
 from audiogym.errors import ConfigError, run_script
 from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
-from audiogym.recipe.report import eval_items
+from audiogym.recipe.report import eval_items, probe_change
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
 from audiogym.recipe.stages.band_rl import BandRL
-from audiogym.stats import change_line, stage_change, write_pooled_changes
+from audiogym.stats import change_line, write_pooled_changes
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
             model, train = ctx.model_out, stage.run(ctx)
         held.evaluate(model, folder / "eval")
         before, after = eval_items(args.out, distilled), eval_items(args.out / args.tag, name)
-        c = stage_change(name, before, after)
+        c = probe_change(name, before, after)
         c.update(
             seconds=time.time() - started,
             band_selected=train.get("band_selected"),

@@ -178,6 +178,7 @@ def test_probe_changes_per_seed_read_listen_aligned_and_conflict_items(tmp_path)
     """A probe's stage is read on listen items (independent + audio-only) apart from aligned and
     conflict ones, and scripts/probe_seeds.py turns one probe variant over several seeds into one
     change per seed; a probe that has not finished is one error line, exit 2."""
+    from audiogym.recipe.report import probe_change
     from audiogym.stats import stage_change, write_pooled_changes
 
     before = _items({"aligned": [1, 1, 1, 1], "conflict": [0, 0], "independent": [0, 1], "none": [0, 0]})
@@ -199,8 +200,8 @@ def test_probe_changes_per_seed_read_listen_aligned_and_conflict_items(tmp_path)
         assert [line.split(" items")[0] for line in lines] == ["Conflict", "Aligned", "Listen"]
     # listen items whose think block never closed (no answer) are counted before and after
     stopped = [dict(r, completion="<think>\nThe pitch is low.") for r in after]
-    assert stage_change("round1_rl", before, after)["unclosed"] == {"n": 4, "before": 0.0, "after": 0.0}
-    assert stage_change("round1_rl", before, stopped)["unclosed"] == {"n": 4, "before": 0.0, "after": 1.0}
+    assert probe_change("round1_rl", before, after)["unclosed"] == {"n": 4, "before": 0.0, "after": 0.0}
+    assert probe_change("round1_rl", before, stopped)["unclosed"] == {"n": 4, "before": 0.0, "after": 1.0}
     # a held-out set without listen items (minute settings): the stage is read on what it has
     c = stage_change("round1_rl", _items({"aligned": [1], "conflict": [0]}), _items({"aligned": [1], "conflict": [1]}))
     assert c["listen"] is None and c["gained"] == 1

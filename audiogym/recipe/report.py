@@ -324,3 +324,27 @@ def seed_level_block(tables: list[tuple[str, dict]]) -> list[str]:
         ]
         lines.append("  " + seed_level_line("Conflict accuracy, mean over the RL stages of a run", seed_level(d)))
     return lines
+
+
+def unclosed_change(before: list[dict[str, Any]], after: list[dict[str, Any]], cues: tuple[str, ...]) -> dict | None:
+    """The share of `cues` items whose completion never closed its think block (it stopped or ran
+    out of tokens inside its reasoning, so it has no answer), before and after; None without such items."""
+    from audiogym.rewards.parse import split_think
+
+    def share(items: list[dict[str, Any]]) -> tuple[int, float | None]:
+        mine = [r for r in items if r.get("category") != "text" and r.get("cue") in cues]
+        return len(mine), (
+            sum(not split_think(r.get("completion") or "")[1] for r in mine) / len(mine) if mine else None
+        )
+
+    (n, b), (_, a) = share(before), share(after)
+    return None if b is None or a is None else {"n": n, "before": b, "after": a}
+
+
+def probe_change(stage: str, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> dict[str, Any]:
+    """`stats.stage_change` plus `unclosed`: the share of listen items left with no answer (think
+    block never closed) before and after, what a probe reads beside the accuracies."""
+    from audiogym.stats import stage_change
+    from audiogym.tasks.core import LISTEN_CUES
+
+    return {**stage_change(stage, before, after), "unclosed": unclosed_change(before, after, LISTEN_CUES)}
