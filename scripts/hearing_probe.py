@@ -23,7 +23,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("runs", type=Path, nargs="+", help="runs/<name> folders whose stage models are kept")
     ap.add_argument("--stages", nargs="+", default=["base", "cold_start_sft"], help="stage folders to check")
     ap.add_argument("--out", type=Path, default=None, help="where the captions go (default: <run>/hearing_probe)")
-    # sampling resumes from the captions already in a folder: each run gets its own
     ap.add_argument("--json", type=Path, help="write {run: {stage: {family: hearing}}} here")
     args = ap.parse_args(argv)
     for run in args.runs:  # every input checked before any work
@@ -38,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         r = cfg.recipe
         result[str(run)] = {}
         for stage in args.stages:
+            # sampling resumes from the captions already in a folder: each run gets its own
             folder = (args.out / f"{i}-{run.name}" if args.out else run / "hearing_probe") / stage
             folder.mkdir(parents=True, exist_ok=True)
             per_family = caption_hearing(

@@ -16,7 +16,7 @@ This subclass overrides `__init__` (the audio encoder, the think-tag check) and 
 - `_calculate_rewards`: the rewards read each completion with the prompt's `<think>\n` pre-fill in
   front, as evaluation and the policies do. Without it a completion that stops inside its think
   block has no tags at all and reads as a bare answer ("The voice's pitch is low." -> "low",
-  reward 0.8) that evaluation scores as no answer: RL learned to stop after one sentence.
+  reward 0.8) that evaluation scores as no answer.
 Dataset rows carry `prompt` (conversational) and `audio` (audiogym's Audio column); `task_id`
 keys the feature cache.
 
