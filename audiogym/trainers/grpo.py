@@ -294,6 +294,7 @@ def train_grpo(job: TrainJob, ds: Any, reward: Any, section: GRPOSection) -> dic
         temperature=float(section.temperature),
         top_k=int(section.top_k),
         loss_type=section.loss_type,
+        scale_rewards=section.scale_rewards,
         remove_unused_columns=False,
     )
     trainer = AudioGRPOTrainer(

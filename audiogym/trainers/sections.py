@@ -14,6 +14,7 @@ MAX_ITEMS = 100_000  # any count of questions, rows or probes
 MAX_TOKENS = 32_768
 MAX_STEPS = 10_000_000
 GRPO_LOSSES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo")  # the TRL losses a stage may choose
+REWARD_SCALINGS = ("group", "batch", "none")  # how GRPO scales advantages (TRL's scale_rewards)
 
 
 def check(key: str, value: Any, lo: float, hi: float, *, lo_open: bool = False) -> None:
@@ -52,6 +53,10 @@ class GRPOSection:
     temperature: float = 1.0  # sampling temperature of the rollouts
     top_k: int = 0  # rollouts sample the top_k likeliest tokens (0: the whole vocabulary)
     loss_type: str = "dapo"  # TRL's GRPO loss (grpo, dr_grpo, dapo, bnpo, ...)
+    # advantages divided by the reward's std within each group (TRL's default), over the whole batch,
+    # or not at all (Dr. GRPO). Within a group whose samples are all right or all wrong, "group"
+    # turns the composite reward's 0.2 format term into a full unit of advantage.
+    scale_rewards: str = "group"
 
     def validate(self, key: str) -> None:
         check_train(key, self.max_steps, self.batch, self.lr)
@@ -60,6 +65,10 @@ class GRPOSection:
         check(f"{key}.top_k", self.top_k, 0, 1_000_000)
         if self.loss_type not in GRPO_LOSSES:
             raise ConfigError(f"{key}.loss_type={self.loss_type!r}: expected one of {', '.join(GRPO_LOSSES)}")
+        if self.scale_rewards not in REWARD_SCALINGS:
+            raise ConfigError(
+                f"{key}.scale_rewards={self.scale_rewards!r}: expected one of {', '.join(REWARD_SCALINGS)}"
+            )
         if self.batch % self.num_generations:
             raise ConfigError(
                 f"{key}: batch ({self.batch}) must be a multiple of num_generations ({self.num_generations})"
