@@ -56,6 +56,7 @@ def test_a_saved_config_round_trips():
         ("recipe.rounds.rl.batch=30", "recipe.rounds.rl"),
         ("recipe.rounds.rl.temperature=0", "recipe.rounds.rl.temperature"),
         ("recipe.rounds.rl.loss_type=ppo", "recipe.rounds.rl.loss_type"),
+        ("recipe.rounds.rl.scale_rewards=std", "recipe.rounds.rl.scale_rewards"),
         ("recipe.rounds.rl.top_k=-1", "recipe.rounds.rl.top_k"),
         ("recipe.rounds.distill.probe_share=1.5", "recipe.rounds.distill.probe_share"),
         ("recipe.rounds.distill.require_grounded=maybe", "recipe.rounds.distill.require_grounded"),

@@ -253,3 +253,16 @@ def test_grpo_caches_a_frozen_encoder_and_gives_it_back(tiny, tmp_path):
     # 1 prompt x 4 generations: the clip is encoded once, in generation; every other row reuses it
     assert trainer.encoder_cache.misses == 1 and trainer.encoder_cache.hits >= 7
     assert "forward" not in model.model.audio_tower.__dict__
+
+
+@pytest.mark.parametrize("scaling", ["group", "batch", "none"])
+def test_a_stage_section_reaches_trls_grpo_config(tmp_path, scaling):
+    from audiogym.trainers.grpo import grpo_config
+    from audiogym.trainers.job import TrainJob
+    from audiogym.trainers.sections import GRPOSection
+
+    section = GRPOSection(max_steps=3, batch=8, num_generations=4, lr=3e-5, scale_rewards=scaling, loss_type="grpo")
+    job = TrainJob(name="rl", model_in=tmp_path, model_out=tmp_path / "out", work_dir=tmp_path, seed=7)
+    args = grpo_config(job, section)
+    assert (args.scale_rewards, args.loss_type, args.num_generations, args.max_steps) == (scaling, "grpo", 4, 3)
+    assert args.learning_rate == 3e-5 and args.seed == 7

@@ -278,15 +278,13 @@ def rollout_engine(job: TrainJob) -> Any:
     return VLLMEngine.get(job.model_in, dtype="bfloat16" if cuda and torch.cuda.is_bf16_supported() else "float32")
 
 
-def train_grpo(job: TrainJob, ds: Any, reward: Any, section: GRPOSection) -> dict[str, Any]:
-    """A stage's GRPO: the input model on `ds` (shuffled by the stage seed) under `reward`, saved to
-    job.model_out; its per-step curve (CURVE_KEYS) and the mean of its first and last quarter."""
+def grpo_config(job: TrainJob, section: GRPOSection) -> Any:
+    """TRL's GRPOConfig for a stage's section."""
     from trl import GRPOConfig
 
-    from audiogym.trainers.model_io import attach, load, save, trainer_args
+    from audiogym.trainers.model_io import trainer_args
 
-    model, proc = load(job.model_in, job.freeze_encoder)
-    args = GRPOConfig(
+    return GRPOConfig(
         **trainer_args(job, section.max_steps, section.batch, section.lr),
         num_generations=int(section.num_generations),
         max_completion_length=int(section.max_new_tokens),
@@ -297,6 +295,15 @@ def train_grpo(job: TrainJob, ds: Any, reward: Any, section: GRPOSection) -> dic
         scale_rewards=section.scale_rewards,
         remove_unused_columns=False,
     )
+
+
+def train_grpo(job: TrainJob, ds: Any, reward: Any, section: GRPOSection) -> dict[str, Any]:
+    """A stage's GRPO: the input model on `ds` (shuffled by the stage seed) under `reward`, saved to
+    job.model_out; its per-step curve (CURVE_KEYS) and the mean of its first and last quarter."""
+    from audiogym.trainers.model_io import attach, load, save
+
+    model, proc = load(job.model_in, job.freeze_encoder)
+    args = grpo_config(job, section)
     trainer = AudioGRPOTrainer(
         model,
         reward_funcs=[reward],
