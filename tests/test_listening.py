@@ -224,3 +224,52 @@ def test_probe_changes_per_seed_read_listen_aligned_and_conflict_items(tmp_path)
         text=True,
     )
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "no changes.json or table.json" in r.stderr
+
+
+def test_answer_prior_reads_a_collapse_to_one_answer_and_the_chains_started(tmp_path):
+    """scripts/answer_prior.py: an RL stage that turns a family's answers into one constant shows
+    as that answer's share rising to 1.0 (an unclosed think block is its own '(none)' answer), and
+    the stage's reward log gives the share of rollouts with reasoning before and after."""
+
+    def items(answers: list[str], truth: list[str]) -> list[dict]:
+        return [
+            {
+                "task_id": f"Meter-{i}",
+                "family": "Meter",
+                "category": "music",
+                "cue": ("independent", "none")[i % 2],
+                "completion": a if a.startswith("<think>\nThe") else f"<think>\n\n</think>\nThe answer is {a}.",
+                "correct": a == t,
+            }
+            for i, (a, t) in enumerate(zip(answers, truth))
+        ]
+
+    truth = ["waltz", "march", "waltz", "march"]
+    probe = tmp_path / "seed0"
+    for folder, answers in (
+        (probe / "round1_distill", ["waltz", "march", "march", "march"]),
+        (probe / "tag" / "round1_rl", ["waltz", "waltz", "waltz", "<think>\nThe lyrics say march."]),
+    ):
+        (folder / "eval").mkdir(parents=True)
+        (folder / "eval" / "eval.json").write_text(json.dumps({"items": items(answers, truth)}))
+    log = [{"step": s, "mgrd/reasoning_present": float(s >= 8)} for s in range(16)]
+    (probe / "tag" / "round1_rl" / "trainer_log.jsonl").write_text("\n".join(map(json.dumps, log)))
+    out = tmp_path / "prior.json"
+    script = str(ROOT / "scripts" / "answer_prior.py")
+    r = subprocess.run([sys.executable, script, str(probe / "tag"), "--json", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    stage = json.loads(out.read_text())["runs"][str(probe / "tag")]["round1_rl"]
+    meter = stage["families"]["Meter"]
+    assert (meter["before"]["top_answer"], meter["before"]["top_share"], meter["before"]["accuracy"]) == (
+        "march",
+        0.75,
+        0.75,
+    )
+    assert (meter["after"]["top_answer"], meter["after"]["top_share"], meter["after"]["accuracy"]) == (
+        "waltz",
+        0.75,
+        0.5,
+    )
+    assert stage["reasoning_present"] == {"first": 0.0, "last": 1.0}
+    r = subprocess.run([sys.executable, script, str(tmp_path / "nothing")], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "no round<t>_rl" in r.stderr
