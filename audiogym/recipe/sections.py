@@ -184,7 +184,7 @@ class BandSection:
     conflict_share: float | None = None
     # Train every answer of a family on as many questions (stages.band_rl.balanced_band): the band
     # alone leans to the answers the model gets wrong, and RL on it moves the family's answer prior.
-    balance_answers: bool = False
+    balance_answers: bool = True
     # ...and within each transcript mode (independent, audio only, ...) apart: a model that answers
     # one constant when there are no words has its band questions in that mode all on the other answer.
     balance_per_cue: bool = False
@@ -221,6 +221,9 @@ class RLSection(GRPOSection):
     lr: float = 5e-5
     max_new_tokens: int = 64
     text: int = 8
+    # advantages over the whole batch, as PPO whitens them: within a group whose samples are all right,
+    # TRL's per-group scaling makes the format term's 0.2 a full unit and RL learns to start chains
+    scale_rewards: str = "batch"
     # eq. 8: composite (eq. 7) on audio, binary on text; e.g. audio: {composite_format: 1, grounding: 0.5}
     reward: dict[str, RewardSpec] = field(default_factory=lambda: {"audio": "composite_format", "text": "binary"})
 
