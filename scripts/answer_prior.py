@@ -21,8 +21,7 @@ from audiogym.errors import ConfigError, run_script
 from audiogym.io import atomic_write_json
 from audiogym.recipe.report import eval_items
 from audiogym.rewards.parse import split_think
-
-LISTEN = ("independent", "none")
+from audiogym.tasks.core import LISTEN_CUES
 
 
 def answer_of(completion: str) -> str:
@@ -36,7 +35,7 @@ def answer_of(completion: str) -> str:
 
 def prior(items: list[dict]) -> dict[str, dict[str, float]]:
     """Per family: the most common answer's share of the listen items, and accuracy on them."""
-    listen = [i for i in items if i["cue"] in LISTEN and i.get("category") != "text"]
+    listen = [i for i in items if i["cue"] in LISTEN_CUES and i.get("category") != "text"]
     out = {}
     for family in sorted({i["family"] for i in listen}):
         rows = [i for i in listen if i["family"] == family]
@@ -53,8 +52,8 @@ def reasoning(log: Path, steps: int = 8) -> dict[str, float] | None:
     rows = [json.loads(line) for line in log.read_text().splitlines() if "mgrd/reasoning_present" in line]
     if not rows:
         return None
-    mean = lambda part: sum(r["mgrd/reasoning_present"] for r in part) / len(part)  # noqa: E731
-    return {"first": mean(rows[:steps]), "last": mean(rows[-steps:])}
+    first, last = ([r["mgrd/reasoning_present"] for r in part] for part in (rows[:steps], rows[-steps:]))
+    return {"first": sum(first) / len(first), "last": sum(last) / len(last)}
 
 
 def stages(folder: Path) -> list[tuple[str, Path, Path]]:
