@@ -42,3 +42,42 @@ def test_stage_evals_land_on_increasing_steps_in_the_run_folder(tmp_path, monkey
     staged = [p for p in Path(tmp_path / "home").rglob("*") if p.is_file()] if (tmp_path / "home").exists() else []
     assert not staged, staged  # rollout audio is staged inside the run folder
     os.environ.pop("WANDB_PROJECT", None)
+
+
+def _write_log(path, records):
+    """A `.wandb` file in the format wandb's service writes: a 7-byte header, then one full
+    (type 1) chunk per record, each `<crc32, length, type>` over 32 KiB blocks."""
+    import struct
+    import zlib
+
+    out = bytearray(b":W&B\x00\x00\x01")
+    for rec in records:
+        data = rec.SerializeToString()
+        if 32768 - len(out) % 32768 < 7 + len(data):
+            out += b"\x00" * (32768 - len(out) % 32768)  # keep the test's records in one block each
+        out += struct.pack("<IHB", zlib.crc32(data, zlib.crc32(b"\x01")), len(data), 1) + data
+    Path(path).write_bytes(bytes(out))
+    return len(out)
+
+
+def _history(step, value):
+    from wandb.proto import wandb_internal_pb2 as pb
+
+    rec = pb.Record()
+    rec.history.step.num = step
+    item = rec.history.item.add()
+    item.key, item.value_json = "eval/accuracy", str(value)
+    return rec
+
+
+def test_offline_reader_stops_at_a_record_still_being_written(tmp_path):
+    path = tmp_path / "run.wandb"
+    size = _write_log(path, [_history(i, 0.1 * i) for i in range(3)])
+    assert [r["_step"] for r in read_offline_run(path)] == [0, 1, 2]
+    whole = path.read_bytes()
+    path.write_bytes(whole[: size - 5])  # the last record cut mid-write
+    assert [r["_step"] for r in read_offline_run(path)] == [0, 1]
+    torn = bytearray(whole)
+    torn[-2] ^= 0xFF  # the last record's bytes written but not yet what its CRC says
+    path.write_bytes(bytes(torn))
+    assert [r["_step"] for r in read_offline_run(path)] == [0, 1]

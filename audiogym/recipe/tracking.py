@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,9 @@ class Tracker:
 
 def read_offline_run(path: str | Path) -> list[dict[str, Any]]:
     """The history rows of an offline `.wandb` file ({key: value, "_step": n}), read without a
-    server (wandb 0.31 ships no reader): a LevelDB-style log of protobuf `Record`s."""
+    server (wandb 0.31 ships no reader): a LevelDB-style log of protobuf `Record`s, each chunk
+    checked by its CRC-32 (over the type byte and the data), so a file still being flushed reads
+    up to its last whole record."""
     from wandb.proto import wandb_internal_pb2 as pb
 
     data = Path(path).read_bytes()
@@ -126,11 +129,13 @@ def read_offline_run(path: str | Path) -> list[dict[str, Any]]:
         if left < 7:
             pos += left
             continue
-        _crc, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
+        crc, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
         if kind == 0:  # block padding
             pos += left
             continue
         chunk = data[pos + 7 : pos + 7 + length]
+        if len(chunk) < length or zlib.crc32(chunk, zlib.crc32(bytes([kind]))) != crc:
+            break  # a record wandb's service is still writing (or a cut file): keep what is whole
         pos += 7 + length
         if kind == 1:
             pieces.append(chunk)
