@@ -110,11 +110,11 @@ def test_min_hearing_leaves_the_cells_the_model_does_not_hear_out_of_the_band():
     tasks = candidates(["Meter", "Timbre"], BandSection(candidates=40, cues={"independent": 0.5, "none": 0.5}), 4)
     correct = {t.id: 4 for t in tasks}  # every candidate 4 of 8: all in the band
     heard = {"Meter": {"independent": 0.05, "none": 0.3}, "Timbre": {"independent": 0.9, "none": 0.9}}
-    assert select_band(tasks, correct, heard, BandSection(balance_answers=False)) == (tasks, 40)
+    assert select_band(tasks, correct, heard, BandSection(min_hearing=None, balance_answers=False)) == (tasks, 40)
     selected, pool = select_band(tasks, correct, heard, BandSection(min_hearing=0.2, balance_answers=False))
     assert pool == 30 and selected == [t for t in tasks if (t.family, t.cue) != ("Meter", "independent")]
-    # balanced (the default): the unheard cell is left out before the answers are balanced
-    selected, pool = select_band(tasks, correct, heard, BandSection(min_hearing=0.2))
+    # the default (balanced, 0.2): the unheard cell is left out before the answers are balanced
+    selected, pool = select_band(tasks, correct, heard, BandSection())
     assert pool == 30 and selected and all((t.family, t.cue) != ("Meter", "independent") for t in selected)
     with pytest.raises(ConfigError, match="recipe.rounds.band.min_hearing"):
         load_config(None, ["recipe.rounds.band.min_hearing=2"])

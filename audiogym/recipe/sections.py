@@ -56,7 +56,7 @@ class EvalSection:
     # Held-out audio items per family in each split (dev: what tuning reads; test: what is reported).
     # Of them, `independent` and `audio_only` shares have a transcript that names an option drawn
     # uniformly, or none: there only listening beats chance. The rest are aligned or conflict items.
-    per_family: int = 40
+    per_family: int = 80
     independent: float = 0.25
     audio_only: float = 0.25
     text: int = 12
@@ -191,7 +191,7 @@ class BandSection:
     # Leave out the family/mode cells the model does not hear as it samples the candidates
     # (stages.band_rl.sampled_hearing below this): there 3..6 of 8 right is a coin's luck, not a
     # question of middling difficulty, and RL on it moves the answer prior. null: keep every cell.
-    min_hearing: float | None = None
+    min_hearing: float | None = 0.2
     # Train each band question beside its twin (the same clip, the transcript's words turned the other
     # way: Family.twin), so that the reward pays listening and not "answer against the words".
     twins: bool = False
