@@ -1,8 +1,9 @@
 """What an RL stage did to each family's answer prior and to the chains it writes, on the dev split:
 per family, the share of listen items (independent and audio-only) given the family's most
 common answer before and after the stage (1.0: one constant answer for every clip), with the
-accuracy on them; and the share of the stage's rollouts with reasoning present (its first and last
-eight steps, from `trainer_log.jsonl`).
+accuracy on them; the share of the stage's rollouts with reasoning present (its first and last
+eight steps, from `trainer_log.jsonl`); and the band it trained on, questions per family and
+transcript mode (from `selected.jsonl`).
 
 Give it `scripts/rl_probe.py` output folders (`<out>/<tag>`, the stage before read from
 `<out>/round<t>_distill`) or finished run folders (each `round<t>_rl` against `round<t>_distill`):
@@ -56,6 +57,19 @@ def reasoning(log: Path, steps: int = 8) -> dict[str, float] | None:
     return {"first": sum(first) / len(first), "last": sum(last) / len(last)}
 
 
+def band(selected: Path) -> dict[str, dict[str, int]] | None:
+    """The RL stage's band questions per family and transcript mode (task ids `Family-n@mode`)."""
+    if not selected.is_file():
+        return None
+    out: dict[str, dict[str, int]] = {}
+    for line in selected.read_text().splitlines():
+        task_id = json.loads(line)["task_id"]
+        family, cue = task_id.split("-", 1)[0], task_id.rpartition("@")[2]
+        out.setdefault(family, {}).setdefault(cue, 0)
+        out[family][cue] += 1
+    return out
+
+
 def stages(folder: Path) -> list[tuple[str, Path, Path]]:
     """(stage, folder holding the stage before, folder holding the RL stage) for each round found."""
     probe = folder.parent
@@ -79,6 +93,7 @@ def summarise(folder: Path) -> dict[str, dict]:
         out[stage] = {
             "families": {f: {"before": before[f], "after": after[f]} for f in before if f in after},
             "reasoning_present": reasoning(after_root / stage / "trainer_log.jsonl"),
+            "band": band(after_root / stage / "selected.jsonl"),
         }
     return out
 
@@ -96,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
             shares = ", ".join(
                 f"{f} {v['before']['top_share']:.2f}->{v['after']['top_share']:.2f}" for f, v in s["families"].items()
             )
-            print(f"{folder} {stage}: {chains}; most common answer's share: {shares}")
+            sizes = ", ".join(f"{f} {sum(c.values())}" for f, c in (s["band"] or {}).items()) or "not kept"
+            print(f"{folder} {stage}: {chains}; most common answer's share: {shares}; band questions: {sizes}")
     if args.json:
         atomic_write_json(args.json, {"folders": [str(f) for f in args.folders], "runs": summary})
 

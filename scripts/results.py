@@ -46,6 +46,7 @@ BAND_KEYS = (
     "band_reward_after",
     "band_correct_before",
     "band_correct_after",
+    "band_hearing",  # per family and transcript mode, as the band's candidates were sampled
 )
 
 

@@ -254,6 +254,8 @@ def test_answer_prior_reads_a_collapse_to_one_answer_and_the_chains_started(tmp_
         (folder / "eval" / "eval.json").write_text(json.dumps({"items": items(answers, truth)}))
     log = [{"step": s, "mgrd/reasoning_present": float(s >= 8)} for s in range(16)]
     (probe / "tag" / "round1_rl" / "trainer_log.jsonl").write_text("\n".join(map(json.dumps, log)))
+    band = ["Meter-7@independent", "Meter-8@none", "Meter-9@none", "VoicePitch-3@none"]
+    (probe / "tag" / "round1_rl" / "selected.jsonl").write_text("\n".join(json.dumps({"task_id": t}) for t in band))
     out = tmp_path / "prior.json"
     script = str(ROOT / "scripts" / "answer_prior.py")
     r = subprocess.run([sys.executable, script, str(probe / "tag"), "--json", str(out)], capture_output=True, text=True)
@@ -271,5 +273,6 @@ def test_answer_prior_reads_a_collapse_to_one_answer_and_the_chains_started(tmp_
         0.5,
     )
     assert stage["reasoning_present"] == {"first": 0.0, "last": 1.0}
+    assert stage["band"] == {"Meter": {"independent": 1, "none": 2}, "VoicePitch": {"none": 1}}
     r = subprocess.run([sys.executable, script, str(tmp_path / "nothing")], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "no round<t>_rl" in r.stderr
