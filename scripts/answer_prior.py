@@ -23,6 +23,7 @@ from audiogym.io import atomic_write_json
 from audiogym.recipe.report import eval_items
 from audiogym.rewards.parse import split_think
 from audiogym.tasks.core import LISTEN_CUES
+from audiogym.tasks.sources import split_task_id
 
 
 def answer_of(completion: str) -> str:
@@ -63,8 +64,7 @@ def band(selected: Path) -> dict[str, dict[str, int]] | None:
         return None
     out: dict[str, dict[str, int]] = {}
     for line in selected.read_text().splitlines():
-        task_id = json.loads(line)["task_id"]
-        family, cue = task_id.split("-", 1)[0], task_id.rpartition("@")[2]
+        family, _, cue = split_task_id(json.loads(line)["task_id"])
         out.setdefault(family, {}).setdefault(cue, 0)
         out[family][cue] += 1
     return out

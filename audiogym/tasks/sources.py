@@ -179,10 +179,16 @@ def make_cue_mix(families: list[str], n_per_family: int, seed: int, shares: dict
     return out
 
 
-def task_from_id(task_id: str) -> AudioTask | None:
-    """The procedural task an id like 'Tempo-12345' names (None for other ids)."""
+def split_task_id(task_id: str) -> tuple[str, str, str]:
+    """(family, seed, transcript mode) of an id like 'Tempo-12345@none' ('' where a part is absent)."""
     base, _, mode = task_id.partition("@")
     family, _, seed = base.rpartition("-")
+    return family, seed, mode
+
+
+def task_from_id(task_id: str) -> AudioTask | None:
+    """The procedural task an id like 'Tempo-12345' names (None for other ids)."""
+    family, seed, mode = split_task_id(task_id)
     if family in FAMILIES and seed.isdigit():
         return FAMILIES[family].make(int(seed), {"transcript_mode": mode} if mode else None)
     return None
