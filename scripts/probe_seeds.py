@@ -21,8 +21,15 @@ from audiogym.io import atomic_write_json
 from audiogym.recipe.report import eval_items, probe_change, rl_pairs
 from audiogym.stats import seed_level, seed_level_line
 
-# key in a change (None: the change itself); "unclosed": listen items left with no answer (think never closed)
-ITEMS = {"listen": "listen", "aligned": "aligned", "conflict": None, "unclosed": "unclosed"}
+# key in a change (None: the change itself); "unclosed": listen items left with no answer (think never
+# closed); "listen_sampled": the sampling policy's listen accuracy (rl_probe.py --samples)
+ITEMS = {
+    "listen": "listen",
+    "aligned": "aligned",
+    "conflict": None,
+    "unclosed": "unclosed",
+    "listen_sampled": "listen_sampled",
+}
 
 
 def run_changes(run: Path) -> list[dict]:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from audiogym.errors import ConfigError, run_script
+from audiogym.io import atomic_write_json
 from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
 from audiogym.recipe.report import eval_items, probe_change
@@ -38,6 +39,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reference", action="store_true", help="evaluate the run's own RL models; train nothing")
     ap.add_argument("--per-family", type=int, default=80, help="held-out audio items per family")
     ap.add_argument("--rounds", type=int, nargs="+", help="only these rounds (default: every round of the run)")
+    ap.add_argument(
+        "--samples",
+        type=int,
+        default=0,
+        help="also read the sampling policy's listening, this many samples per listen item at the RL "
+        "stage's temperature (HeldOut.sampled_listen; 0: greedy only)",
+    )
     args = ap.parse_args(argv)
     if not (args.run / "config.json").is_file():
         raise ConfigError(f"{args.run}: not a run folder (no config.json)")
@@ -56,7 +64,17 @@ def main(argv: list[str] | None = None) -> None:
             raise ConfigError(
                 f"{args.run / rl[t].name}: no finished stage to --reference (has the run finished round {t}?)"
             )
+    if args.samples < 0:
+        raise ConfigError(f"--samples {args.samples}: expected 0 (greedy only) or more")
     held = HeldOut(cfg.recipe)
+    rl_cfg = cfg.recipe.rounds.rl
+
+    def sampled(model: Path, path: Path) -> float:
+        """The sampling policy's listen accuracy, kept in `path` (the distilled model's is read once)."""
+        if not path.is_file():
+            atomic_write_json(path, held.sampled_listen(model, args.samples, rl_cfg.temperature, rl_cfg.top_k))
+        return json.loads(path.read_text())["listen"]
+
     changes = []
     for t in rounds:
         stage = rl[t]
@@ -85,6 +103,12 @@ def main(argv: list[str] | None = None) -> None:
             band_reward_before=train.get("band_reward_before"),
             band_reward_after=train.get("band_reward_after"),
         )
+        if args.samples:
+            name_k = f"sampled_listen_{args.samples}.json"
+            c["listen_sampled"] = {
+                "before": sampled(args.run / distilled / "model", args.out / distilled / name_k),
+                "after": sampled(model, folder / name_k),
+            }
         if not args.reference:
             shutil.rmtree(folder / "model")  # the evaluation is what the probe keeps
         changes.append(c)
@@ -96,6 +120,12 @@ def main(argv: list[str] | None = None) -> None:
         for key, items in (("aligned", "Aligned"), ("listen", "Listen")):
             if c[key]:  # a held-out set may lack such items
                 print(f"{args.tag}: {change_line(f'{distilled} -> {name}', c[key], items)}", flush=True)
+        if args.samples:
+            ls = c["listen_sampled"]
+            print(
+                f"{args.tag}: sampled listen ({args.samples} a item) {ls['before']:.3f} -> {ls['after']:.3f}",
+                flush=True,
+            )
     for line in write_pooled_changes(args.out / args.tag, changes, args.set):
         print(f"{args.tag}: {line}")
 

@@ -153,6 +153,37 @@ def test_whole_recipe_with_minute_settings(tmp_path):
         assert p.returncode == 0, p.stderr[-3000:]
         got = json.loads((tmp_path / "probe" / ("x" + "".join(extra)) / "changes.json").read_text())["rounds"][0]
         assert (got["n"], got["gained"], got["lost"]) == (rl["n"], rl["gained"], rl["lost"]), p.stdout
+    # scripts/sampled_listen.py reads the sampling policy's listening of each RL stage and the stage
+    # before it; on the same seed it reads the same numbers (common random numbers), and the
+    # reference probe with --samples reads what it reads on the run's own held-out size
+    sampled = Path(__file__).parent.parent / "scripts" / "sampled_listen.py"
+    outs = []
+    for name in ("s1.json", "s2.json"):
+        args = [str(run), "--samples", "2", "--json", str(tmp_path / name)]
+        p = subprocess.run([sys.executable, str(sampled), *args], capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stderr[-3000:]
+        outs.append(json.loads((tmp_path / name).read_text()))
+    summary = outs[0]["stages"]["round1_rl"]
+    assert outs[0] == outs[1] and summary["n_seeds"] == 1 and "round1_rl, sampled listen (dev)" in p.stdout
+    values = outs[0]["runs"][str(run)]
+    assert set(values) == {"round1_distill", "round1_rl"} and values["round1_rl"]["samples"] == 2
+    assert all(0.0 <= v["listen"] <= 1.0 for v in values.values())
+    assert abs(summary["diffs"][0] - (values["round1_rl"]["listen"] - values["round1_distill"]["listen"])) < 1e-12
+    from audiogym.recipe.config import load_config
+    from audiogym.recipe.heldout import HeldOut
+
+    held = HeldOut(load_config(run / "config.json").recipe)
+    again = held.sampled_listen(run / "round1_rl" / "model", 2, 1.0)
+    assert again["listen"] == values["round1_rl"]["listen"] and len(again["items"]) == sum(
+        t.cue in ("independent", "none") and t.category != "text" for t in held.tasks
+    )
+    with pytest.raises(ValueError, match="samples=0"):
+        held.sampled_listen(run / "round1_rl" / "model", 0, 1.0)
+    args = [str(run), str(tmp_path / "probe"), "--tag", "xs", "--per-family", "1", "--reference", "--samples", "2"]
+    p = subprocess.run([sys.executable, str(probe), *args], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    got = json.loads((tmp_path / "probe" / "xs" / "changes.json").read_text())["rounds"][0]["listen_sampled"]
+    assert 0.0 <= got["before"] <= 1.0 and 0.0 <= got["after"] <= 1.0 and "sampled listen (2 a item)" in p.stdout
     # scripts/distill_probe.py redoes a distillation from the run's samples: unchanged, it is the run's stage
     probe = Path(__file__).parent.parent / "scripts" / "distill_probe.py"
     p = subprocess.run(
@@ -683,6 +714,21 @@ def test_probes_refuse_bad_input_in_one_line(tmp_path, script, make, args, messa
     last = r.stderr.strip().splitlines()[-1]
     assert r.returncode == 2 and last.startswith("error: ") and message in last, r.stderr[-2000:]
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+@pytest.mark.parametrize("args, message", [([], "not a finished run folder"), (["--samples", "0"], "--samples 0")])
+def test_sampled_listen_refuses_bad_input_in_one_line(tmp_path, args, message):
+    script = Path(__file__).parent.parent / "scripts" / "sampled_listen.py"
+    out = tmp_path / "out.json"
+    r = subprocess.run(
+        [sys.executable, str(script), str(tmp_path), "--json", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.returncode == 2 and last.startswith("error: ") and message in last, r.stderr[-2000:]
+    assert not out.exists()
 
 
 @pytest.mark.slow

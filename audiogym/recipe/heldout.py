@@ -35,6 +35,7 @@ class HeldOut:
         self.max_new_tokens = e.max_new_tokens
         self.backend = recipe.generation.backend
         seed = lambda kind: held_out_seed(recipe.seed, split, kind)  # noqa: E731
+        self.sampling_seed = seed("sampling")
         self.tasks = make_cue_mix(fams, e.per_family, seed("audio"), e.shares) + make_tasks(
             ["TextReasoning"], e.text, seed("text")
         )
@@ -56,6 +57,41 @@ class HeldOut:
         summary["self_cognition_error_rate"] = errors / len(self.probes)
         report.write(out)
         return summary
+
+    def sampled_listen(self, model_dir: Path, samples: int, temperature: float, top_k: int = 0) -> dict[str, Any]:
+        """The sampling policy's listening: each listen item (independent and audio-only) answered
+        `samples` times at `temperature`, as the RL stage's rollouts are drawn. The RL stage trains
+        this policy; greedy decoding (`evaluate`) reads only its most likely path, which in the tiny
+        model can stop inside its think block where samples go on to answer. The samples' seed is the
+        split's own, so two models are compared on common random numbers.
+        Returns {"listen": mean share right, "per_family": {...}, "items": [[task id, share right], ...]}."""
+        from audiogym.evaluation import score_item
+        from audiogym.tasks.core import LISTEN_CUES
+        from audiogym.trainers.model_io import policy
+
+        if samples < 1:
+            raise ValueError(f"samples={samples}: expected at least 1")
+        tasks = [t for t in self.tasks if t.category != "text" and t.cue in LISTEN_CUES]
+        pol = policy(model_dir, self.backend)
+        gens = pol.generate(
+            tasks,
+            num_samples=samples,
+            temperature=temperature,
+            top_k=top_k,
+            max_new_tokens=self.max_new_tokens,
+            seed=self.sampling_seed,
+        )
+        shares = [sum(score_item(t, g.text, g.tokens).correct for g in per) / len(per) for t, per in zip(tasks, gens)]
+        families: dict[str, list[float]] = {}
+        for t, share in zip(tasks, shares):
+            families.setdefault(t.family, []).append(share)
+        return {
+            "listen": sum(shares) / len(shares),
+            "per_family": {f: sum(v) / len(v) for f, v in sorted(families.items())},
+            "samples": samples,
+            "temperature": temperature,
+            "items": [[t.id, share] for t, share in zip(tasks, shares)],
+        }
 
     def baselines(self, path: Path) -> dict[str, dict[str, Any]]:
         """The scripted baselines' summaries, computed once per run and kept in `path`."""

@@ -8,7 +8,7 @@ seed s+1's stream k-1):
 - a data stream of a stage (`Stage.streams`, e.g. its text questions) is
   `SeedSequence([recipe.seed, STREAM, position, stream id])`;
 - the held-out sets are `SeedSequence([recipe.seed, HELD_OUT, split, kind])`, one per split (dev,
-  test) and kind (audio, text, probes). No stage stream key can name them.
+  test) and kind (audio, text, probes, sampling). No stage stream key can name them.
 The numbers are arbitrary but fixed: changing one changes which questions a run sees, and so its
 stage table.
 """
@@ -19,7 +19,7 @@ import numpy as np
 
 STAGE, STREAM, HELD_OUT = 1, 2, 3  # the first key after the run's seed: what the seed is for
 SPLITS = {"dev": 1, "test": 2}  # the held-out splits: tuning reads dev; reports read test
-HELD_OUT_KINDS = {"audio": 1, "text": 2, "probes": 3}
+HELD_OUT_KINDS = {"audio": 1, "text": 2, "probes": 3, "sampling": 4}
 SAMPLING_RANK_STRIDE = 100_003  # each process of a sharded sampling stage draws its own samples
 
 
@@ -39,5 +39,6 @@ def stream_seed(recipe_seed: int, position: int, stream: int) -> int:
 
 
 def held_out_seed(recipe_seed: int, split: str, kind: str) -> int:
-    """The seed of a held-out set: `split` dev or test, `kind` audio, text or probes."""
+    """The seed of a held-out set: `split` dev or test, `kind` audio, text, probes or sampling
+    (the seed of `HeldOut.sampled_listen`'s samples)."""
     return derive(recipe_seed, HELD_OUT, SPLITS[split], HELD_OUT_KINDS[kind])
