@@ -159,7 +159,7 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     sampled = Path(__file__).parent.parent / "scripts" / "sampled_listen.py"
     outs = []
     for name in ("s1.json", "s2.json"):
-        args = [str(run), "--samples", "2", "--json", str(tmp_path / name)]
+        args = [str(run), "--samples", "2", "--per-family", "4", "--json", str(tmp_path / name)]
         p = subprocess.run([sys.executable, str(sampled), *args], capture_output=True, text=True, timeout=600)
         assert p.returncode == 0, p.stderr[-3000:]
         outs.append(json.loads((tmp_path / name).read_text()))
@@ -172,17 +172,18 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     from audiogym.recipe.config import load_config
     from audiogym.recipe.heldout import HeldOut
 
-    held = HeldOut(load_config(run / "config.json").recipe)
+    held = HeldOut(load_config(run / "config.json", ["recipe.eval.per_family=4"]).recipe)
     again = held.sampled_listen(run / "round1_rl" / "model", 2, 1.0)
-    assert again["listen"] == values["round1_rl"]["listen"] and len(again["items"]) == sum(
-        t.cue in ("independent", "none") and t.category != "text" for t in held.tasks
-    )
+    listen = [t for t in held.tasks if t.cue in ("independent", "none") and t.category != "text"]
+    assert again["listen"] == values["round1_rl"]["listen"] and len(again["items"]) == len(listen) > 0
     with pytest.raises(ValueError, match="samples=0"):
         held.sampled_listen(run / "round1_rl" / "model", 0, 1.0)
-    args = [str(run), str(tmp_path / "probe"), "--tag", "xs", "--per-family", "1", "--reference", "--samples", "2"]
+    with pytest.raises(ConfigError, match="no listen items"):  # the run's own split: 1 item a family
+        HeldOut(load_config(run / "config.json").recipe).sampled_listen(run / "round1_rl" / "model", 2, 1.0)
+    args = [str(run), str(tmp_path / "probe4"), "--tag", "xs", "--per-family", "4", "--reference", "--samples", "2"]
     p = subprocess.run([sys.executable, str(probe), *args], capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
-    got = json.loads((tmp_path / "probe" / "xs" / "changes.json").read_text())["rounds"][0]["listen_sampled"]
+    got = json.loads((tmp_path / "probe4" / "xs" / "changes.json").read_text())["rounds"][0]["listen_sampled"]
     assert 0.0 <= got["before"] <= 1.0 and 0.0 <= got["after"] <= 1.0 and "sampled listen (2 a item)" in p.stdout
     # scripts/distill_probe.py redoes a distillation from the run's samples: unchanged, it is the run's stage
     probe = Path(__file__).parent.parent / "scripts" / "distill_probe.py"

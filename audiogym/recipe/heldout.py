@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from audiogym.errors import ConfigError
 from audiogym.io import atomic_write_json
 from audiogym.recipe.config import RecipeConfig
 from audiogym.recipe.rows import TEST_PROBE_TEMPLATES, probe_tasks
@@ -72,6 +73,11 @@ class HeldOut:
         if samples < 1:
             raise ValueError(f"samples={samples}: expected at least 1")
         tasks = [t for t in self.tasks if t.category != "text" and t.cue in LISTEN_CUES]
+        if not tasks:
+            raise ConfigError(
+                f"the {self.split} split holds no listen items (independent or audio-only): "
+                "raise recipe.eval.per_family"
+            )
         pol = policy(model_dir, self.backend)
         gens = pol.generate(
             tasks,
