@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 from audiogym.errors import ConfigError, run_script
-from audiogym.io import atomic_write_json
 from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
 from audiogym.recipe.report import eval_items, probe_change
@@ -69,11 +68,9 @@ def main(argv: list[str] | None = None) -> None:
     held = HeldOut(cfg.recipe)
     rl_cfg = cfg.recipe.rounds.rl
 
-    def sampled(model: Path, path: Path) -> float:
-        """The sampling policy's listen accuracy, kept in `path` (the distilled model's is read once)."""
-        if not path.is_file():
-            atomic_write_json(path, held.sampled_listen(model, args.samples, rl_cfg.temperature, rl_cfg.top_k))
-        return json.loads(path.read_text())["listen"]
+    def sampled(model: Path, keep: Path) -> float:
+        """The sampling policy's listen accuracy, kept in `keep` (the distilled model's is read once)."""
+        return held.sampled_listen(model, args.samples, rl_cfg.temperature, rl_cfg.top_k, keep)["listen"]
 
     changes = []
     for t in rounds:

@@ -45,12 +45,7 @@ def measure(run: Path, split: str, samples: int, cache: Path, per_family: int | 
     held = HeldOut(cfg.recipe, split)
     out = {}
     for stage in sorted({s for p in run_stages(run) for s in p}):
-        path = run / stage / cache
-        if path.is_file():
-            out[stage] = json.loads(path.read_text())
-            continue
-        out[stage] = held.sampled_listen(run / stage / "model", samples, rl.temperature, rl.top_k)
-        atomic_write_json(path, out[stage])
+        out[stage] = held.sampled_listen(run / stage / "model", samples, rl.temperature, rl.top_k, run / stage / cache)
         print(f"{run.name} {stage}: sampled listen {out[stage]['listen']:.3f}", flush=True)
     return out
 

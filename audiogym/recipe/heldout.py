@@ -59,13 +59,18 @@ class HeldOut:
         report.write(out)
         return summary
 
-    def sampled_listen(self, model_dir: Path, samples: int, temperature: float, top_k: int = 0) -> dict[str, Any]:
+    def sampled_listen(
+        self, model_dir: Path, samples: int, temperature: float, top_k: int = 0, keep: Path | None = None
+    ) -> dict[str, Any]:
         """The sampling policy's listening: each listen item (independent and audio-only) answered
         `samples` times at `temperature`, as the RL stage's rollouts are drawn. The RL stage trains
         this policy; greedy decoding (`evaluate`) reads only its most likely path, which in the tiny
         model can stop inside its think block where samples go on to answer. The samples' seed is the
         split's own, so two models are compared on common random numbers.
-        Returns {"listen": mean share right, "per_family": {...}, "items": [[task id, share right], ...]}."""
+        Returns {"listen": mean share right, "per_family": {...}, "items": [[task id, share right], ...]};
+        with `keep`, the result is written there and read back instead of sampling again."""
+        if keep is not None and keep.is_file():
+            return json.loads(keep.read_text())
         from audiogym.evaluation import score_item
         from audiogym.tasks.core import LISTEN_CUES
         from audiogym.trainers.model_io import policy
@@ -91,13 +96,16 @@ class HeldOut:
         families: dict[str, list[float]] = {}
         for t, share in zip(tasks, shares):
             families.setdefault(t.family, []).append(share)
-        return {
+        out = {
             "listen": sum(shares) / len(shares),
             "per_family": {f: sum(v) / len(v) for f, v in sorted(families.items())},
             "samples": samples,
             "temperature": temperature,
             "items": [[t.id, share] for t, share in zip(tasks, shares)],
         }
+        if keep is not None:
+            atomic_write_json(keep, out)
+        return out
 
     def baselines(self, path: Path) -> dict[str, dict[str, Any]]:
         """The scripted baselines' summaries, computed once per run and kept in `path`."""
