@@ -10,7 +10,7 @@ from audiogym.errors import ConfigError
 from audiogym.recipe.config import load_config
 from audiogym.recipe.rows import caption, caption_task, empty_think
 from audiogym.recipe.sections import BandSection
-from audiogym.recipe.stages.band_rl import candidates, deaf_on_band, sampled_hearing, select_band
+from audiogym.recipe.stages.band_rl import askings, candidates, deaf_on_band, sampled_hearing, select_band
 from audiogym.recipe.stages.build_base import categorical, hearing, parse_caption
 from audiogym.rewards import build_reward
 from audiogym.tasks import AUDIO_FAMILIES
@@ -118,6 +118,23 @@ def test_min_hearing_leaves_the_cells_the_model_does_not_hear_out_of_the_band():
     assert pool == 30 and selected and all((t.family, t.cue) != ("Meter", "independent") for t in selected)
     with pytest.raises(ConfigError, match="recipe.rounds.band.min_hearing"):
         load_config(None, ["recipe.rounds.band.min_hearing=2"])
+
+
+def test_askings_give_every_draw_of_a_band_question_a_prompt_of_its_own():
+    band = candidates(["Meter", "Timbre"], BandSection(candidates=8), 4)
+    text = make_tasks(["TextReasoning"], 2, seed=0)
+    rows = askings(band + text, 64 * 32 // 4)  # the default stage draws 512 prompts
+    assert len(rows) >= 512 and rows[: len(band) + 2] == band + text  # the first asking is the band itself
+    audio = [r for r in rows if len(r.audio)]
+    assert len({r.id for r in audio}) == len(audio)  # no audio question asked twice the same way
+    assert [r for r in rows if not len(r.audio)] == text * (len(rows) // len(band + text))  # text repeats
+    per_clip = {}
+    for r in audio:
+        per_clip.setdefault(r.audio.tobytes(), set()).add(tuple(r.choices))
+    assert len(per_clip) == len(band) and all(len(v) > 1 for v in per_clip.values())
+    assert load_config(None, ["recipe.rounds.band.reask=true"]).recipe.rounds.band.reask is True
+    with pytest.raises(ConfigError, match="recipe.rounds.band.reask"):
+        load_config(None, ["recipe.rounds.band.reask=3"])
 
 
 def test_the_base_stage_pretrains_the_encoder_and_reports_what_it_hears(tmp_path):

@@ -142,6 +142,28 @@ def test_twin_is_the_same_clip_with_the_words_turned_the_other_way(name):
         assert (fam.transcript_answer(task) == task.answer) is not task.conflict
 
 
+@pytest.mark.parametrize("name", AUDIO_FAMILIES)
+def test_reask_is_the_same_clip_and_answer_with_the_prompt_drawn_again(name):
+    fam = get_family(name)
+    for mode in ("independent", "none", "mixed"):
+        task = fam.make(3, fam.make_config({"transcript_mode": mode}))
+        asked = [fam.reask(task, k) for k in range(1, 25)]
+        assert all(a.audio.tobytes() == task.audio.tobytes() for a in asked)
+        assert all(
+            (a.question, a.answer, a.facts, a.cue) == (task.question, task.answer, task.facts, task.cue) for a in asked
+        )
+        assert all(sorted(a.choices) == sorted(task.choices) for a in asked)
+        assert len({a.id for a in asked} | {task.id}) == 25
+        assert fam.reask(task, 5).to_json() == asked[4].to_json()  # deterministic
+        orders = {tuple(a.choices) for a in asked}
+        assert len(orders) == 1 if fam.ordered_choices else len(orders) > 1
+        if mode == "independent":  # the words name an option drawn again; conflict says whether it is the answer
+            assert len({a.transcript for a in asked}) > 1
+            assert all((fam.transcript_answer(a) != a.answer) is a.conflict for a in asked)
+        else:  # no words, or the item's own: a conflict item stays one
+            assert all((a.transcript, a.conflict) == (task.transcript, task.conflict) for a in asked)
+
+
 def test_a_family_without_transcript_cues_has_no_twin():
     fam = get_family("TextReasoning")
     with pytest.raises(ConfigError, match="no transcript cues"):

@@ -195,6 +195,10 @@ class BandSection:
     # Train each band question beside its twin (the same clip, the transcript's words turned the other
     # way: Family.twin), so that the reward pays listening and not "answer against the words".
     twins: bool = False
+    # Each time RL draws a band question again, ask it afresh (Family.reask: the options reordered,
+    # an independent item's transcript drawn again), so the stage's ~10 draws of each of its 20-60
+    # questions cannot be fitted to the prompt's letters and words, only to the clip.
+    reask: bool = False
 
     def validate(self, key: str) -> None:
         check(f"{key}.candidates", self.candidates, 1, MAX_ITEMS)

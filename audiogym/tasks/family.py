@@ -245,6 +245,7 @@ class Family:
     topic: str = "that"
     claims: tuple[ClaimSpec, ...] = ()
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ordered_choices: bool = False  # the options keep an order of their own (counts ascending), not a random one
 
     def make(self, seed: int, cfg: Any = None) -> AudioTask:
         """The task of this family for `seed`: same seed and config, same task bit for bit. `cfg` is
@@ -291,6 +292,28 @@ class Family:
         transcript = str(rng.choice(self.cues[cls]))
         return replace(
             task, id=f"{task.id}-twin", transcript=transcript, conflict=not task.conflict, facts=dict(task.facts)
+        )
+
+    def reask(self, task: AudioTask, asking: int) -> AudioTask:
+        """The same clip and question asked afresh (`asking` numbers the askings): the options in
+        another random order (unless the family orders them) and, on an independent item, the
+        transcript naming an option drawn again uniformly. Trained on many askings of one clip, a
+        model cannot fit the answer to the prompt's letters or words; only the clip carries it."""
+        rng = np.random.default_rng([hash_name(self.name), hash_name(task.id), 2, int(asking)])
+        choices = list(task.choices)
+        if not self.ordered_choices:
+            choices = [choices[i] for i in rng.permutation(len(choices))]
+        transcript, conflict = task.transcript, task.conflict
+        if task.cue == "independent":
+            cls = str(rng.choice(list(self.cues)))
+            transcript, conflict = str(rng.choice(self.cues[cls])), cls != task.answer
+        return replace(
+            task,
+            id=f"{task.id}-ask{asking}",
+            choices=choices,
+            transcript=transcript,
+            conflict=conflict,
+            facts=dict(task.facts),
         )
 
     def surrogate(self, task: AudioTask) -> str:

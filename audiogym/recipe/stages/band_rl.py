@@ -50,6 +50,8 @@ class BandRL(Stage):
         rl_tasks = selected + twins + text
         if len(rl_tasks) < rl.batch:  # too few in the band: fill with text so the stage still trains
             rl_tasks += make_tasks(["TextReasoning"], rl.batch, ctx.stream("fill"))
+        if band.reask:
+            rl_tasks = askings(rl_tasks, rl.max_steps * rl.batch // rl.num_generations)
         metrics = train_grpo(ctx.job(), rows_for(rl_tasks), reward, rl)
         in_band = sum(off_band(correct.get(task.id, 0), band) == 0 for task in selected)
         metrics.update(
@@ -86,6 +88,14 @@ class BandRL(Stage):
                 metrics[f"band_{key}_before"] = float(np.mean([r[key] for r in before]))
                 metrics[f"band_{key}_after"] = float(np.mean([r[key] for r in after]))
         return metrics
+
+
+def askings(tasks: list[AudioTask], prompts: int) -> list[AudioTask]:
+    """The stage's `prompts` draws as rows of their own: `tasks` as they are, then each audio
+    question asked afresh (Family.reask) as often as the stage will draw it again; text questions
+    repeat as they are."""
+    rounds = -(-prompts // len(tasks))
+    return [t if r == 0 or not len(t.audio) else FAMILIES[t.family].reask(t, r) for r in range(rounds) for t in tasks]
 
 
 def select_band(

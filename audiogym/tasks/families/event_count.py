@@ -166,5 +166,6 @@ EVENT_COUNT = register(
         cues=EVENT_CUES,
         topic="how many there are",
         claims=CLAIMS,
+        ordered_choices=True,
     )
 )
