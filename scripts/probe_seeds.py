@@ -22,13 +22,16 @@ from audiogym.recipe.report import eval_items, probe_change, rl_pairs
 from audiogym.stats import seed_level, seed_level_line
 
 # key in a change (None: the change itself); "unclosed": listen items left with no answer (think never
-# closed); "listen_sampled": the sampling policy's listen accuracy (rl_probe.py --samples)
+# closed); "listen_sampled": the sampling policy's listen accuracy (rl_probe.py --samples); "band_asked",
+# "band_afresh": the band's share right asked as trained and asked afresh (rl_probe.py --band-fit)
 ITEMS = {
     "listen": "listen",
     "aligned": "aligned",
     "conflict": None,
     "unclosed": "unclosed",
     "listen_sampled": "listen_sampled",
+    "band_asked": "band_asked",
+    "band_afresh": "band_afresh",
 }
 
 

@@ -9,6 +9,10 @@ own RL models instead of training (the settings the run was made with).
 
     python scripts/rl_probe.py runs/tiny probes/tiny --tag steps64 --set recipe.rounds.rl.max_steps=64
     python scripts/rl_probe.py runs/tiny probes/tiny --tag reference --reference
+
+`--band-fit K` also reads whether the stage fitted its band's clips or its band's prompts: the
+band's share right before and after, on each band question asked as the stage drew it and asked
+afresh K times (Family.reask: the options reordered, an independent item's words drawn again).
 """
 
 from __future__ import annotations
@@ -23,10 +27,14 @@ from audiogym.errors import ConfigError, run_script
 from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
 from audiogym.recipe.report import eval_items, probe_change
+from audiogym.recipe.rollouts import sample
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
-from audiogym.recipe.stages.band_rl import BandRL
+from audiogym.recipe.stages.band_rl import BandRL, scorer
+from audiogym.rewards import build_reward
 from audiogym.stats import change_line, write_pooled_changes
+from audiogym.tasks import FAMILIES
+from audiogym.tasks.sources import task_from_id
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,6 +52,13 @@ def main(argv: list[str] | None = None) -> None:
         default=0,
         help="also read the sampling policy's listening, this many samples per listen item at the RL "
         "stage's temperature (HeldOut.sampled_listen; 0: greedy only)",
+    )
+    ap.add_argument(
+        "--band-fit",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also read the band's share right asked as trained and asked afresh K times, before and after",
     )
     args = ap.parse_args(argv)
     if not (args.run / "config.json").is_file():
@@ -63,8 +78,8 @@ def main(argv: list[str] | None = None) -> None:
             raise ConfigError(
                 f"{args.run / rl[t].name}: no finished stage to --reference (has the run finished round {t}?)"
             )
-    if args.samples < 0:
-        raise ConfigError(f"--samples {args.samples}: expected 0 (greedy only) or more")
+    if args.samples < 0 or args.band_fit < 0:
+        raise ConfigError("--samples and --band-fit: expected 0 (off) or more")
     held = HeldOut(cfg.recipe)
     rl_cfg = cfg.recipe.rounds.rl
 
@@ -106,6 +121,15 @@ def main(argv: list[str] | None = None) -> None:
                 "before": sampled(args.run / distilled / "model", args.out / distilled / name_k),
                 "after": sampled(model, folder / name_k),
             }
+        if args.band_fit and train.get("band_selected"):
+            stage_dir = args.run / name if args.reference else folder
+            c.update(band_fit(cfg, stage_dir, args.run / distilled / "model", model, folder, args.band_fit))
+            print(
+                f"{args.tag}: band right, asked as trained {c['band_asked']['before']:.3f} -> "
+                f"{c['band_asked']['after']:.3f}, asked afresh {c['band_afresh']['before']:.3f} -> "
+                f"{c['band_afresh']['after']:.3f}",
+                flush=True,
+            )
         if not args.reference:
             shutil.rmtree(folder / "model")  # the evaluation is what the probe keeps
         changes.append(c)
@@ -125,6 +149,42 @@ def main(argv: list[str] | None = None) -> None:
             )
     for line in write_pooled_changes(args.out / args.tag, changes, args.set):
         print(f"{args.tag}: {line}")
+
+
+FRESH_ASKING = 10_000  # askings from here on are ones no RL stage draws (it draws 1 .. a few dozen)
+
+
+def band_fit(cfg, stage_dir: Path, before: Path, after: Path, out: Path, askings: int) -> dict[str, dict[str, float]]:
+    """The band's share right (8 samples a question at temperature 1.0, as the band was drawn) from
+    the models before and after the stage, on its questions asked as the stage drew them and asked
+    afresh `askings` times; before and after share the samples' seed."""
+    band, rl = cfg.recipe.rounds.band, cfg.recipe.rounds.rl
+    ids = [json.loads(line)["task_id"] for line in (stage_dir / "selected.jsonl").read_text().splitlines() if line]
+    asked = [task_from_id(i) for i in ids]
+    if any(t is None for t in asked):
+        raise ConfigError(f"{stage_dir}/selected.jsonl: ids that name no task")
+    afresh = [FAMILIES[t.family].reask(t, FRESH_ASKING + a) for t in asked for a in range(askings)]
+    score = scorer(build_reward(rl.reward))
+    fit: dict[str, dict[str, float]] = {"band_asked": {}, "band_afresh": {}}
+    for when, model in (("before", before), ("after", after)):
+        for key, tasks in (("band_asked", asked), ("band_afresh", afresh)):
+            folder = out / "band_fit" / f"{key}_{when}"
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            rows = sample(
+                f"band fit ({key}, {when})",
+                folder,
+                model,
+                cfg.recipe.seed,
+                tasks,
+                band.samples,
+                1.0,
+                band.max_new_tokens,
+                score,
+                backend=cfg.recipe.generation.backend,
+            )
+            fit[key][when] = sum(r["correct"] for r in rows) / len(rows)
+    return fit
 
 
 if __name__ == "__main__":

@@ -181,10 +181,41 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     with pytest.raises(ConfigError, match="no listen items"):  # the run's own split: 1 item a family
         HeldOut(load_config(run / "config.json").recipe).sampled_listen(run / "round1_rl" / "model", 2, 1.0)
     args = [str(run), str(tmp_path / "probe4"), "--tag", "xs", "--per-family", "4", "--reference", "--samples", "2"]
-    p = subprocess.run([sys.executable, str(probe), *args], capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, str(probe), *args, "--band-fit", "2"], capture_output=True, text=True, timeout=600
+    )
     assert p.returncode == 0, p.stderr[-3000:]
-    got = json.loads((tmp_path / "probe4" / "xs" / "changes.json").read_text())["rounds"][0]["listen_sampled"]
-    assert 0.0 <= got["before"] <= 1.0 and 0.0 <= got["after"] <= 1.0 and "sampled listen (2 a item)" in p.stdout
+    got = json.loads((tmp_path / "probe4" / "xs" / "changes.json").read_text())["rounds"][0]
+    sampled = got["listen_sampled"]
+    assert (
+        0.0 <= sampled["before"] <= 1.0 and 0.0 <= sampled["after"] <= 1.0 and "sampled listen (2 a item)" in p.stdout
+    )
+    # --band-fit: the band asked as trained (4 samples a question) and afresh twice, before and after;
+    # the minute run's band is often empty, so the reading is also made on a band written here
+    if metrics["band_selected"]:
+        assert {"band_asked", "band_afresh"} <= set(got) and "band right, asked as trained" in p.stdout
+    else:
+        assert "band_asked" not in got
+    sys.path.insert(0, str(Path(__file__).parent.parent / "scripts"))
+    from rl_probe import band_fit
+
+    from audiogym.tasks.sources import make_cue_mix
+
+    band = make_cue_mix(["Tempo", "VoicePitch"], 2, 5, {"independent": 0.5, "none": 0.5})
+    stage = tmp_path / "fit_stage"
+    stage.mkdir()
+    (stage / "selected.jsonl").write_text("".join(json.dumps({"task_id": t.id}) + "\n" for t in band))
+    cfg = load_config(run / "config.json")
+    models = (run / "round1_distill" / "model", run / "round1_rl" / "model")
+    fits = [band_fit(cfg, stage, *models, tmp_path / f"fit{i}", 2) for i in (1, 2)]
+    assert fits[0] == fits[1]  # seeded: the same reading twice
+    assert all(0.0 <= fits[0][k][w] <= 1.0 for k in ("band_asked", "band_afresh") for w in ("before", "after"))
+    assert len(jsonl(tmp_path / "fit1" / "band_fit" / "band_asked_after" / "rollouts.jsonl")) == 4 * len(band)
+    afresh = jsonl(tmp_path / "fit1" / "band_fit" / "band_afresh_before" / "rollouts.jsonl")
+    assert len(afresh) == 2 * 4 * len(band) and len({r["task_id"] for r in afresh}) == 2 * len(band)
+    (stage / "selected.jsonl").write_text(json.dumps({"task_id": "Nope-1"}) + "\n")
+    with pytest.raises(ConfigError, match="ids that name no task"):
+        band_fit(cfg, stage, *models, tmp_path / "fit3", 2)
     # scripts/distill_probe.py redoes a distillation from the run's samples: unchanged, it is the run's stage
     probe = Path(__file__).parent.parent / "scripts" / "distill_probe.py"
     p = subprocess.run(
