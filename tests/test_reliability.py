@@ -61,6 +61,29 @@ def test_a_moved_run_folder_resumes(tmp_path):
         Recipe(changed, resume=True, report_to="none")
 
 
+def test_a_run_saved_before_an_option_existed_resumes_and_an_unreadable_one_is_one_error(tmp_path):
+    """A key added to the config since a run was written takes its default on --resume (what the
+    run did); a saved key this version does not know is a clear error, and nothing is written."""
+    from audiogym.recipe.config import load_config
+    from audiogym.recipe.runner import Recipe
+
+    tiny = ["recipe.families=[Tempo]", "recipe.eval.per_family=1", "recipe.eval.text=0", f"recipe.run_dir={tmp_path}"]
+    cfg = load_config(None, tiny)
+    Recipe(cfg, report_to="none")
+    saved = cfg.recipe.folder / "config.json"
+    old = json.loads(saved.read_text())
+    del old["recipe"]["rounds"]["band"]["reask"]  # as written before the option existed
+    saved.write_text(json.dumps(old))
+    Recipe(cfg, resume=True, report_to="none")  # accepted: the option's default is what the run did
+    with pytest.raises(ConfigError, match="another config"):  # but not the option turned on
+        Recipe(load_config(None, tiny + ["recipe.rounds.band.reask=true"]), resume=True, report_to="none")
+    old["recipe"]["rounds"]["band"]["retired_option"] = 1
+    saved.write_text(json.dumps(old))
+    with pytest.raises(ConfigError, match="not readable as this version's config .*retired_option"):
+        Recipe(cfg, resume=True, report_to="none")
+    assert json.loads(saved.read_text()) == old  # nothing written
+
+
 def test_hostile_reward_inputs():
     none_text = [{"role": "assistant", "content": [{"type": "text", "text": None}]}]
     assert R.binary(prompts=["p"], completions=[none_text], answer=["sad"], choices=[["sad", "x"]]) == [0.0]

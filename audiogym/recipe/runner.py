@@ -20,7 +20,7 @@ from typing import Any
 from audiogym.errors import ConfigError
 from audiogym.io import atomic_write_json, read_jsonl
 from audiogym.recipe import report
-from audiogym.recipe.config import Config
+from audiogym.recipe.config import Config, load_config
 from audiogym.recipe.heldout import HeldOut
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
@@ -38,6 +38,17 @@ def _comparable(cfg: dict[str, Any]) -> dict[str, Any]:
     return {**cfg, "recipe": {k: v for k, v in cfg.get("recipe", {}).items() if k not in _RESUME_FREE}}
 
 
+def _saved_config(saved: Path) -> dict[str, Any]:
+    """A run's saved config as this version reads it: a key added since the run was written takes
+    its default (which is what the run did), so a new option does not block --resume."""
+    try:
+        return load_config(saved).to_dict()
+    except ConfigError as e:
+        raise ConfigError(
+            f"{saved}: not readable as this version's config ({e}); resume with the version that wrote it"
+        ) from None
+
+
 class Recipe:
     def __init__(self, cfg: Config, resume: bool = False, report_to: str = "wandb", verbose: bool = False):
         self.cfg = cfg
@@ -53,7 +64,7 @@ class Recipe:
                 "or choose another recipe.name (nothing was changed)"
             )
         saved = self.folder / "config.json"
-        if resume and saved.exists() and _comparable(json.loads(saved.read_text())) != _comparable(cfg.to_dict()):
+        if resume and saved.exists() and _comparable(_saved_config(saved)) != _comparable(cfg.to_dict()):
             raise ConfigError(f"{saved}: the run was started with another config; resume with the same settings")
         self.stages = recipe_stages(cfg)
         dist.barrier()  # every rank has checked before the main process writes anything
