@@ -10,7 +10,14 @@ from audiogym.errors import ConfigError
 from audiogym.recipe.config import load_config
 from audiogym.recipe.rows import caption, caption_task, empty_think
 from audiogym.recipe.sections import BandSection
-from audiogym.recipe.stages.band_rl import askings, candidates, deaf_on_band, sampled_hearing, select_band
+from audiogym.recipe.stages.band_rl import (
+    askings,
+    candidates,
+    deaf_on_band,
+    fresh_clips,
+    sampled_hearing,
+    select_band,
+)
 from audiogym.recipe.stages.build_base import categorical, hearing, parse_caption
 from audiogym.rewards import build_reward
 from audiogym.tasks import AUDIO_FAMILIES
@@ -135,6 +142,26 @@ def test_askings_give_every_draw_of_a_band_question_a_prompt_of_its_own():
     assert load_config(None, ["recipe.rounds.band.reask=true"]).recipe.rounds.band.reask is True
     with pytest.raises(ConfigError, match="recipe.rounds.band.reask"):
         load_config(None, ["recipe.rounds.band.reask=3"])
+
+
+def test_fresh_clips_draw_each_band_question_again_on_a_clip_of_its_cell_and_answer():
+    band = candidates(["Meter", "Timbre"], BandSection(candidates=8), 4)
+    text = make_tasks(["TextReasoning"], 2, seed=0)
+    rows = fresh_clips(band + text, 64 * 32 // 4, seed=9)
+    n = len(band + text)
+    assert len(rows) >= 512 and rows[:n] == band + text
+    audio = [r for r in rows if len(r.audio)]
+    assert len({r.audio.tobytes() for r in audio}) == len(audio)  # no clip trained on twice
+    for k in range(1, len(rows) // n):  # each later draw: a fresh clip of the same family, mode and answer
+        for task, row in zip(band, rows[k * n : k * n + len(band)]):
+            assert (row.family, row.cue, row.answer) == (task.family, task.cue, task.answer) and row.id != task.id
+    assert [r for r in rows if not len(r.audio)] == text * (len(rows) // n)
+    assert [r.id for r in fresh_clips(band + text, 512, seed=9)] == [r.id for r in rows]  # seeded
+    assert {"reask", "fresh_clips"} <= set(
+        vars(load_config(None, ["recipe.rounds.band.fresh_clips=true"]).recipe.rounds.band)
+    )
+    with pytest.raises(ConfigError, match="set reask or fresh_clips, not both"):
+        load_config(None, ["recipe.rounds.band.fresh_clips=true", "recipe.rounds.band.reask=true"])
 
 
 def test_the_base_stage_pretrains_the_encoder_and_reports_what_it_hears(tmp_path):

@@ -199,9 +199,14 @@ class BandSection:
     # an independent item's transcript drawn again), so the stage's ~10 draws of each of its 20-60
     # questions cannot be fitted to the prompt's letters and words, only to the clip.
     reask: bool = False
+    # ...or draw it again on a fresh clip of the same family, transcript mode and answer: the band
+    # chooses which cells and answers RL trains, and no clip is trained on twice.
+    fresh_clips: bool = False
 
     def validate(self, key: str) -> None:
         check(f"{key}.candidates", self.candidates, 1, MAX_ITEMS)
+        if self.reask and self.fresh_clips:
+            raise ConfigError(f"{key}: set reask or fresh_clips, not both")
         if self.conflict_share is not None:
             check(f"{key}.conflict_share", self.conflict_share, 0.0, 1.0)
         if self.cues is not None and self.conflict_share is not None:

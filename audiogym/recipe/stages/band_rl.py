@@ -8,6 +8,7 @@ them with the composite reward (eq. 7) mixed with text under the binary reward (
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -17,12 +18,13 @@ from audiogym.policies.scripted import ContrarianPolicy
 from audiogym.recipe.rollouts import sample
 from audiogym.recipe.rows import mixed_tasks, rows_for
 from audiogym.recipe.sections import BandSection
+from audiogym.recipe.seeds import derive
 from audiogym.recipe.stage import Stage, StageContext, write_selected
 from audiogym.rewards import build_reward, is_correct, task_row
 from audiogym.rewards.base import Reward
 from audiogym.rewards.outcome import think_words
 from audiogym.tasks import FAMILIES, AudioTask
-from audiogym.tasks.sources import make_cue_mix, make_tasks
+from audiogym.tasks.sources import make_cue_mix, make_tasks, split_task_id, task_seeds
 from audiogym.trainers import dist
 from audiogym.trainers.grpo import train_grpo
 
@@ -30,7 +32,7 @@ from audiogym.trainers.grpo import train_grpo
 class BandRL(Stage):
     kind = "rl"
     config_key = "rounds"  # its band and rl sections
-    streams = {"candidates": 50, "text": 51, "fill": 52}
+    streams = {"candidates": 50, "text": 51, "fill": 52, "fresh": 53}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         band, rl = ctx.section.band, ctx.section.rl
@@ -52,6 +54,8 @@ class BandRL(Stage):
             rl_tasks += make_tasks(["TextReasoning"], rl.batch, ctx.stream("fill"))
         if band.reask:
             rl_tasks = askings(rl_tasks, rl.max_steps * rl.batch // rl.num_generations)
+        elif band.fresh_clips:
+            rl_tasks = fresh_clips(rl_tasks, rl.max_steps * rl.batch // rl.num_generations, ctx.stream("fresh"))
         metrics = train_grpo(ctx.job(), rows_for(rl_tasks), reward, rl)
         in_band = sum(off_band(correct.get(task.id, 0), band) == 0 for task in selected)
         metrics.update(
@@ -96,6 +100,34 @@ def askings(tasks: list[AudioTask], prompts: int) -> list[AudioTask]:
     repeat as they are."""
     rounds = -(-prompts // len(tasks))
     return [t if r == 0 or not len(t.audio) else FAMILIES[t.family].reask(t, r) for r in range(rounds) for t in tasks]
+
+
+def fresh_clips(tasks: list[AudioTask], prompts: int, seed: int) -> list[AudioTask]:
+    """The stage's `prompts` draws as rows of their own: `tasks` as they are, then each audio
+    question drawn again on a fresh clip of its family, transcript mode and answer (from seeds of
+    `seed`), as often as the stage will draw it; text questions repeat as they are."""
+    rounds = -(-prompts // len(tasks))
+    wanted: dict[tuple[str, str], Counter[str]] = {}
+    for task in tasks:
+        if len(task.audio):
+            wanted.setdefault((task.family, split_task_id(task.id)[2]), Counter())[task.answer] += rounds - 1
+    clips: dict[tuple[str, str, str], list[AudioTask]] = {}
+    for j, ((family, mode), need) in enumerate(sorted(wanted.items())):
+        cfg = FAMILIES[family].make_config({"transcript_mode": mode} if mode else {})
+        seeds = iter(task_seeds(200 * sum(need.values()), derive(seed, j)))
+        while any(len(clips.get((family, mode, a), [])) < n for a, n in need.items()):
+            s = next(seeds, None)
+            if s is None:  # an answer the generator almost never gives: keep the band's own clip
+                break
+            clip = FAMILIES[family].make(s, cfg)
+            if len(clips.setdefault((family, mode, clip.answer), [])) < need.get(clip.answer, 0):
+                clips[(family, mode, clip.answer)].append(clip)
+    out = list(tasks)
+    for _ in range(rounds - 1):
+        for task in tasks:
+            pool = clips.get((task.family, split_task_id(task.id)[2], task.answer)) if len(task.audio) else None
+            out.append(pool.pop() if pool else task)
+    return out
 
 
 def select_band(
