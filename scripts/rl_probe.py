@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from audiogym.errors import ConfigError, run_script
+from audiogym.io import read_jsonl
 from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
 from audiogym.recipe.report import eval_items, probe_change
@@ -155,12 +156,11 @@ FRESH_ASKING = 10_000  # askings from here on are ones no RL stage draws (it dra
 
 
 def band_fit(cfg, stage_dir: Path, before: Path, after: Path, out: Path, askings: int) -> dict[str, dict[str, float]]:
-    """The band's share right (8 samples a question at temperature 1.0, as the band was drawn) from
+    """The band's share right (`band.samples` a question at temperature 1.0, as the band was drawn) from
     the models before and after the stage, on its questions asked as the stage drew them and asked
     afresh `askings` times; before and after share the samples' seed."""
     band, rl = cfg.recipe.rounds.band, cfg.recipe.rounds.rl
-    ids = [json.loads(line)["task_id"] for line in (stage_dir / "selected.jsonl").read_text().splitlines() if line]
-    asked = [task_from_id(i) for i in ids]
+    asked = [task_from_id(row["task_id"]) for row in read_jsonl(stage_dir / "selected.jsonl")]
     if any(t is None for t in asked):
         raise ConfigError(f"{stage_dir}/selected.jsonl: ids that name no task")
     afresh = [FAMILIES[t.family].reask(t, FRESH_ASKING + a) for t in asked for a in range(askings)]

@@ -52,10 +52,11 @@ class BandRL(Stage):
         rl_tasks = selected + twins + text
         if len(rl_tasks) < rl.batch:  # too few in the band: fill with text so the stage still trains
             rl_tasks += make_tasks(["TextReasoning"], rl.batch, ctx.stream("fill"))
+        prompts = rl.max_steps * rl.batch // rl.num_generations  # what the stage will draw
         if band.reask:
-            rl_tasks = askings(rl_tasks, rl.max_steps * rl.batch // rl.num_generations)
+            rl_tasks = askings(rl_tasks, prompts)
         elif band.fresh_clips:
-            rl_tasks = fresh_clips(rl_tasks, rl.max_steps * rl.batch // rl.num_generations, ctx.stream("fresh"))
+            rl_tasks = fresh_clips(rl_tasks, prompts, ctx.stream("fresh"))
         metrics = train_grpo(ctx.job(), rows_for(rl_tasks), reward, rl)
         in_band = sum(off_band(correct.get(task.id, 0), band) == 0 for task in selected)
         metrics.update(
@@ -94,40 +95,43 @@ class BandRL(Stage):
         return metrics
 
 
-def askings(tasks: list[AudioTask], prompts: int) -> list[AudioTask]:
+def redrawn(tasks: list[AudioTask], prompts: int, again: Callable[[AudioTask, int], AudioTask]) -> list[AudioTask]:
     """The stage's `prompts` draws as rows of their own: `tasks` as they are, then each audio
-    question asked afresh (Family.reask) as often as the stage will draw it again; text questions
-    repeat as they are."""
+    question as `again(task, r)` at its r-th later draw; text questions repeat as they are."""
     rounds = -(-prompts // len(tasks))
-    return [t if r == 0 or not len(t.audio) else FAMILIES[t.family].reask(t, r) for r in range(rounds) for t in tasks]
+    return [t if r == 0 or not len(t.audio) else again(t, r) for r in range(rounds) for t in tasks]
+
+
+def askings(tasks: list[AudioTask], prompts: int) -> list[AudioTask]:
+    """Each later draw of an audio question asked afresh (Family.reask)."""
+    return redrawn(tasks, prompts, lambda t, r: FAMILIES[t.family].reask(t, r))
 
 
 def fresh_clips(tasks: list[AudioTask], prompts: int, seed: int) -> list[AudioTask]:
-    """The stage's `prompts` draws as rows of their own: `tasks` as they are, then each audio
-    question drawn again on a fresh clip of its family, transcript mode and answer (from seeds of
-    `seed`), as often as the stage will draw it; text questions repeat as they are."""
-    rounds = -(-prompts // len(tasks))
+    """Each later draw of an audio question on a fresh clip of its family, transcript mode and
+    answer (from seeds of `seed`); where the generator gives too few, the band's own clip."""
+    later = -(-prompts // len(tasks)) - 1  # later draws of each question
     wanted: dict[tuple[str, str], Counter[str]] = {}
     for task in tasks:
         if len(task.audio):
-            wanted.setdefault((task.family, split_task_id(task.id)[2]), Counter())[task.answer] += rounds - 1
+            wanted.setdefault((task.family, split_task_id(task.id)[2]), Counter())[task.answer] += later
     clips: dict[tuple[str, str, str], list[AudioTask]] = {}
     for j, ((family, mode), need) in enumerate(sorted(wanted.items())):
         cfg = FAMILIES[family].make_config({"transcript_mode": mode} if mode else {})
         seeds = iter(task_seeds(200 * sum(need.values()), derive(seed, j)))
         while any(len(clips.get((family, mode, a), [])) < n for a, n in need.items()):
             s = next(seeds, None)
-            if s is None:  # an answer the generator almost never gives: keep the band's own clip
+            if s is None:  # an answer the generator almost never gives
                 break
             clip = FAMILIES[family].make(s, cfg)
             if len(clips.setdefault((family, mode, clip.answer), [])) < need.get(clip.answer, 0):
                 clips[(family, mode, clip.answer)].append(clip)
-    out = list(tasks)
-    for _ in range(rounds - 1):
-        for task in tasks:
-            pool = clips.get((task.family, split_task_id(task.id)[2], task.answer)) if len(task.audio) else None
-            out.append(pool.pop() if pool else task)
-    return out
+
+    def fresh(task: AudioTask, _: int) -> AudioTask:
+        pool = clips.get((task.family, split_task_id(task.id)[2], task.answer))
+        return pool.pop() if pool else task
+
+    return redrawn(tasks, prompts, fresh)
 
 
 def select_band(
