@@ -23,7 +23,8 @@ from audiogym.stats import seed_level, seed_level_line
 
 # key in a change (None: the change itself); "unclosed": listen items left with no answer (think never
 # closed); "listen_sampled": the sampling policy's listen accuracy (rl_probe.py --samples); "band_asked",
-# "band_afresh": the band's share right asked as trained and asked afresh (rl_probe.py --band-fit)
+# "band_afresh": the band's share right asked as trained and asked afresh (rl_probe.py --band-fit);
+# "think_words": the listen items' mean think words (greedy answers)
 ITEMS = {
     "listen": "listen",
     "aligned": "aligned",
@@ -32,7 +33,9 @@ ITEMS = {
     "listen_sampled": "listen_sampled",
     "band_asked": "band_asked",
     "band_afresh": "band_afresh",
+    "think_words": "think_words",
 }
+UNITS = {"think_words": ("words", 1.0)}  # the rest are shares, printed in points
 
 
 def run_changes(run: Path) -> list[dict]:
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     summary = summarise(args.folders)
     for stage, by_items in summary.items():
         for items, s in by_items.items():
-            print(seed_level_line(f"{stage}, {items}", s))
+            print(seed_level_line(f"{stage}, {items}", s, *UNITS.get(items, ("points", 100.0))))
     if args.json:
         atomic_write_json(args.json, {"folders": [str(f) for f in args.folders], "stages": summary})
 

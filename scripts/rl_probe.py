@@ -13,6 +13,12 @@ own RL models instead of training (the settings the run was made with).
 `--band-fit K` also reads whether the stage fitted its band's clips or its band's prompts: the
 band's share right before and after, on each band question asked as the stage drew it and asked
 afresh K times (Family.reask: the options reordered, an independent item's words drawn again).
+
+`--supervised` is the labelled control of the stage: instead of GRPO, SFT on the same questions (the
+band the run's own stage drew, read from its selected.jsonl, and the stage's text questions), each
+answered with its gold answer in the empty think format, for the stage's steps at its rate with as
+many questions a step as its rollouts hold. It reads what labels buy at the RL stage's prompts and
+budget, where GRPO's reward only says right or wrong.
 """
 
 from __future__ import annotations
@@ -29,13 +35,16 @@ from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
 from audiogym.recipe.report import eval_items, probe_change
 from audiogym.recipe.rollouts import sample
+from audiogym.recipe.rows import direct, rows_for
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
-from audiogym.recipe.stages.band_rl import BandRL, scorer
+from audiogym.recipe.stages.band_rl import BandRL, askings, fresh_clips, scorer
 from audiogym.rewards import build_reward
 from audiogym.stats import change_line, write_pooled_changes
 from audiogym.tasks import FAMILIES
-from audiogym.tasks.sources import task_from_id
+from audiogym.tasks.sources import make_tasks, task_from_id
+from audiogym.trainers.sections import SFTSection
+from audiogym.trainers.sft import train_sft
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -45,6 +54,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tag", required=True, help="this variant's name (a subfolder of OUT)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override (repeatable)")
     ap.add_argument("--reference", action="store_true", help="evaluate the run's own RL models; train nothing")
+    ap.add_argument(
+        "--supervised",
+        action="store_true",
+        help="the labelled control: SFT on the run's band questions with their gold answers, at the stage's budget",
+    )
     ap.add_argument("--per-family", type=int, default=80, help="held-out audio items per family")
     ap.add_argument("--rounds", type=int, nargs="+", help="only these rounds (default: every round of the run)")
     ap.add_argument(
@@ -66,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
         raise ConfigError(f"{args.run}: not a run folder (no config.json)")
     # the run's own config (seed, families, rounds), the probe's held-out size, then the variant
     cfg = load_config(args.run / "config.json", [f"recipe.eval.per_family={args.per_family}", *args.set])
+    if args.reference and args.supervised:
+        raise ConfigError("--reference and --supervised: choose one (the run's own stage, or the labelled control)")
     rounds = args.rounds or list(range(1, cfg.recipe.rounds.T + 1))
     stages = recipe_stages(cfg)
     rl = {s.round: s for s in stages if isinstance(s, BandRL)}
@@ -75,10 +91,8 @@ def main(argv: list[str] | None = None) -> None:
         start = stages[stages.index(rl[t]) - 1].name
         if not (args.run / start / "model" / "config.json").is_file():
             raise ConfigError(f"{args.run / start}: no model (has the run finished round {t}?)")
-        if args.reference and not (args.run / rl[t].name / "metrics.json").is_file():
-            raise ConfigError(
-                f"{args.run / rl[t].name}: no finished stage to --reference (has the run finished round {t}?)"
-            )
+        if (args.reference or args.supervised) and not (args.run / rl[t].name / "metrics.json").is_file():
+            raise ConfigError(f"{args.run / rl[t].name}: no finished stage to read (has the run finished round {t}?)")
     if args.samples < 0 or args.band_fit < 0:
         raise ConfigError("--samples and --band-fit: expected 0 (off) or more")
     held = HeldOut(cfg.recipe)
@@ -105,7 +119,8 @@ def main(argv: list[str] | None = None) -> None:
             )
         else:
             ctx = StageContext(stage, folder, args.run / distilled / "model", cfg, stages.index(stage))
-            model, train = ctx.model_out, stage.run(ctx)
+            train = supervised_control(ctx, args.run / name) if args.supervised else stage.run(ctx)
+            model = ctx.model_out
         held.evaluate(model, folder / "eval")
         before, after = eval_items(args.out, distilled), eval_items(args.out / args.tag, name)
         c = probe_change(name, before, after)
@@ -123,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
                 "after": sampled(model, folder / name_k),
             }
         if args.band_fit and train.get("band_selected"):
-            stage_dir = args.run / name if args.reference else folder
+            stage_dir = args.run / name if args.reference or args.supervised else folder
             c.update(band_fit(cfg, stage_dir, args.run / distilled / "model", model, folder, args.band_fit))
             print(
                 f"{args.tag}: band right, asked as trained {c['band_asked']['before']:.3f} -> "
@@ -150,6 +165,27 @@ def main(argv: list[str] | None = None) -> None:
             )
     for line in write_pooled_changes(args.out / args.tag, changes, args.set):
         print(f"{args.tag}: {line}")
+
+
+def supervised_control(ctx: StageContext, stage_dir: Path) -> dict:
+    """SFT in place of a band RL stage: the band its run drew (`stage_dir`/selected.jsonl) and the
+    stage's own text questions, answered with their gold answers in the empty think format, for
+    `rl.max_steps` steps of `rl.batch // rl.num_generations` questions (the prompts a GRPO step
+    holds) at `rl.lr`; with `band.reask` or `band.fresh_clips` the questions are redrawn as the RL
+    stage redraws them."""
+    rl = ctx.section.rl
+    band = [task_from_id(row["task_id"]) for row in read_jsonl(stage_dir / "selected.jsonl")]
+    if any(t is None for t in band):
+        raise ConfigError(f"{stage_dir}/selected.jsonl: ids that name no task")
+    tasks = band + make_tasks(["TextReasoning"], rl.text, ctx.stream("text"))
+    prompts = rl.max_steps * rl.batch // rl.num_generations
+    if ctx.section.band.reask:  # as the RL stage redraws its band (band_rl.askings / fresh_clips)
+        tasks = askings(tasks, prompts)
+    elif ctx.section.band.fresh_clips:
+        tasks = fresh_clips(tasks, prompts, ctx.stream("fresh"))
+    section = SFTSection(max_steps=rl.max_steps, batch=max(1, rl.batch // rl.num_generations), lr=rl.lr)
+    metrics = train_sft(ctx.job(), rows_for(tasks, [direct(t) for t in tasks]), section)
+    return {**metrics, "band_selected": len(band)}
 
 
 FRESH_ASKING = 10_000  # askings from here on are ones no RL stage draws (it draws 1 .. a few dozen)

@@ -178,7 +178,7 @@ def test_probe_changes_per_seed_read_listen_aligned_and_conflict_items(tmp_path)
     """A probe's stage is read on listen items (independent + audio-only) apart from aligned and
     conflict ones, and scripts/probe_seeds.py turns one probe variant over several seeds into one
     change per seed; a probe that has not finished is one error line, exit 2."""
-    from audiogym.recipe.report import probe_change
+    from audiogym.recipe.report import probe_change, think_change
     from audiogym.stats import stage_change, write_pooled_changes
 
     before = _items({"aligned": [1, 1, 1, 1], "conflict": [0, 0], "independent": [0, 1], "none": [0, 0]})
@@ -202,6 +202,11 @@ def test_probe_changes_per_seed_read_listen_aligned_and_conflict_items(tmp_path)
     stopped = [dict(r, completion="<think>\nThe pitch is low.") for r in after]
     assert probe_change("round1_rl", before, after)["unclosed"] == {"n": 4, "before": 0.0, "after": 0.0}
     assert probe_change("round1_rl", before, stopped)["unclosed"] == {"n": 4, "before": 0.0, "after": 1.0}
+    # and how much the answers reason where the model must listen: listen items only, text and
+    # aligned items left out
+    wordy = [dict(r, think_words=8 if r["cue"] in ("independent", "none") else 50) for r in after]
+    assert probe_change("round1_rl", before, wordy)["think_words"] == {"n": 4, "before": 0.0, "after": 8.0}
+    assert think_change(_items({"aligned": [1]}), _items({"aligned": [1]}), ("independent", "none")) is None
     # a held-out set without listen items (minute settings): the stage is read on what it has
     c = stage_change("round1_rl", _items({"aligned": [1], "conflict": [0]}), _items({"aligned": [1], "conflict": [1]}))
     assert c["listen"] is None and c["gained"] == 1
@@ -276,3 +281,45 @@ def test_answer_prior_reads_a_collapse_to_one_answer_and_the_chains_started(tmp_
     assert stage["band"] == {"Meter": {"independent": 1, "none": 2}, "VoicePitch": {"none": 1}}
     r = subprocess.run([sys.executable, script, str(tmp_path / "nothing")], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "no round<t>_rl" in r.stderr
+
+
+def _variant(path: Path, think: list[float], listen: list[float], seeds=(0, 1, 2)) -> Path:
+    """A probe_seeds.py summary with only what chain_cost.py reads."""
+    stage = {"think_words": {"diffs": think}, "listen_sampled": {"diffs": listen}}
+    path.write_text(json.dumps({"folders": [f"/p/seed{s}/x" for s in seeds], "stages": {"round1_rl": stage}}))
+    return path
+
+
+def test_chain_cost_ranks_think_words_against_sampled_listening_per_seed(tmp_path):
+    """scripts/chain_cost.py: per seed, the variants' change in think words ranked against their
+    change in sampled listening; variants that lengthen chains and lose listening in every seed read
+    a rank correlation of -1 in every seed; bad summaries are one error line, exit 2."""
+    script = ROOT / "scripts" / "chain_cost.py"
+    paths = [
+        _variant(tmp_path / f"v{k}.json", [k + s for s in range(3)], [0.01 * (5 - k) + 0.002 * s for s in range(3)])
+        for k in range(4)
+    ]
+    out = tmp_path / "cost.json"
+    r = subprocess.run(
+        [sys.executable, str(script), *map(str, paths), "--json", str(out)], capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    got = json.loads(out.read_text())
+    assert got["spearman_per_seed"] == [-1.0, -1.0, -1.0] and got["seeds_negative"] == 3
+    assert got["seeds"] == ["seed0", "seed1", "seed2"] and "negative in 3 of 3 seeds" in r.stdout
+    assert got["pooled_within_seed"]["slope_points_per_word"] == pytest.approx(-1.0)  # 1 point per word
+    bad_seeds = _variant(tmp_path / "other.json", [0, 0, 0], [0, 0, 0], seeds=(0, 1, 3))
+    no_samples = tmp_path / "greedy.json"
+    no_samples.write_text(json.dumps({"folders": ["seed0"], "stages": {"round1_rl": {"think_words": {}}}}))
+    for args, message in (
+        (paths[:2], "at least 3 variants"),
+        ([*paths[:2], bad_seeds], "every variant must be probed on the same seeds"),
+        ([*paths[:2], no_samples], "has no listen_sampled"),
+        ([*paths[:2], tmp_path / "missing.json"], "no such summary"),
+    ):
+        r = subprocess.run(
+            [sys.executable, str(script), *map(str, args), "--json", str(out) + "2"], capture_output=True, text=True
+        )
+        last = r.stderr.strip().splitlines()[-1]
+        assert r.returncode == 2 and last.startswith("error: ") and message in last, r.stderr[-2000:]
+        assert not Path(str(out) + "2").exists()

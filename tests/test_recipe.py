@@ -153,6 +153,18 @@ def test_whole_recipe_with_minute_settings(tmp_path):
         assert p.returncode == 0, p.stderr[-3000:]
         got = json.loads((tmp_path / "probe" / ("x" + "".join(extra)) / "changes.json").read_text())["rounds"][0]
         assert (got["n"], got["gained"], got["lost"]) == (rl["n"], rl["gained"], rl["lost"]), p.stdout
+    # --supervised, the labelled control: SFT on the run's own band (and the stage's text questions)
+    # with their gold answers, for the RL stage's steps
+    args = [str(run), str(tmp_path / "probe"), "--tag", "sup", "--per-family", "1", "--supervised"]
+    p = subprocess.run([sys.executable, str(probe), *args], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    got = json.loads((tmp_path / "probe" / "sup" / "changes.json").read_text())["rounds"][0]
+    log = jsonl(tmp_path / "probe" / "sup" / "round1_rl" / "trainer_log.jsonl")
+    from audiogym.recipe.config import load_config
+
+    rl_cfg = load_config(run / "config.json").recipe.rounds.rl
+    assert got["band_selected"] == metrics["band_selected"] and log[-1]["step"] == rl_cfg.max_steps
+    assert "mean_token_accuracy" in log[0]  # an SFT trainer's log, not GRPO's
     # scripts/sampled_listen.py reads the sampling policy's listening of each RL stage and the stage
     # before it; on the same seed it reads the same numbers (common random numbers), and the
     # reference probe with --samples reads what it reads on the run's own held-out size
@@ -169,7 +181,6 @@ def test_whole_recipe_with_minute_settings(tmp_path):
     assert set(values) == {"round1_distill", "round1_rl"} and values["round1_rl"]["samples"] == 2
     assert all(0.0 <= v["listen"] <= 1.0 for v in values.values())
     assert abs(summary["diffs"][0] - (values["round1_rl"]["listen"] - values["round1_distill"]["listen"])) < 1e-12
-    from audiogym.recipe.config import load_config
     from audiogym.recipe.heldout import HeldOut
 
     held = HeldOut(load_config(run / "config.json", ["recipe.eval.per_family=4"]).recipe)
@@ -717,7 +728,9 @@ def test_band_twins_is_a_checked_switch():
         ("rl_probe", True, ["--rounds", "9"], "--rounds 9: the run has rounds 1..3"),
         ("rl_probe", True, ["--set", "recipe.rounds.rl.lr=-1"], "recipe.rounds.rl.lr"),
         ("rl_probe", True, [], "round1_distill: no model"),
-        ("rl_probe", "distilled", ["--reference"], "round1_rl: no finished stage to --reference"),
+        ("rl_probe", "distilled", ["--reference"], "round1_rl: no finished stage to read"),
+        ("rl_probe", "distilled", ["--supervised"], "round1_rl: no finished stage to read"),
+        ("rl_probe", True, ["--reference", "--supervised"], "--reference and --supervised: choose one"),
         ("distill_probe", False, [], "not a run folder"),
         ("distill_probe", True, ["--rounds", "0"], "--rounds 0: the run has rounds 1..3"),
         ("distill_probe", True, ["--set", "recipe.rounds.distill.labelled=-1"], "recipe.rounds.distill.labelled"),

@@ -341,10 +341,27 @@ def unclosed_change(before: list[dict[str, Any]], after: list[dict[str, Any]], c
     return None if b is None or a is None else {"n": n, "before": b, "after": a}
 
 
+def think_change(before: list[dict[str, Any]], after: list[dict[str, Any]], cues: tuple[str, ...]) -> dict | None:
+    """The mean think words of the `cues` items' answers before and after (how much the model
+    reasons where it must listen); None without such items."""
+
+    def mean(items: list[dict[str, Any]]) -> tuple[int, float | None]:
+        mine = [r.get("think_words") or 0 for r in items if r.get("category") != "text" and r.get("cue") in cues]
+        return len(mine), (sum(mine) / len(mine) if mine else None)
+
+    (n, b), (_, a) = mean(before), mean(after)
+    return None if b is None or a is None else {"n": n, "before": b, "after": a}
+
+
 def probe_change(stage: str, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> dict[str, Any]:
-    """`stats.stage_change` plus `unclosed`: the share of listen items left with no answer (think
-    block never closed) before and after, what a probe reads beside the accuracies."""
+    """`stats.stage_change` plus `unclosed` (the share of listen items left with no answer: think
+    block never closed) and `think_words` (the listen items' mean think words), before and after:
+    what a probe reads beside the accuracies."""
     from audiogym.stats import stage_change
     from audiogym.tasks.core import LISTEN_CUES
 
-    return {**stage_change(stage, before, after), "unclosed": unclosed_change(before, after, LISTEN_CUES)}
+    return {
+        **stage_change(stage, before, after),
+        "unclosed": unclosed_change(before, after, LISTEN_CUES),
+        "think_words": think_change(before, after, LISTEN_CUES),
+    }
