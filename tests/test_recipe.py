@@ -71,17 +71,34 @@ def jsonl(path):
     return [json.loads(x) for x in Path(path).read_text().splitlines() if x.strip()]
 
 
-def test_hearing_probe_refuses_bad_input_in_one_line(tmp_path):
+def script_error(monkeypatch, capsys, script: str, *args: str) -> tuple[int, str]:
+    """(exit status, last stderr line) of scripts/<script>.py's entry point (`run_script`) run in this
+    process: a subprocess per bad input cost 11 s of imports each. The CLI path itself is run as a
+    subprocess by test_listening's test-split refusal and the whole-recipe test."""
+    import importlib
+
+    from audiogym.errors import run_script
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent.parent / "scripts"))
+    module = importlib.import_module(script)
+    monkeypatch.setattr(sys, "argv", [f"{script}.py", *args])
+    with pytest.raises(SystemExit) as exited:
+        run_script(module.main)
+    return exited.value.code, capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_hearing_probe_refuses_bad_input_in_one_line(tmp_path, monkeypatch, capsys):
     from audiogym.recipe.config import Config
 
-    probe = Path(__file__).parent.parent / "scripts" / "hearing_probe.py"
     run = tmp_path / "run"
-    r = subprocess.run([sys.executable, str(probe), str(run)], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: {run}: not a run folder (no config.json)"
+    assert script_error(monkeypatch, capsys, "hearing_probe", str(run)) == (
+        2,
+        f"error: {run}: not a run folder (no config.json)",
+    )
     run.mkdir()
     (run / "config.json").write_text(json.dumps(Config().to_dict()))
-    r = subprocess.run([sys.executable, str(probe), str(run)], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 2 and "base: no model" in r.stderr.strip().splitlines()[-1]
+    code, last = script_error(monkeypatch, capsys, "hearing_probe", str(run))
+    assert code == 2 and "base: no model" in last
     assert not (run / "hearing_probe").exists()  # nothing written
 
 
@@ -737,7 +754,7 @@ def test_band_twins_is_a_checked_switch():
         ("distill_probe", True, [], "cold_start_rlvr/model/config.json: missing"),
     ],
 )
-def test_probes_refuse_bad_input_in_one_line(tmp_path, script, make, args, message):
+def test_probes_refuse_bad_input_in_one_line(tmp_path, monkeypatch, capsys, script, make, args, message):
     from audiogym.recipe.config import Config
 
     run = tmp_path / "run"
@@ -748,31 +765,17 @@ def test_probes_refuse_bad_input_in_one_line(tmp_path, script, make, args, messa
         for t in (1, 2, 3):
             (run / f"round{t}_distill" / "model").mkdir(parents=True)
             (run / f"round{t}_distill" / "model" / "config.json").write_text("{}")
-    probe = Path(__file__).parent.parent / "scripts" / f"{script}.py"
     extra = ["--per-family", "1"] if script == "rl_probe" else []
-    r = subprocess.run(
-        [sys.executable, str(probe), str(run), str(tmp_path / "out"), "--tag", "t", *extra, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    last = r.stderr.strip().splitlines()[-1]
-    assert r.returncode == 2 and last.startswith("error: ") and message in last, r.stderr[-2000:]
+    code, last = script_error(monkeypatch, capsys, script, str(run), str(tmp_path / "out"), "--tag", "t", *extra, *args)
+    assert code == 2 and last.startswith("error: ") and message in last, last
     assert not (tmp_path / "out").exists()  # nothing written
 
 
 @pytest.mark.parametrize("args, message", [([], "not a finished run folder"), (["--samples", "0"], "--samples 0")])
-def test_sampled_listen_refuses_bad_input_in_one_line(tmp_path, args, message):
-    script = Path(__file__).parent.parent / "scripts" / "sampled_listen.py"
+def test_sampled_listen_refuses_bad_input_in_one_line(tmp_path, monkeypatch, capsys, args, message):
     out = tmp_path / "out.json"
-    r = subprocess.run(
-        [sys.executable, str(script), str(tmp_path), "--json", str(out), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    last = r.stderr.strip().splitlines()[-1]
-    assert r.returncode == 2 and last.startswith("error: ") and message in last, r.stderr[-2000:]
+    code, last = script_error(monkeypatch, capsys, "sampled_listen", str(tmp_path), "--json", str(out), *args)
+    assert code == 2 and last.startswith("error: ") and message in last, last
     assert not out.exists()
 
 
