@@ -20,7 +20,7 @@ from pathlib import Path
 
 from audiogym.errors import ConfigError, run_script
 from audiogym.io import atomic_write_json
-from audiogym.recipe.report import eval_items
+from audiogym.recipe.probing import eval_items
 from audiogym.rewards.parse import split_think
 from audiogym.tasks.core import LISTEN_CUES
 from audiogym.tasks.sources import split_task_id

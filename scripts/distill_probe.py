@@ -21,7 +21,7 @@ from pathlib import Path
 from audiogym.errors import ConfigError, run_script
 from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
-from audiogym.recipe.report import eval_items, probe_change
+from audiogym.recipe.probing import eval_items, probe_change
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
 from audiogym.recipe.stages.distill import Distill

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from audiogym.errors import ConfigError, run_script
 from audiogym.io import atomic_write_json
-from audiogym.recipe.report import eval_items, probe_change, rl_pairs
+from audiogym.recipe.probing import eval_items, probe_change
+from audiogym.recipe.report import rl_pairs
 from audiogym.stats import seed_level, seed_level_line
 
 # key in a change (None: the change itself); "unclosed": listen items left with no answer (think never

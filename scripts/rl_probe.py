@@ -33,15 +33,15 @@ from audiogym.errors import ConfigError, run_script
 from audiogym.io import read_jsonl
 from audiogym.recipe.config import load_config
 from audiogym.recipe.heldout import HeldOut
-from audiogym.recipe.report import eval_items, probe_change
+from audiogym.recipe.probing import eval_items, probe_change
 from audiogym.recipe.rollouts import sample
 from audiogym.recipe.rows import direct, rows_for
 from audiogym.recipe.stage import StageContext
 from audiogym.recipe.stages import recipe_stages
-from audiogym.recipe.stages.band_rl import BandRL, askings, fresh_clips, scorer
+from audiogym.recipe.stages.band_rl import BandRL, as_drawn, scorer
 from audiogym.rewards import build_reward
 from audiogym.stats import change_line, write_pooled_changes
-from audiogym.tasks import FAMILIES
+from audiogym.tasks import FAMILIES, AudioTask
 from audiogym.tasks.sources import make_tasks, task_from_id
 from audiogym.trainers.sections import SFTSection
 from audiogym.trainers.sft import train_sft
@@ -167,6 +167,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{args.tag}: {line}")
 
 
+def band_tasks(stage_dir: Path) -> list[AudioTask]:
+    """The band an RL stage drew, from its selected.jsonl."""
+    band = [task_from_id(row["task_id"]) for row in read_jsonl(stage_dir / "selected.jsonl")]
+    if any(t is None for t in band):
+        raise ConfigError(f"{stage_dir}/selected.jsonl: ids that name no task")
+    return band
+
+
 def supervised_control(ctx: StageContext, stage_dir: Path) -> dict:
     """SFT in place of a band RL stage: the band its run drew (`stage_dir`/selected.jsonl) and the
     stage's own text questions, answered with their gold answers in the empty think format, for
@@ -174,15 +182,8 @@ def supervised_control(ctx: StageContext, stage_dir: Path) -> dict:
     holds) at `rl.lr`; with `band.reask` or `band.fresh_clips` the questions are redrawn as the RL
     stage redraws them."""
     rl = ctx.section.rl
-    band = [task_from_id(row["task_id"]) for row in read_jsonl(stage_dir / "selected.jsonl")]
-    if any(t is None for t in band):
-        raise ConfigError(f"{stage_dir}/selected.jsonl: ids that name no task")
-    tasks = band + make_tasks(["TextReasoning"], rl.text, ctx.stream("text"))
-    prompts = rl.max_steps * rl.batch // rl.num_generations
-    if ctx.section.band.reask:  # as the RL stage redraws its band (band_rl.askings / fresh_clips)
-        tasks = askings(tasks, prompts)
-    elif ctx.section.band.fresh_clips:
-        tasks = fresh_clips(tasks, prompts, ctx.stream("fresh"))
+    band = band_tasks(stage_dir)
+    tasks = as_drawn(band + make_tasks(["TextReasoning"], rl.text, ctx.stream("text")), ctx)
     section = SFTSection(max_steps=rl.max_steps, batch=max(1, rl.batch // rl.num_generations), lr=rl.lr)
     metrics = train_sft(ctx.job(), rows_for(tasks, [direct(t) for t in tasks]), section)
     return {**metrics, "band_selected": len(band)}
@@ -196,9 +197,7 @@ def band_fit(cfg, stage_dir: Path, before: Path, after: Path, out: Path, askings
     the models before and after the stage, on its questions asked as the stage drew them and asked
     afresh `askings` times; before and after share the samples' seed."""
     band, rl = cfg.recipe.rounds.band, cfg.recipe.rounds.rl
-    asked = [task_from_id(row["task_id"]) for row in read_jsonl(stage_dir / "selected.jsonl")]
-    if any(t is None for t in asked):
-        raise ConfigError(f"{stage_dir}/selected.jsonl: ids that name no task")
+    asked = band_tasks(stage_dir)
     afresh = [FAMILIES[t.family].reask(t, FRESH_ASKING + a) for t in asked for a in range(askings)]
     score = scorer(build_reward(rl.reward))
     fit: dict[str, dict[str, float]] = {"band_asked": {}, "band_afresh": {}}

@@ -178,7 +178,7 @@ def test_probe_changes_per_seed_read_listen_aligned_and_conflict_items(tmp_path)
     """A probe's stage is read on listen items (independent + audio-only) apart from aligned and
     conflict ones, and scripts/probe_seeds.py turns one probe variant over several seeds into one
     change per seed; a probe that has not finished is one error line, exit 2."""
-    from audiogym.recipe.report import probe_change, think_change
+    from audiogym.recipe.probing import probe_change, think_change
     from audiogym.stats import stage_change, write_pooled_changes
 
     before = _items({"aligned": [1, 1, 1, 1], "conflict": [0, 0], "independent": [0, 1], "none": [0, 0]})

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from audiogym.io import atomic_write_json, atomic_write_text
+from audiogym.recipe.probing import eval_items
 
 COLUMNS = [
     ("accuracy_listen", "listen"),
@@ -95,11 +96,6 @@ def format_row(row: dict[str, Any]) -> str:
         return f"{v:.3f}" if isinstance(v, float) and v <= 1.0 else f"{v:.1f}" if isinstance(v, float) else str(v)
 
     return f"| {row['stage']:<22} | " + " | ".join(f"{fmt(row.get(k)):>12}" for k, _ in COLUMNS) + " |"
-
-
-def eval_items(folder: Path, stage: str) -> list[dict[str, Any]]:
-    """A stage's held-out evaluation, item by item (its `eval/eval.json`)."""
-    return json.loads((folder / stage / "eval" / "eval.json").read_text())["items"]
 
 
 def conflict_change(folder: Path, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -324,44 +320,3 @@ def seed_level_block(tables: list[tuple[str, dict]]) -> list[str]:
         ]
         lines.append("  " + seed_level_line("Conflict accuracy, mean over the RL stages of a run", seed_level(d)))
     return lines
-
-
-def unclosed_change(before: list[dict[str, Any]], after: list[dict[str, Any]], cues: tuple[str, ...]) -> dict | None:
-    """The share of `cues` items whose completion never closed its think block (it stopped or ran
-    out of tokens inside its reasoning, so it has no answer), before and after; None without such items."""
-    from audiogym.rewards.parse import split_think
-
-    def share(items: list[dict[str, Any]]) -> tuple[int, float | None]:
-        mine = [r for r in items if r.get("category") != "text" and r.get("cue") in cues]
-        return len(mine), (
-            sum(not split_think(r.get("completion") or "")[1] for r in mine) / len(mine) if mine else None
-        )
-
-    (n, b), (_, a) = share(before), share(after)
-    return None if b is None or a is None else {"n": n, "before": b, "after": a}
-
-
-def think_change(before: list[dict[str, Any]], after: list[dict[str, Any]], cues: tuple[str, ...]) -> dict | None:
-    """The mean think words of the `cues` items' answers before and after (how much the model
-    reasons where it must listen); None without such items."""
-
-    def mean(items: list[dict[str, Any]]) -> tuple[int, float | None]:
-        mine = [r.get("think_words") or 0 for r in items if r.get("category") != "text" and r.get("cue") in cues]
-        return len(mine), (sum(mine) / len(mine) if mine else None)
-
-    (n, b), (_, a) = mean(before), mean(after)
-    return None if b is None or a is None else {"n": n, "before": b, "after": a}
-
-
-def probe_change(stage: str, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> dict[str, Any]:
-    """`stats.stage_change` plus `unclosed` (the share of listen items left with no answer: think
-    block never closed) and `think_words` (the listen items' mean think words), before and after:
-    what a probe reads beside the accuracies."""
-    from audiogym.stats import stage_change
-    from audiogym.tasks.core import LISTEN_CUES
-
-    return {
-        **stage_change(stage, before, after),
-        "unclosed": unclosed_change(before, after, LISTEN_CUES),
-        "think_words": think_change(before, after, LISTEN_CUES),
-    }

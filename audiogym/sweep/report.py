@@ -10,7 +10,8 @@ from typing import Any
 
 from audiogym.io import atomic_write_json, atomic_write_text
 from audiogym.recipe.plots import plot_rl
-from audiogym.recipe.report import eval_items, rl_stages, round_ends, trained
+from audiogym.recipe.probing import eval_items
+from audiogym.recipe.report import rl_stages, round_ends, trained
 from audiogym.sweep.config import TRIAL_FILE, SweepConfig, objective
 
 

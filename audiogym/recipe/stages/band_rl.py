@@ -52,12 +52,7 @@ class BandRL(Stage):
         rl_tasks = selected + twins + text
         if len(rl_tasks) < rl.batch:  # too few in the band: fill with text so the stage still trains
             rl_tasks += make_tasks(["TextReasoning"], rl.batch, ctx.stream("fill"))
-        prompts = rl.max_steps * rl.batch // rl.num_generations  # what the stage will draw
-        if band.reask:
-            rl_tasks = askings(rl_tasks, prompts)
-        elif band.fresh_clips:
-            rl_tasks = fresh_clips(rl_tasks, prompts, ctx.stream("fresh"))
-        metrics = train_grpo(ctx.job(), rows_for(rl_tasks), reward, rl)
+        metrics = train_grpo(ctx.job(), rows_for(as_drawn(rl_tasks, ctx)), reward, rl)
         in_band = sum(off_band(correct.get(task.id, 0), band) == 0 for task in selected)
         metrics.update(
             **deaf_on_band(selected, reward),
@@ -93,6 +88,19 @@ class BandRL(Stage):
                 metrics[f"band_{key}_before"] = float(np.mean([r[key] for r in before]))
                 metrics[f"band_{key}_after"] = float(np.mean([r[key] for r in after]))
         return metrics
+
+
+def as_drawn(tasks: list[AudioTask], ctx: StageContext) -> list[AudioTask]:
+    """The stage's questions as it will draw them over its `rl.max_steps * rl.batch //
+    rl.num_generations` prompts: as they are, or with `band.reask` / `band.fresh_clips` every later
+    draw of a band question asked afresh / on a fresh clip."""
+    band, rl = ctx.section.band, ctx.section.rl
+    prompts = rl.max_steps * rl.batch // rl.num_generations
+    if band.reask:
+        return askings(tasks, prompts)
+    if band.fresh_clips:
+        return fresh_clips(tasks, prompts, ctx.stream("fresh"))
+    return tasks
 
 
 def redrawn(tasks: list[AudioTask], prompts: int, again: Callable[[AudioTask, int], AudioTask]) -> list[AudioTask]:
